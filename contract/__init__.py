@@ -1,0 +1,1 @@
+"""The metrics contract: model, loader, naming rules, checks."""

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from contract.checks.base import ContractCheck
+from contract.loader import LoadedContract
+from contract.problems import Problem
+
+
+class CounterTotalSuffix(ContractCheck):
+    """A counter is declared by its base name: every exporter appends `_total`.
+
+    OpenTelemetry's Prometheus exporters strip and re-append `_total`, and
+    prometheus_client does the same, so `qortex_hits_total` and `qortex_hits`
+    expose the same series. Declaring the base name keeps the OpenTelemetry
+    instrument name (which never carries `_total`) and the contract equal.
+    """
+
+    id = "contract/counter-total-suffix"
+    summary = "counter names must not end in `_total`"
+
+    def run(self, lc: LoadedContract) -> Iterator[Problem]:
+        for i, m in enumerate(lc.contract.metrics):
+            if m.type == "counter" and m.name.endswith("_total"):
+                yield self.at(lc, ("metrics", i, "name"),
+                              f"counter `{m.name}` must not end in `_total`; the exporter appends it",
+                              metric=m.name)

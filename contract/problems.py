@@ -1,0 +1,83 @@
+"""Problems are data: every check and the loader report through `Problem`.
+
+Renderers turn a list of problems into text, JSON or GitHub annotations; the
+CLI picks one with `--format`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+Severity = Literal["error", "warning"]
+FORMATS = ("text", "json", "github")
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    file: str
+    line: int
+    column: int
+    check: str
+    message: str
+    severity: Severity = "error"
+    location: str = ""
+    expr: str = ""
+    metric: str = ""
+
+    def text(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        if self.line and self.column:
+            where += f":{self.column}"
+        return f"{where}: {self.severity}[{self.check}]: {self.message}"
+
+
+class InputError(Exception):
+    """Bad input: rendered as located lines (usually one) and exit code 2."""
+
+    def __init__(self, problem: Problem, *more: Problem) -> None:
+        super().__init__(problem.text())
+        self.problems = (problem, *more)
+
+    @classmethod
+    def many(cls, problems: list[Problem]) -> InputError:
+        return cls(*problems)
+
+
+def input_error(file: str, check: str, message: str, line: int = 0, column: int = 0) -> InputError:
+    return InputError(Problem(file=file, line=line, column=column, check=check, message=message))
+
+
+def render(problems: Iterable[Problem], fmt: str) -> str:
+    items = sorted(problems)
+    if fmt == "json":
+        keys = ("check", "severity", "file", "line", "column", "location", "expr", "metric", "message")
+        rows = [{k: asdict(p)[k] for k in keys} for p in items]
+        return json.dumps({"problems": rows}, indent=2, sort_keys=False) + "\n"
+    if fmt == "github":
+        lines = []
+        for p in items:
+            level = "error" if p.severity == "error" else "warning"
+            props = f"file={p.file}"
+            if p.line:
+                props += f",line={p.line}"
+            if p.column:
+                props += f",col={p.column}"
+            msg = p.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+            lines.append(f"::{level} {props},title={p.check}::{msg}")
+        return "".join(line + "\n" for line in lines)
+    out = []
+    for p in items:
+        out.append(p.text())
+        if p.expr:
+            out.append(f"    {p.expr}")
+    return "".join(line + "\n" for line in out)
+
+
+def exit_code(problems: Iterable[Problem], strict: bool = False) -> int:
+    severities = {p.severity for p in problems}
+    if "error" in severities or (strict and "warning" in severities):
+        return 1
+    return 0

@@ -1,0 +1,1 @@
+"""Dashboards as code, built from contract references (grafanalib only in _lib)."""

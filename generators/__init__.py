@@ -1,0 +1,1 @@
+"""Generators that write `out/` from a contract, and the `metrics-contract` CLI."""

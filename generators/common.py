@@ -1,0 +1,21 @@
+"""Shared by every generator: the do-not-edit header and stable serialisation."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from contract.loader import LoadedContract
+
+
+def marker(lc: LoadedContract) -> str:
+    return f"generated from {lc.file} (sha256 {lc.sha256}) - do not edit"
+
+
+def hash_header(lc: LoadedContract) -> str:
+    """Header for YAML, Python and other `#`-comment formats."""
+    return f"# {marker(lc)}\n"
+
+
+def dump_json(data: Any) -> str:
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

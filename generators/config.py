@@ -1,0 +1,55 @@
+"""`[tool.metrics-contract]` in pyproject.toml: contract path and out dir."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+
+from contract.problems import input_error
+
+DEFAULT_CONTRACT = "contract/qortex.yaml"
+DEFAULT_OUT = "out"
+
+
+@dataclass(frozen=True)
+class Config:
+    contract: str = DEFAULT_CONTRACT
+    out: str = DEFAULT_OUT
+    ignore: tuple[str, ...] = field(default=())   # check ids suppressed everywhere
+
+
+def load_config(pyproject: str = "pyproject.toml") -> Config:
+    if not os.path.isfile(pyproject):
+        return Config()
+    try:
+        with open(pyproject, "rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise input_error(pyproject, "config/toml", f"not valid TOML: {exc}") from None
+    section = data.get("tool", {}).get("metrics-contract", {})
+    if not isinstance(section, dict):
+        raise input_error(pyproject, "config/shape", "`[tool.metrics-contract]` must be a table")
+    known = {"contract", "out", "ignore"}
+    unknown = sorted(set(section) - known)
+    if unknown:
+        raise input_error(pyproject, "config/unknown-key",
+                          f"unknown key `{unknown[0]}` in `[tool.metrics-contract]`; known: contract, ignore, out")
+    ignore = section.get("ignore", [])
+    for key in ("contract", "out"):
+        if key in section and not isinstance(section[key], str):
+            raise input_error(pyproject, "config/type", f"`{key}` in `[tool.metrics-contract]` must be a string")
+    if not isinstance(ignore, list) or not all(isinstance(i, str) for i in ignore):
+        raise input_error(pyproject, "config/type", "`ignore` in `[tool.metrics-contract]` must be a list of check ids")
+    return Config(contract=section.get("contract", DEFAULT_CONTRACT), out=section.get("out", DEFAULT_OUT),
+                  ignore=tuple(ignore))
+
+
+def resolve_contract(explicit: str | None, config: Config) -> str:
+    """The contract to use: the argument, the config, or the embedded qortex contract."""
+    if explicit:
+        return explicit
+    if os.path.exists(config.contract) or config.contract != DEFAULT_CONTRACT:
+        return config.contract
+    return str(resources.files("contract").joinpath("qortex.yaml"))

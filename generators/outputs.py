@@ -1,0 +1,80 @@
+"""Render every output in memory, then swap the finished tree into place.
+
+Generation is all-or-nothing: nothing touches the out dir until every
+generator has produced its files, so a failure leaves it as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import PurePosixPath
+
+from contract.loader import LoadedContract
+from contract.problems import input_error
+from generators import schema
+
+Generator = Callable[[LoadedContract], dict[str, str]]
+
+# ordered; each returns {relative posix path: text}
+GENERATORS: list[tuple[str, Generator]] = [
+    ("schema", schema.generate),
+]
+
+
+def render_all(lc: LoadedContract, generators: list[tuple[str, Generator]] | None = None) -> dict[str, str]:
+    files: dict[str, str] = {}
+    for name, gen in generators if generators is not None else GENERATORS:
+        for rel, text in gen(lc).items():
+            _check_relative(lc, name, rel)
+            if rel in files:
+                raise input_error(lc.file, "generate/conflict", f"generator `{name}` writes `{rel}` a second time")
+            files[rel] = text
+    return dict(sorted(files.items()))
+
+
+def _check_relative(lc: LoadedContract, generator: str, rel: str) -> None:
+    # names can come from the contract (a dashboard uid, a service name):
+    # nothing may land outside the out dir
+    p = PurePosixPath(rel)
+    if p.is_absolute() or ".." in p.parts or not p.parts or "\\" in rel or "\x00" in rel:
+        raise input_error(lc.file, "generate/unsafe-path",
+                          f"generator `{generator}` would write `{rel}`, outside the out dir")
+
+
+def write_tree(out_dir: str, files: dict[str, str]) -> None:
+    """Replace `out_dir` with exactly `files`, swapping a finished temp dir in."""
+    parent = os.path.dirname(os.path.abspath(out_dir))
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=".out-new-", dir=parent)
+    try:
+        for rel, text in files.items():
+            dest = os.path.join(tmp, *PurePosixPath(rel).parts)
+            os.makedirs(os.path.dirname(dest), exist_ok=True)
+            with open(dest, "w", encoding="utf-8", newline="\n") as fh:
+                fh.write(text)
+        old = None
+        if os.path.exists(out_dir):
+            old = tempfile.mkdtemp(prefix=".out-old-", dir=parent)
+            os.rename(out_dir, os.path.join(old, "out"))
+        os.rename(tmp, out_dir)
+        if old:
+            shutil.rmtree(old)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def read_tree(out_dir: str) -> dict[str, str]:
+    """The files under `out_dir` as {relative posix path: text} (for freshness checks)."""
+    found: dict[str, str] = {}
+    for root, dirs, names in os.walk(out_dir):
+        dirs.sort()
+        for name in sorted(names):
+            full = os.path.join(root, name)
+            rel = PurePosixPath(os.path.relpath(full, out_dir)).as_posix()
+            with open(full, encoding="utf-8", errors="replace", newline="") as fh:
+                found[rel] = fh.read()
+    return found

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import os
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from contract.loader import LoadedContract, load_contract
+
+ROOT = Path(__file__).resolve().parent.parent
+QORTEX_CONTRACT = ROOT / "contract" / "qortex.yaml"
+
+MINIMAL = """\
+contract: 1
+service: svc
+namespace: svc
+exposition: [prometheus-client, otel-collector]
+metrics:
+  - name: svc_requests
+    type: counter
+    unit: "{request}"
+    help: Requests
+    labels:
+      - name: code
+        values: ["200", "500"]
+  - name: svc_latency_seconds
+    type: histogram
+    unit: s
+    help: Latency
+    buckets: [0.1, 1.0]
+events:
+  - event: Done
+    ops:
+      - {metric: svc_requests, add: 1, labels: {code: {field: code}}}
+      - {metric: svc_latency_seconds, record: {field: ms, scale: 0.001}}
+"""
+
+
+def contract_from(tmp_path: Path, text: str, name: str = "c.yaml") -> LoadedContract:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return load_contract(str(path))
+
+
+@pytest.fixture
+def qortex() -> LoadedContract:
+    return load_contract(str(QORTEX_CONTRACT))
+
+
+@pytest.fixture
+def in_root(monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(ROOT)
+    return ROOT
+
+
+def require_binary(name: str) -> str:
+    """Path of a real binary; a clear skip without it, a failure in CI."""
+    import shutil
+
+    found = shutil.which(name)
+    if found:
+        return found
+    if os.environ.get("REQUIRE_PROMETHEUS") == "1":
+        pytest.fail(f"`{name}` is required (REQUIRE_PROMETHEUS=1) but not on PATH")
+    pytest.skip(f"`{name}` not installed (Debian package `prometheus`); set REQUIRE_PROMETHEUS=1 to make this fail")
