@@ -64,3 +64,14 @@ def require_binary(name: str) -> str:
     if os.environ.get("REQUIRE_PROMETHEUS") == "1":
         pytest.fail(f"`{name}` is required (REQUIRE_PROMETHEUS=1) but not on PATH")
     pytest.skip(f"`{name}` not installed (Debian package `prometheus`); set REQUIRE_PROMETHEUS=1 to make this fail")
+
+
+SEED_DIR = ROOT / ".venv" / "seed" / "qortex-0.3.0"
+
+
+@pytest.fixture(scope="session")
+def seed_dir() -> Path:
+    """qortex 0.3.0's source release, fetched by the Makefile's bootstrap."""
+    if not (SEED_DIR / "docker").is_dir():
+        pytest.fail(f"{SEED_DIR} is missing: run `make test` (it downloads qortex 0.3.0's source release)")
+    return SEED_DIR
