@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from typing import Literal
 
 from contract.model import EXPOSITION_PATHS, ExpositionPath, Metric
@@ -198,7 +198,7 @@ def _collector_family(metric: Metric) -> str:
     return "_" + name if name[:1].isdigit() else name
 
 
-@lru_cache(maxsize=None)
+@cache
 def expose(metric: Metric, path: ExpositionPath) -> Exposure:
     facts = PATHS[path]
     prom_type = PROM_TYPES[metric.type]

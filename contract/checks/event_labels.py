@@ -35,7 +35,7 @@ class EventLabels(ContractCheck):
                     elif source.value is not None and label.values is not None and source.value not in label.values:
                         yield self.at(lc, path + ("labels", name, "value"),
                                       f"value `{source.value}` of label `{name}` is not in its closed set "
-                                      f"{list(label.values)}", metric=m.name)
+                                      + ", ".join(f"`{v}`" for v in label.values), metric=m.name)
                 missing = [n for n in declared if n not in op.labels]
                 if missing:
                     yield self.at(lc, path + ("metric",), f"event `{e.event}` does not supply label "

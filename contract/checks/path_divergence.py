@@ -36,5 +36,9 @@ class PathDivergence(ContractCheck):
                                   f"`{other.family}` on {path}", metric=m.name)
                 elif first.labels != other.labels:
                     yield self.at(lc, ("metrics", i, "labels"),
-                                  f"labels of `{m.name}` are {list(first.labels)} on {first.path} but "
-                                  f"{list(other.labels)} on {path}", metric=m.name)
+                                  f"labels of `{m.name}` are {_names(first.labels)} on {first.path} but "
+                                  f"{_names(other.labels)} on {path}", metric=m.name)
+
+
+def _names(labels: tuple[str, ...]) -> str:
+    return ", ".join(f"`{n}`" for n in labels) or "none"
