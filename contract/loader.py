@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 
 from contract.model import Contract
-from contract.problems import InputError, Problem, input_error
+from contract.problems import InputError, Problem, Severity, input_error
 from contract.yamlsrc import Path, SourceMap, load_yaml, read_text
 
 
@@ -22,12 +22,12 @@ class LoadedContract:
     file: str
     sha256: str
 
-    def at(self, path: Path, check: str, message: str, *, severity: str = "error", key: bool = False,
+    def at(self, path: Path, check: str, message: str, *, severity: Severity = "error", key: bool = False,
            metric: str = "") -> Problem:
         """A problem located at a path inside the contract document."""
         line, column = self.source.locate(path, key=key)
         return Problem(file=self.file, line=line, column=column, check=check, message=message,
-                       severity=severity, metric=metric)  # type: ignore[arg-type]
+                       severity=severity, metric=metric)
 
 
 def load_contract(file: str, data: bytes | None = None) -> LoadedContract:

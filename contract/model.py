@@ -220,6 +220,8 @@ class Contract(_Model):
     spans: tuple[Span, ...] = ()
     rules: tuple[Rule, ...] = ()
     stack: Stack = Stack()
+    # budget for the estimated series of all metrics on all declared paths
+    max_series: int | None = Field(default=None, ge=1)
 
     @field_validator("scrape_interval")
     @classmethod

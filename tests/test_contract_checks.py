@@ -84,6 +84,13 @@ CASES: dict[str, tuple[tuple[str, str], tuple[str, str], list[str]]] = {
          "c.yaml:21:71: error[contract/event-labels]: event `Done` sets label `path`, which `svc_requests` "
           "does not declare"],
     ),
+    "contract/cardinality": (
+        # 2 bounds: (2 + 1 + 2 + `_created`) on prometheus-client, 5 on otel-collector
+        ("    buckets: [0.1, 1.0]\n", "    buckets: [0.1, 1.0]\n    max_series: 11\n"),
+        ("    buckets: [0.1, 1.0]\n", "    buckets: [0.1, 1.0]\n    max_series: 10\n"),
+        ["c.yaml:18:17: error[contract/cardinality]: `svc_latency_seconds` is estimated at 11 series, over its "
+         "budget of 10"],
+    ),
     "contract/span-events": (
         ("events:\n", "spans:\n  - {name: s, key: id, start: {event: A}, end: [{event: B}, {event: C}]}\nevents:\n"),
         ("events:\n", "spans:\n  - {name: s, key: id, start: {event: A}, end: [{event: B}, {event: A}]}\nevents:\n"),
@@ -140,3 +147,16 @@ def test_unit_word_missing_from_name_is_a_warning(tmp_path: Path) -> None:
     assert [p.text().removeprefix(f"{tmp_path}/") for p in check_contract(lc)] == [
         "c.yaml:13:11: warning[contract/unit-suffix]: `svc_latency` has unit `s` and is exposed as "
         "`svc_latency_seconds`; name it `svc_latency_seconds`"]
+
+
+def test_contract_budget_and_unbounded_labels(tmp_path: Path) -> None:
+    # svc_requests: 3 values (with `other`) x (`_total` + `_created`) + 3 x `_total` = 9; histogram 11
+    assert _problems(tmp_path, ("metrics:\n", "max_series: 20\nmetrics:\n")) == []
+    assert _problems(tmp_path, ("metrics:\n", "max_series: 19\nmetrics:\n")) == [
+        "c.yaml:5:13: error[contract/cardinality]: the contract is estimated at 20 series, over its budget of 19"]
+    open_label = MINIMAL.replace('        values: ["200", "500"]\n', "    max_series: 5\n", 1)
+    assert _problems(tmp_path, ("metrics:\n", "max_series: 20\nmetrics:\n"), open_label) == [
+        "c.yaml:12:17: warning[contract/cardinality]: `svc_requests` has a budget but label `code` has no closed "
+        "value set, so its series cannot be bounded",
+        "c.yaml:5:13: warning[contract/cardinality]: some metrics have labels without a closed value set, so only "
+        "11 series are bounded by the budget"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from contract.checks.base import ContractCheck
 from contract.checks.buckets import Buckets
+from contract.checks.cardinality import Cardinality
 from contract.checks.collision import Collision
 from contract.checks.counter_total_suffix import CounterTotalSuffix
 from contract.checks.duplicate import Duplicate
@@ -31,6 +32,7 @@ CONTRACT_CHECKS: tuple[ContractCheck, ...] = (
     EventOps(),
     EventLabels(),
     SpanEvents(),
+    Cardinality(),
 )
 
 

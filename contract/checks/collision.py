@@ -4,7 +4,8 @@ from collections.abc import Iterator
 
 from contract.checks.base import ContractCheck
 from contract.loader import LoadedContract
-from contract.naming import EXPOSITION_PATHS, PATHS, expose
+from contract.model import EXPOSITION_PATHS
+from contract.naming import PATHS, expose
 from contract.problems import Problem
 
 
