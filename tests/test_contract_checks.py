@@ -156,7 +156,7 @@ def test_contract_budget_and_unbounded_labels(tmp_path: Path) -> None:
         "c.yaml:5:13: error[contract/cardinality]: the contract is estimated at 20 series, over its budget of 19"]
     open_label = MINIMAL.replace('        values: ["200", "500"]\n', "    max_series: 5\n", 1)
     assert _problems(tmp_path, ("metrics:\n", "max_series: 20\nmetrics:\n"), open_label) == [
-        "c.yaml:12:17: warning[contract/cardinality]: `svc_requests` has a budget but label `code` has no closed "
+        "c.yaml:13:17: warning[contract/cardinality]: `svc_requests` has a budget but label `code` has no closed "
         "value set, so its series cannot be bounded",
         "c.yaml:5:13: warning[contract/cardinality]: some metrics have labels without a closed value set, so only "
         "11 series are bounded by the budget"]
