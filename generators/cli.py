@@ -1,4 +1,4 @@
-"""`metrics-contract`: validate, names, generate.
+"""`metrics-contract`: one subcommand per function below, registered in COMMANDS.
 
 Exit codes: 0 clean (warnings alone unless --strict), 1 an error-severity
 problem, 2 bad input or usage. Bad input is always one located line per
@@ -11,6 +11,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from contract.checks import check_contract
 from contract.loader import LoadedContract, load_contract
@@ -18,6 +19,8 @@ from contract.model import EXPOSITION_PATHS
 from contract.naming import expose
 from contract.problems import FORMATS, InputError, Problem, exit_code, render
 from generators.config import Config, load_config, resolve_contract
+
+Handler = Callable[[argparse.Namespace, Config], int]
 
 
 def _contract_for(args: argparse.Namespace, config: Config) -> LoadedContract:
@@ -70,10 +73,73 @@ def cmd_generate(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
-COMMANDS: dict[str, tuple[Callable[[argparse.Namespace, Config], int], str]] = {
-    "validate": (cmd_validate, "check the contract itself"),
-    "names": (cmd_names, "show the Prometheus series names and labels of every metric, per exposition path"),
-    "generate": (cmd_generate, "write every generated file into the out dir (all or nothing)"),
+def cmd_import(args: argparse.Namespace, config: Config) -> int:
+    from contract.exposition import fetch, parse
+    from contract.yamlsrc import read_text
+    from generators.importer import contract_yaml
+
+    source = args.metrics_url or args.metrics_file
+    text = fetch(source) if args.metrics_url else read_text(source)
+    families = parse(text, source)
+    result, notes = contract_yaml(families, source, args.namespace)
+    for note in notes:
+        sys.stderr.write(note + "\n")
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as fh:
+            fh.write(result)
+    else:
+        sys.stdout.write(result)
+    return 0
+
+
+def _contract_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("contract", nargs="?", help="contract YAML (default: from [tool.metrics-contract], "
+                   "else contract/qortex.yaml, else the embedded qortex contract)")
+
+
+def _format_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--format", choices=FORMATS, default="text")
+    p.add_argument("--strict", action="store_true", help="warnings also exit 1")
+
+
+def _args_validate(p: argparse.ArgumentParser) -> None:
+    _contract_arg(p)
+    _format_args(p)
+
+
+def _args_names(p: argparse.ArgumentParser) -> None:
+    _contract_arg(p)
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--path", choices=EXPOSITION_PATHS, help="one exposition path (default: the declared ones)")
+
+
+def _args_generate(p: argparse.ArgumentParser) -> None:
+    _contract_arg(p)
+    _format_args(p)
+    p.add_argument("--out", help="out dir (default: from [tool.metrics-contract], else out/)")
+
+
+def _args_import(p: argparse.ArgumentParser) -> None:
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--metrics-url", help="a /metrics endpoint to read")
+    source.add_argument("--metrics-file", help="a saved text exposition")
+    p.add_argument("--namespace", help="keep only metrics named `<namespace>_...`")
+    p.add_argument("--output", help="write the contract here instead of stdout")
+
+
+@dataclass(frozen=True)
+class Command:
+    handler: Handler
+    arguments: Callable[[argparse.ArgumentParser], None]
+    help: str
+
+
+COMMANDS: dict[str, Command] = {
+    "validate": Command(cmd_validate, _args_validate, "check the contract itself"),
+    "names": Command(cmd_names, _args_names,
+                     "show the Prometheus series names and labels of every metric, per exposition path"),
+    "generate": Command(cmd_generate, _args_generate, "write every generated file into the out dir (all or nothing)"),
+    "import": Command(cmd_import, _args_import, "bootstrap a contract from a Prometheus exposition"),
 }
 
 
@@ -81,16 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="metrics-contract", description="One metrics contract; "
                                      "generated subscriber code, dashboards, rules and stack config; checks.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, (_, help_text) in COMMANDS.items():
-        p = sub.add_parser(name, help=help_text, description=help_text)
-        p.add_argument("contract", nargs="?", help="contract YAML (default: from [tool.metrics-contract], "
-                       "else contract/qortex.yaml)")
-        p.add_argument("--format", choices=FORMATS, default="text")
-        p.add_argument("--strict", action="store_true", help="warnings also exit 1")
-        if name == "names":
-            p.add_argument("--path", choices=EXPOSITION_PATHS, help="one exposition path (default: the declared ones)")
-        if name == "generate":
-            p.add_argument("--out", help="out dir (default: from [tool.metrics-contract], else out/)")
+    for name, command in COMMANDS.items():
+        command.arguments(sub.add_parser(name, help=command.help, description=command.help))
     return parser
 
 
@@ -98,8 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         config = load_config()
-        handler = COMMANDS[args.command][0]
-        return handler(args, config)
+        return COMMANDS[args.command].handler(args, config)
     except InputError as exc:
         sys.stderr.write(render(exc.problems, getattr(args, "format", "text")))
         return 2
