@@ -72,11 +72,9 @@ def parse(text: str, source: str) -> dict[str, Family]:
         except ValueError:
             raise input_error(source, "exposition/syntax", f"`{value_text}` is not a number", number,
                               match.start(4) + 1) from None
-        fam = current if current is not None and _belongs(name, current) else None
-        if fam is None:
-            fam = families.setdefault(name, Family(name=name, line=number))
-            current = fam
-        fam.samples.append((name, labels, value, number))
+        if current is None or not _belongs(name, current):
+            current = families.setdefault(name, Family(name=name, line=number))
+        current.samples.append((name, labels, value, number))
     return families
 
 

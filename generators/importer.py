@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from contract.exposition import Family
 from contract.naming import PATHS, UNIT_SUFFIXES
@@ -20,6 +21,16 @@ _DROPPED_LABELS = frozenset({"le", "quantile"} | {
     label for facts in PATHS.values() for label in facts.exporter_labels + facts.scrape_labels})
 _WORD_UNITS = {word: unit for unit, word in UNIT_SUFFIXES.items() if word}
 _TYPES = {"counter": "counter", "gauge": "gauge", "histogram": "histogram"}
+
+
+@dataclass(frozen=True)
+class _Imported:
+    name: str
+    type: str
+    unit: str
+    help: str
+    labels: list[tuple[str, list[str]]]
+    buckets: list[float] | None
 
 
 def contract_yaml(families: dict[str, Family], source: str, namespace: str | None) -> tuple[str, list[str]]:
@@ -38,22 +49,22 @@ def contract_yaml(families: dict[str, Family], source: str, namespace: str | Non
         if namespace and not name.startswith(namespace + "_"):
             continue
         metrics.append(_metric(name, kind, fam))
-    ns = namespace or _common_prefix(m["name"] for m in metrics)
+    ns = namespace or _common_prefix(m.name for m in metrics)
     out = [f"# imported from {json.dumps(source)} by metrics-contract import: review units, closed label "
            "value sets and add events",
            "contract: 1", f"service: {json.dumps(ns)}", f"namespace: {json.dumps(ns)}",
            "scrape_interval: 15s", f"exposition: [{_path(families)}]", "metrics:"]
     for m in metrics:
-        out.append(f"  - name: {m['name']}")
-        out.append(f"    type: {m['type']}")
-        out.append(f"    unit: {json.dumps(m['unit'])}")
-        out.append(f"    help: {json.dumps(m['help'])}")
-        if m["labels"]:
+        out.append(f"  - name: {m.name}")
+        out.append(f"    type: {m.type}")
+        out.append(f"    unit: {json.dumps(m.unit)}")
+        out.append(f"    help: {json.dumps(m.help)}")
+        if m.labels:
             out.append("    labels:")
-            for label, seen in m["labels"]:
+            for label, seen in m.labels:
                 out.append(f"      - name: {label}  # seen: {', '.join(json.dumps(v) for v in seen)}")
-        if m["buckets"] is not None:
-            out.append(f"    buckets: [{', '.join(_number(b) for b in m['buckets'])}]")
+        if m.buckets is not None:
+            out.append(f"    buckets: [{', '.join(_number(b) for b in m.buckets)}]")
     if not metrics:
         notes.append(f"{source}: no metrics found" + (f" in namespace `{namespace}`" if namespace else ""))
     return "\n".join(out) + "\n", notes
@@ -65,7 +76,7 @@ def _folded_created(families: dict[str, Family]) -> set[str]:
             if name.endswith("_created") and name.removesuffix("_created") in bases and f.type != "counter"}
 
 
-def _metric(name: str, kind: str, fam: Family) -> dict[str, object]:
+def _metric(name: str, kind: str, fam: Family) -> _Imported:
     labels: dict[str, set[str]] = {}
     bounds: set[float] = set()
     for sample, sample_labels, _, _ in fam.samples:
@@ -77,11 +88,9 @@ def _metric(name: str, kind: str, fam: Family) -> dict[str, object]:
         if kind == "histogram" and sample.endswith("_bucket") and sample_labels.get("le", "+Inf") != "+Inf":
             bounds.add(float(sample_labels["le"]))
     tail = name.rsplit("_", 1)[-1]
-    return {
-        "name": name, "type": kind, "unit": _WORD_UNITS.get(tail, ""), "help": fam.help,
-        "labels": [(k, sorted(v)) for k, v in labels.items()],
-        "buckets": sorted(bounds) if kind == "histogram" else None,
-    }
+    return _Imported(name=name, type=kind, unit=_WORD_UNITS.get(tail, ""), help=fam.help,
+                     labels=[(k, sorted(v)) for k, v in labels.items()],
+                     buckets=sorted(bounds) if kind == "histogram" else None)
 
 
 def _number(value: float) -> str:
