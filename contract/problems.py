@@ -11,7 +11,8 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Literal
 
-Severity = Literal["error", "warning"]
+# "info" reports something noteworthy that never fails a run (e.g. a compatible contract change)
+Severity = Literal["error", "warning", "info"]
 FORMATS = ("text", "json", "github")
 
 
@@ -59,7 +60,7 @@ def render(problems: Iterable[Problem], fmt: str) -> str:
     if fmt == "github":
         lines = []
         for p in items:
-            level = "error" if p.severity == "error" else "warning"
+            level = {"error": "error", "warning": "warning", "info": "notice"}[p.severity]
             props = f"file={p.file}"
             if p.line:
                 props += f",line={p.line}"

@@ -17,7 +17,7 @@ from contract.checks import check_contract
 from contract.loader import LoadedContract, load_contract
 from contract.model import EXPOSITION_PATHS
 from contract.naming import expose
-from contract.problems import FORMATS, InputError, Problem, exit_code, render
+from contract.problems import FORMATS, InputError, Problem, exit_code, input_error, render
 from generators.config import Config, load_config, resolve_contract
 
 Handler = Callable[[argparse.Namespace, Config], int]
@@ -92,6 +92,48 @@ def cmd_import(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+def _load_revision(spec: str) -> LoadedContract:
+    """A contract from a path, or from git as `REV:path` (e.g. `HEAD:contract/qortex.yaml`)."""
+    import os
+    import subprocess
+
+    if os.path.exists(spec) or ":" not in spec:
+        return load_contract(spec)
+    try:
+        proc = subprocess.run(["git", "show", spec], capture_output=True, check=False, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise input_error(spec, "input/git", f"cannot run git: {exc}") from None
+    if proc.returncode != 0:
+        reason = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise input_error(spec, "input/git", f"not a file, and git cannot show it: {reason[-1] if reason else ''}")
+    return load_contract(spec, data=proc.stdout)
+
+
+def cmd_diff(args: argparse.Namespace, config: Config) -> int:
+    from contract.diff import diff
+
+    if args.against:
+        if args.old or args.new:
+            raise input_error("diff", "usage/arguments", "give OLD and NEW, or --against REV, not both")
+        new_path = resolve_contract(None, config)
+        old_spec = f"{args.against}:{new_path}"
+        try:
+            old = _load_revision(old_spec)
+        except InputError as exc:
+            if exc.problems[0].check != "input/git":
+                raise
+            return 0  # the contract is new in this commit: nothing to compare
+        changes = diff(old, load_contract(new_path))
+    elif args.old and args.new:
+        changes = diff(_load_revision(args.old), _load_revision(args.new))
+    else:
+        raise input_error("diff", "usage/arguments", "give OLD and NEW contracts, or --against REV")
+    sys.stdout.write(render(changes, args.format))
+    if args.allow_breaking:
+        return 0
+    return exit_code(changes)
+
+
 def _contract_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("contract", nargs="?", help="contract YAML (default: from [tool.metrics-contract], "
                    "else contract/qortex.yaml, else the embedded qortex contract)")
@@ -127,6 +169,15 @@ def _args_import(p: argparse.ArgumentParser) -> None:
     p.add_argument("--output", help="write the contract here instead of stdout")
 
 
+def _args_diff(p: argparse.ArgumentParser) -> None:
+    p.add_argument("old", nargs="?", help="the contract before: a path or a git `REV:path`")
+    p.add_argument("new", nargs="?", help="the contract after: a path or a git `REV:path`")
+    p.add_argument("--against", metavar="REV", help="compare the configured contract with its version at REV "
+                   "(the pre-commit hook uses HEAD)")
+    p.add_argument("--format", choices=FORMATS, default="text")
+    p.add_argument("--allow-breaking", action="store_true", help="report breaking changes but exit 0")
+
+
 @dataclass(frozen=True)
 class Command:
     handler: Handler
@@ -140,6 +191,7 @@ COMMANDS: dict[str, Command] = {
                      "show the Prometheus series names and labels of every metric, per exposition path"),
     "generate": Command(cmd_generate, _args_generate, "write every generated file into the out dir (all or nothing)"),
     "import": Command(cmd_import, _args_import, "bootstrap a contract from a Prometheus exposition"),
+    "diff": Command(cmd_diff, _args_diff, "classify the changes between two contracts as breaking or compatible"),
 }
 
 

@@ -1,0 +1,111 @@
+"""Field-level changes between two contracts, each breaking or compatible.
+
+Breaking means a dashboard panel, rule or alert written against the old
+contract can stop matching: a series name disappears or changes, a label or
+a label value it may filter on disappears, bucket bounds it may select
+vanish, an exposition path stops. Adding things is compatible. A metric
+whose new declaration says `renamed_from: <old name>` is reported as one
+rename (breaking) instead of a removal plus an addition.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from contract.loader import LoadedContract
+from contract.model import ExpositionPath, Metric
+from contract.naming import expose
+from contract.problems import Problem
+
+
+def diff(old: LoadedContract, new: LoadedContract) -> list[Problem]:
+    return list(_diff(old, new))
+
+
+def _change(lc: LoadedContract, path: tuple[str | int, ...], kind: str, breaking: bool, message: str,
+            metric: str) -> Problem:
+    return lc.at(path, f"diff/{kind}", message, severity="error" if breaking else "info", metric=metric)
+
+
+def _diff(old: LoadedContract, new: LoadedContract) -> Iterator[Problem]:
+    old_index = {m.name: i for i, m in enumerate(old.contract.metrics)}
+    new_index = {m.name: i for i, m in enumerate(new.contract.metrics)}
+    renamed = {m.renamed_from: m.name for m in new.contract.metrics
+               if m.renamed_from and m.renamed_from in old_index and m.renamed_from not in new_index}
+
+    for name, i in old_index.items():
+        if name not in new_index and name not in renamed:
+            yield _change(old, ("metrics", i, "name"), "metric-removed", True, f"metric `{name}` was removed", name)
+    for name, j in new_index.items():
+        m = new.contract.metrics[j]
+        before_name = name if name in old_index else next((o for o, n in renamed.items() if n == name), None)
+        if before_name is None:
+            yield _change(new, ("metrics", j, "name"), "metric-added", False, f"metric `{name}` was added", name)
+            continue
+        before = old.contract.metrics[old_index[before_name]]
+        if before_name != name:
+            yield _change(new, ("metrics", j, "name"), "metric-renamed", True,
+                          f"metric `{before_name}` was renamed to `{name}`", name)
+        yield from _metric_changes(new, j, before, m, old.contract.exposition)
+
+    old_paths, new_paths = old.contract.exposition, new.contract.exposition
+    for path in old_paths:
+        if path not in new_paths:
+            yield _change(new, ("exposition",), "exposition-removed", True,
+                          f"exposition path {path} was removed; its series stop", "")
+    for path in new_paths:
+        if path not in old_paths:
+            yield _change(new, ("exposition",), "exposition-added", False, f"exposition path {path} was added", "")
+
+
+def _metric_changes(lc: LoadedContract, j: int, before: Metric, m: Metric, old_paths: tuple[ExpositionPath, ...]
+                    ) -> Iterator[Problem]:
+    at = ("metrics", j)
+    name = m.name
+    if before.type != m.type:
+        yield _change(lc, at + ("type",), "type-changed", True,
+                      f"`{name}` changed type from {before.type} to {m.type}", name)
+    if before.unit != m.unit:
+        # a unit change is breaking only when it changes the exposed names
+        same = all(expose(before, p).series == expose(m, p).series for p in old_paths
+                   if before.type == m.type)
+        yield _change(lc, at + ("unit",), "unit-changed", not same,
+                      f"`{name}` changed unit from `{before.unit}` to `{m.unit}`"
+                      + ("" if same else "; its series names change"), name)
+    if before.help != m.help:
+        yield _change(lc, at + ("help",), "help-changed", False, f"help of `{name}` changed", name)
+    old_labels = {label.name: label for label in before.labels}
+    new_labels = {label.name: label for label in m.labels}
+    for gone in sorted(old_labels.keys() - new_labels.keys()):
+        yield _change(lc, at + ("labels",), "label-removed", True, f"label `{gone}` of `{name}` was removed", name)
+    for k, label in enumerate(m.labels):
+        was = old_labels.get(label.name)
+        if was is None:
+            yield _change(lc, at + ("labels", k, "name"), "label-added", False,
+                          f"label `{label.name}` was added to `{name}`", name)
+            continue
+        old_values, new_values = was.allowed_values(), label.allowed_values()
+        if old_values == new_values:
+            continue
+        dropped = sorted(set(old_values or ()) - set(new_values or ())) if new_values is not None else []
+        if old_values is None:
+            yield _change(lc, at + ("labels", k, "values"), "label-values-changed", True,
+                          f"label `{label.name}` of `{name}` became a closed set; other values are recorded as "
+                          "`other`" if label.guard else f"label `{label.name}` of `{name}` became a closed set",
+                          name)
+        elif new_values is None:
+            yield _change(lc, at + ("labels", k), "label-values-changed", False,
+                          f"label `{label.name}` of `{name}` is no longer a closed set", name)
+        elif dropped:
+            yield _change(lc, at + ("labels", k, "values"), "label-values-changed", True,
+                          f"label `{label.name}` of `{name}` no longer has value "
+                          + ", ".join(f"`{v}`" for v in dropped), name)
+        else:
+            yield _change(lc, at + ("labels", k), "label-values-changed", False,
+                          f"label `{label.name}` of `{name}` gained values", name)
+    if before.buckets != m.buckets and m.type == before.type == "histogram":
+        removed = sorted(set(before.buckets or ()) - set(m.buckets or ()))
+        yield _change(lc, at + ("buckets",), "buckets-changed", bool(removed),
+                      f"buckets of `{name}` changed" + (f"; bound(s) {', '.join(f'{b:g}' for b in removed)} "
+                                                        "no longer exist" if removed else "; bounds were added"),
+                      name)
