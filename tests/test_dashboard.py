@@ -1,0 +1,329 @@
+"""The qortex dashboard: golden output, parity with qortex 0.3.0's, PromQL, layout, located errors."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import promql_parser as pp
+import pytest
+import yaml
+
+from contract.loader import LoadedContract, load_contract
+from contract.model import EXPOSITION_PATHS
+from contract.naming import expose
+from contract.problems import InputError
+from dashboards import _lib as lib
+from generators import cli, grafana, outputs
+from generators.common import hash_header
+from tests.conftest import QORTEX_CONTRACT, ROOT, contract_from
+from tests.golden_util import assert_golden
+
+ROWS = ["Retrieval Health", "Learning Dynamics", "KG Crystallization", "PPR Performance", "Enrichment & Ingestion"]
+# seed title -> ours, in dashboard order
+TITLES = {
+    "Query Rate (queries/sec)": "Query Rate",
+    "Query Latency (p50/p95/p99)": "Query Latency p50/p95/p99",
+    "Vec Search Latency (p50/p95)": "Vec Search Latency p50/p95",
+    "Query Errors": "Query Errors",
+    "Factor Mean Over Time": "Factor Mean",
+    "Factor Entropy": "Factor Entropy",
+    "Factor Update Rate": "Factor Update Rate",
+    "Feedback Accept/Reject Ratio": "Feedback",
+    "KG Coverage Ratio": "KG Coverage Ratio",
+    "Buffer Size & Promotions": "Buffer Size & Promotions",
+    "Total Promoted (lifetime)": "Total Promoted",
+    "PPR Iterations to Convergence": "PPR Iterations to Convergence",
+    "Active Factors & Node Count": "Active Factors",
+    "Enrichment Rate": "Enrichment Rate",
+    "Enrichment Latency (p50/p95)": "Enrichment Latency",
+    "Enrichment Fallbacks": "Enrichment Fallbacks",
+    "Ingestion Rate": "Ingestion Rate",
+    "Ingest Latency (p50/p95)": "Ingest Latency",
+}
+# what Grafana puts in place of its variables, for parsing
+VARIABLES = {"__rate_interval": "1m", "__interval": "1m", "__range": "1h", "job": "qortex",
+             "datasource": lib.PROVISIONED_DATASOURCE_UID}
+DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
+FILES = ["grafana/provisioning/dashboards/qortex.yml", "grafana/provisioning/datasources/prometheus.yml",
+         "grafana/qortex.json"]
+
+
+@pytest.fixture
+def lc(in_root: Path) -> LoadedContract:
+    # relative, as the CLI loads it: the path is part of every file's marker
+    return load_contract("contract/qortex.yaml")
+
+
+@pytest.fixture
+def generated(lc: LoadedContract) -> dict[str, str]:
+    return grafana.generate(lc)
+
+
+@pytest.fixture
+def board(generated: dict[str, str]) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(generated["grafana/qortex.json"])
+    return data
+
+
+def substitute(expr: str) -> str:
+    return re.sub(r"\$\{(\w+)\}|\$(\w+)", lambda m: VARIABLES[m.group(1) or m.group(2)], expr)
+
+
+def parse(expr: str) -> pp.Expr:
+    return pp.parse(substitute(expr))
+
+
+def selectors(expr: str) -> list[pp.VectorSelector]:
+    found: list[pp.VectorSelector] = []
+
+    def visit(node: pp.Expr) -> bool:
+        if isinstance(node, pp.VectorSelector):
+            found.append(node)
+        return True
+
+    pp.walk(parse(expr), visit)
+    return found
+
+
+def series_to_metric(lc: LoadedContract) -> dict[str, str]:
+    return {s: m.name for m in lc.contract.metrics for p in EXPOSITION_PATHS for s in expose(m, p).series}
+
+
+def metrics_of(panel: dict[str, Any], lookup: dict[str, str]) -> set[str]:
+    names = {s.name for t in panel["targets"] for s in selectors(t["expr"])}
+    unknown = names - set(lookup)
+    assert not unknown, f"panel {panel['title']!r} queries series outside the contract: {sorted(unknown)}"
+    return {lookup[n] for n in names}
+
+
+def grouped(panels: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Non-row panels under the row that precedes them."""
+    rows: dict[str, list[dict[str, Any]]] = {}
+    current: list[dict[str, Any]] = []
+    for p in panels:
+        if p["type"] == "row":
+            current = rows.setdefault(p["title"], [])
+        else:
+            current.append(p)
+    return rows
+
+
+def test_golden(generated: dict[str, str]) -> None:
+    assert sorted(generated) == FILES
+    for rel, text in generated.items():
+        assert_golden(rel, text)
+
+
+def test_regenerating_is_byte_identical(lc: LoadedContract, generated: dict[str, str]) -> None:
+    assert grafana.generate(lc) == generated
+    text = generated["grafana/qortex.json"]
+    assert text == json.dumps(json.loads(text), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def test_parity_with_the_seed(seed_dir: Path, lc: LoadedContract, board: dict[str, Any]) -> None:
+    seed = json.loads((seed_dir / "docker/grafana/dashboards/qortex.json").read_text(encoding="utf-8"))
+    ours, theirs = grouped(board["panels"]), grouped(seed["panels"])
+    assert list(ours) == list(theirs) == ROWS
+    for row in ROWS:
+        assert [p["title"] for p in ours[row]] == [TITLES[p["title"]] for p in theirs[row]]
+    assert sum(len(panels) for panels in ours.values()) == 18
+    lookup = series_to_metric(lc)
+    for mine, seeds in zip((p for r in ROWS for p in ours[r]), (p for r in ROWS for p in theirs[r]), strict=True):
+        assert metrics_of(mine, lookup) == metrics_of(seeds, lookup), mine["title"]
+
+
+def test_every_expression_parses(board: dict[str, Any], lc: LoadedContract) -> None:
+    exprs = [t["expr"] for p in board["panels"] for t in p["targets"]]
+    assert len(exprs) == 24
+    for expr in exprs:
+        parse(expr)
+    job = next(v for v in board["templating"]["list"] if v["name"] == "job")
+    match = re.fullmatch(r"label_values\((.+), job\)", job["query"])
+    assert match
+    assert [s.name for s in selectors(match.group(1))] == ["qortex_queries_total"]
+
+
+def test_seed_mistakes_stay_fixed(board: dict[str, Any]) -> None:
+    for panel in board["panels"]:
+        for t in panel["targets"]:
+            expr = parse(t["expr"])
+            # every selector filters on the job picker only: no outcome left out, no path hard-wired
+            for s in selectors(t["expr"]):
+                assert [(m.name, m.op, m.value) for m in s.matchers.matchers] == [("job", pp.MatchOp.Re, "qortex")]
+            if isinstance(expr, pp.Call) and expr.func.name == "histogram_quantile":
+                inner = expr.args[1]
+                assert isinstance(inner, pp.AggregateExpr) and inner.modifier.labels == ["le"], t["expr"]
+            assert "[1h]" not in t["expr"] or "increase(" in t["expr"], t["expr"]
+            assert "rate(" not in t["expr"] or "[$__rate_interval]" in t["expr"], t["expr"]
+
+
+def kept_labels(expr: pp.Expr) -> set[str] | None:
+    """Labels the result keeps; None when it keeps the series' own."""
+    if isinstance(expr, pp.AggregateExpr):
+        return set(expr.modifier.labels) if expr.modifier else set()
+    if isinstance(expr, pp.Call) and expr.func.name == "histogram_quantile":
+        inner = kept_labels(expr.args[1])
+        return None if inner is None else inner - {"le"}
+    return None
+
+
+def test_legends_only_name_kept_labels(board: dict[str, Any]) -> None:
+    for panel in board["panels"]:
+        for t in panel["targets"]:
+            kept = kept_labels(parse(t["expr"]))
+            assert kept is not None, f"{t['expr']} is not aggregated"
+            named = set(re.findall(r"\{\{\s*(\w+)\s*\}\}", t["legendFormat"]))
+            assert named <= kept, (panel["title"], t["legendFormat"])
+
+
+def test_structure(board: dict[str, Any], lc: LoadedContract) -> None:
+    variables = {v["name"]: v for v in board["templating"]["list"]}
+    assert variables["datasource"]["type"] == "datasource"
+    assert variables["datasource"]["query"] == "prometheus"
+    assert variables["job"]["datasource"] == DATASOURCE
+    assert board["uid"] == "qortex-main"
+    assert grafana.marker(lc) in board["description"]
+    occupied: set[tuple[int, int]] = set()
+    ids = [p["id"] for p in board["panels"]]
+    assert ids == list(range(1, len(ids) + 1))
+    for p in board["panels"]:
+        pos = p["gridPos"]
+        assert pos["x"] >= 0 and pos["w"] >= 1 and pos["h"] >= 1 and pos["x"] + pos["w"] <= 24, p["title"]
+        cells = {(x, y) for x in range(pos["x"], pos["x"] + pos["w"]) for y in range(pos["y"], pos["y"] + pos["h"])}
+        assert not cells & occupied, f"panel {p['title']!r} overlaps another"
+        occupied |= cells
+        if p["type"] == "row":
+            assert pos["w"] == 24 and pos["x"] == 0
+            continue
+        assert p["datasource"] == DATASOURCE
+        assert p["targets"], p["title"]
+        refs = [t["refId"] for t in p["targets"]]
+        assert all(refs) and len(set(refs)) == len(refs), p["title"]
+        assert all(t["datasource"] == DATASOURCE for t in p["targets"])
+        assert p["fieldConfig"]["defaults"]["unit"], p["title"]
+
+
+def test_units_come_from_the_contract(board: dict[str, Any]) -> None:
+    units = {p["title"]: p["fieldConfig"]["defaults"]["unit"] for p in board["panels"] if p["type"] != "row"}
+    assert units["Query Latency p50/p95/p99"] == "s"       # unit s
+    assert units["Query Rate"] == "cps"                     # rate of {query}
+    assert units["Factor Entropy"] == "short"               # {bit}
+    assert units["KG Coverage Ratio"] == "percentunit"      # the panel's override of {ratio}
+
+
+def test_provisioning(generated: dict[str, str], lc: LoadedContract, board: dict[str, Any]) -> None:
+    for rel in FILES[:2]:
+        text = generated[rel]
+        assert text.startswith(hash_header(lc))
+        assert not re.search(r"password|secret|token|basicAuth", text, re.IGNORECASE), rel
+    (source,) = yaml.safe_load(generated["grafana/provisioning/datasources/prometheus.yml"])["datasources"]
+    assert source["url"] == "http://prometheus:9090"
+    assert source["jsonData"]["timeInterval"] == lc.contract.scrape_interval
+    ds_variable = next(v for v in board["templating"]["list"] if v["name"] == "datasource")
+    assert source["uid"] == ds_variable["current"]["value"]
+    (provider,) = yaml.safe_load(generated["grafana/provisioning/dashboards/qortex.yml"])["providers"]
+    assert provider["type"] == "file" and provider["options"]["path"] == grafana.DASHBOARDS_MOUNT
+
+
+def one_panel(panel: lib.Panel) -> lib.Dashboard:
+    return lib.dashboard("t", uid="t", tags=(), job_metric="qortex_queries", rows=(lib.row("R", (panel,)),))
+
+
+def test_unknown_metric_names_file_line_and_panel(lc: LoadedContract) -> None:
+    line = sys._getframe().f_lineno + 1
+    panel = lib.timeseries("Query Rate", lib.rate("qortex_querys", by=("mode",)))
+    with pytest.raises(InputError) as caught:
+        lib.render(one_panel(panel), lc.contract, description="")
+    (problem,) = caught.value.problems
+    assert (problem.file, problem.line, problem.check, problem.metric, problem.location) == (
+        "tests/test_dashboard.py", line, "dashboard/unknown-metric", "qortex_querys", 'panel "Query Rate"')
+    assert problem.message == ('panel "Query Rate" references `qortex_querys`, which is not in the contract; '
+                               'did you mean `qortex_queries`?')
+
+
+@pytest.mark.parametrize(("make", "check", "message"), [
+    (lambda: lib.timeseries("P", lib.rate("qortex_queries_total")), "dashboard/unknown-metric",
+     'panel "P" references `qortex_queries_total`, which is not in the contract; did you mean `qortex_queries` '
+     "(its series `qortex_queries_total` is spelled by the exporter)?"),
+    (lambda: lib.timeseries("P", lib.rate("qortex_factor_mean")), "dashboard/metric-type",
+     'panel "P" asks for the rate of `qortex_factor_mean`, a gauge; that needs a counter'),
+    (lambda: lib.timeseries("P", lib.rate("qortex_queries", by=("stage",))), "dashboard/unknown-label",
+     'panel "P" groups `qortex_queries` by `stage`, which is not one of its labels (`mode`)'),
+    (lambda: lib.timeseries("P", lib.rate("qortex_queries", legend="{{mode}}")), "dashboard/legend-label",
+     'panel "P" legend `{{mode}}` names `mode`, which the query on `qortex_queries` does not keep '
+     "(it keeps: no labels)"),
+    (lambda: lib.timeseries("P", lib.rate("qortex_queries"), *lib.quantiles("qortex_query_duration_seconds", 0.5)),
+     "dashboard/mixed-units", 'panel "P" mixes units cps, s; pass `unit=` to the panel'),
+])
+def test_bad_references_are_located(lc: LoadedContract, make: Callable[[], lib.Panel], check: str,
+                                    message: str) -> None:
+    with pytest.raises(InputError) as caught:
+        lib.render(one_panel(make()), lc.contract, description="")
+    (problem,) = caught.value.problems
+    assert (problem.file, problem.check, problem.message) == ("tests/test_dashboard.py", check, message)
+
+
+def test_renamed_metric_fails_generate_and_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    renamed = tmp_path / "renamed.yaml"
+    text = QORTEX_CONTRACT.read_text(encoding="utf-8")
+    text = text.replace("  - name: qortex_queries\n", "  - name: qortex_searches\n    renamed_from: qortex_queries\n")
+    renamed.write_text(text.replace("metric: qortex_queries,", "metric: qortex_searches,"), encoding="utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "kept.txt").write_text("untouched\n", encoding="utf-8")
+    monkeypatch.setattr(outputs, "GENERATORS", [*outputs.GENERATORS, ("grafana", grafana.generate)])
+
+    assert cli.main(["generate", str(renamed), "--out", str(out)]) == 2
+
+    source = (ROOT / "dashboards/qortex.py").read_text(encoding="utf-8").splitlines()
+    panel_line = next(i for i, text in enumerate(source, 1) if 'lib.timeseries("Query Rate"' in text)
+    board_line = next(i for i, text in enumerate(source, 1) if text.startswith("DASHBOARD = lib.dashboard("))
+    assert capsys.readouterr().err.splitlines() == [
+        f"dashboards/qortex.py:{board_line}: error[dashboard/unknown-metric]: dashboard \"qortex Observability\" "
+        "(job variable) references `qortex_queries`, which is not in the contract; it was renamed to `qortex_searches`",
+        f"dashboards/qortex.py:{panel_line}: error[dashboard/unknown-metric]: panel \"Query Rate\" references "
+        "`qortex_queries`, which is not in the contract; it was renamed to `qortex_searches`",
+    ]
+    assert sorted(p.name for p in out.iterdir()) == ["kept.txt"]
+
+
+def test_a_line_must_split_the_grid_evenly(lc: LoadedContract) -> None:
+    panels = tuple(lib.timeseries(f"P{i}", lib.rate("qortex_queries")) for i in range(5))
+    line = sys._getframe().f_lineno + 1
+    spec = lib.dashboard("t", uid="t", tags=(), job_metric="qortex_queries", rows=(lib.row("R", panels),))
+    with pytest.raises(InputError) as caught:
+        lib.render(spec, lc.contract, description="")
+    (problem,) = caught.value.problems
+    assert (problem.line, problem.check, problem.message) == (
+        line, "dashboard/layout", 'row "R" has a line of 5 panels; the panels of a line split 24 columns evenly')
+
+
+def test_series_spelled_differently_per_path_and_unmapped_units_are_located(tmp_path: Path) -> None:
+    lc = contract_from(tmp_path, """\
+        contract: 1
+        service: svc
+        namespace: svc
+        exposition: [prometheus-client, otel-collector]
+        metrics:
+          - {name: svc_requests, type: counter, unit: "{request}", help: Requests}
+          - {name: svc_busy, type: counter, unit: s, help: Busy time}
+          - {name: svc_load, type: gauge, unit: "1", help: Load}
+        """)
+    spec = lib.dashboard("t", uid="t", tags=(), job_metric="svc_requests", rows=(lib.row("R", (
+        lib.timeseries("Load", lib.gauge("svc_load")),
+        lib.timeseries("Busy", lib.rate("svc_busy")),
+    )),))
+    with pytest.raises(InputError) as caught:
+        lib.render(spec, lc.contract, description="")
+    assert [(p.check, p.message) for p in caught.value.problems] == [
+        ("dashboard/path-divergence", 'panel "Load" queries `svc_load`, exposed as `svc_load` on prometheus-client '
+         "but `svc_load_ratio` on otel-collector"),
+        ("dashboard/unit", 'panel "Busy": no Grafana unit for the rate of `svc_busy` (unit `s`); '
+         "pass `unit=` to the panel"),
+    ]
