@@ -38,18 +38,16 @@ def load_contract(file: str, data: bytes | None = None) -> LoadedContract:
     try:
         contract = Contract.model_validate(raw)
     except ValidationError as exc:
-        raise InputError.many(_located(exc, smap)) from None
+        raise InputError.many(_located(exc, smap, raw)) from None
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     return LoadedContract(contract=contract, source=smap, file=file, sha256=digest)
 
 
-def _located(exc: ValidationError, smap: SourceMap) -> list[Problem]:
+def _located(exc: ValidationError, smap: SourceMap, raw: object) -> list[Problem]:
     problems: list[Problem] = []
     seen: set[Path] = set()
     for err in exc.errors(include_url=False):
-        # pydantic inserts model and validator names into `loc` for nested
-        # models; keep only the parts that are real keys or indices.
-        path: Path = tuple(p for p in err["loc"] if isinstance(p, int) or not _internal(p))
+        path = _document_path(err["loc"], raw)
         if path in seen:
             continue
         seen.add(path)
@@ -67,9 +65,27 @@ def _located(exc: ValidationError, smap: SourceMap) -> list[Problem]:
     return problems
 
 
-def _internal(part: object) -> bool:
-    text = str(part)
-    return "[" in text or text[:1].isupper() or text in {"function-after", "function-before"}
+def _document_path(loc: tuple[int | str, ...], raw: object) -> Path:
+    """The parts of a pydantic `loc` that are real keys or indices of the document.
+
+    pydantic inserts model, union-member and validator names into `loc`;
+    walking the document itself tells them apart from keys, even from keys
+    that look like those names.
+    """
+    path: list[int | str] = []
+    node = raw
+    for i, part in enumerate(loc):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        elif isinstance(node, dict) and i == len(loc) - 1:
+            path.append(part)  # a missing field: a key the document lacks
+            break
+        else:
+            continue
+        path.append(part)
+    return tuple(path)
 
 
 def _in(path: Path) -> str:

@@ -32,7 +32,14 @@ class Problem:
         where = f"{self.file}:{self.line}" if self.line else self.file
         if self.line and self.column:
             where += f":{self.column}"
-        return f"{where}: {self.severity}[{self.check}]: {self.message}"
+        return f"{one_line(where)}: {self.severity}[{self.check}]: {one_line(self.message)}"
+
+
+def one_line(text: str) -> str:
+    """Escape control characters so a name taken from input cannot break the one-line format."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 class InputError(Exception):

@@ -75,3 +75,17 @@ def seed_dir() -> Path:
     if not (SEED_DIR / "docker").is_dir():
         pytest.fail(f"{SEED_DIR} is missing: run `make test` (it downloads qortex 0.3.0's source release)")
     return SEED_DIR
+
+
+def _hypothesis_profiles() -> None:
+    from hypothesis import HealthCheck, settings
+
+    # `make test` stays fast; `make fuzz` (HYPOTHESIS_PROFILE=fuzz) digs deeper
+    settings.register_profile("default", max_examples=150, deadline=None, derandomize=True,
+                              suppress_health_check=[HealthCheck.too_slow])
+    settings.register_profile("fuzz", max_examples=5000, deadline=None,
+                              suppress_health_check=[HealthCheck.too_slow])
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+_hypothesis_profiles()
