@@ -14,13 +14,14 @@ from pathlib import PurePosixPath
 
 from contract.loader import LoadedContract
 from contract.problems import input_error
-from generators import schema
+from generators import grafana, schema
 
 Generator = Callable[[LoadedContract], dict[str, str]]
 
 # ordered; each returns {relative posix path: text}
 GENERATORS: list[tuple[str, Generator]] = [
     ("schema", schema.generate),
+    ("grafana", grafana.generate),
 ]
 
 
