@@ -1,0 +1,315 @@
+"""`prometheus/rules.yml` and `prometheus/rules_test.yml`: recording rules and their promtool tests.
+
+Names follow `level:metric:operations` (docs/rules-and-stack.md):
+
+- counter:   `job:<family>:rate<W>m`     = sum by (job, <labels>) (rate(<family>_total[<W>m]))
+- histogram: `job:<family>:p50_rate<W>m` (also p95, p99) = histogram_quantile over the bucket rates
+             `job:<family>:mean_rate<W>m` = rate of `_sum` / rate of `_count`
+
+`job` is the level: every rule keeps `job` and the metric's declared labels, so
+the direct scrape (job = the service) and the Collector (job = otel-collector)
+stay apart. `<family>` is the series family name without `_total`/`_bucket`;
+`<W>` is five minutes or four scrape intervals, whichever is longer, in whole
+minutes. Gauges and up-down counters get no rules: they are read as they are.
+
+promtool 2.42 compares floats bit for bit, so each expected value repeats
+Prometheus' float operations on the synthesized input, and the input is chosen
+so that those come out round.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from contract.loader import LoadedContract
+from contract.model import Contract, Metric, Rule
+from contract.naming import PATHS, Exposure, expose
+from contract.problems import input_error
+from generators.common import hash_header
+from generators.stack import COLLECTOR_JOB
+
+QUANTILES: tuple[tuple[str, float], ...] = (("p50", 0.5), ("p95", 0.95), ("p99", 0.99))
+# A rate window needs several scrapes in it to survive a missed one; four is
+# the usual floor, five minutes the usual default.
+MIN_WINDOW_MINUTES = 5
+SCRAPES_PER_WINDOW = 4
+# Value of every label whose real value the generator cannot know.
+PLACEHOLDER = "example"
+
+
+def generate(lc: LoadedContract) -> dict[str, str]:
+    header = hash_header(lc)
+    return {
+        "prometheus/rules.yml": header + _dump({"groups": rule_groups(lc)}),
+        "prometheus/rules_test.yml": header + _dump(rule_tests(lc)),
+    }
+
+
+def window_minutes(c: Contract) -> int:
+    return max(MIN_WINDOW_MINUTES, math.ceil(SCRAPES_PER_WINDOW * c.scrape_seconds / 60))
+
+
+def exposure(lc: LoadedContract, metric: Metric) -> Exposure:
+    """The metric's series as every declared path exposes them (they must agree)."""
+    first, *others = (expose(metric, p) for p in lc.contract.exposition)
+    for other in others:
+        if (other.core_series, other.labels) != (first.core_series, first.labels):
+            raise input_error(lc.file, "generate/path-divergence",
+                              f"`{metric.name}` is exposed differently on {first.path} and {other.path}; "
+                              f"rules need one series name")
+    return first
+
+
+@dataclass(frozen=True)
+class Recording:
+    record: str
+    expr: str
+
+
+def counter_records(e: Exposure, w: int) -> list[Recording]:
+    by = _by(("job", *e.labels))
+    return [Recording(f"job:{e.family}:rate{w}m", f"sum by ({by}) (rate({e.family}_total[{w}m]))")]
+
+
+def histogram_records(e: Exposure, w: int) -> list[Recording]:
+    by = _by(("job", *e.labels))
+    bucket_by = _by(("job", *e.labels, "le"))
+    records = [
+        Recording(f"job:{e.family}:{name}_rate{w}m",
+                  f"histogram_quantile({q!r}, sum by ({bucket_by}) (rate({e.family}_bucket[{w}m])))")
+        for name, q in QUANTILES
+    ]
+    records.append(Recording(
+        f"job:{e.family}:mean_rate{w}m",
+        f"sum by ({by}) (rate({e.family}_sum[{w}m])) / sum by ({by}) (rate({e.family}_count[{w}m]))",
+    ))
+    return records
+
+
+def rule_groups(lc: LoadedContract) -> list[dict[str, Any]]:
+    c = lc.contract
+    w = window_minutes(c)
+    counters: list[Recording] = []
+    histograms: list[Recording] = []
+    for m in c.metrics:
+        if m.type == "counter":
+            counters += counter_records(exposure(lc, m), w)
+        elif m.type == "histogram":
+            histograms += histogram_records(exposure(lc, m), w)
+    groups = [
+        {"name": f"{c.service}.counters", "rules": _recordings(counters)},
+        {"name": f"{c.service}.histograms", "rules": _recordings(histograms)},
+        # Contract order, not sorted: within a group Prometheus evaluates in
+        # order, so a rule reading another rule sees this evaluation's value.
+        {"name": f"{c.service}.custom", "rules": [_custom(r) for r in c.rules]},
+    ]
+    return sorted((g for g in groups if g["rules"]), key=lambda g: g["name"])
+
+
+def _recordings(records: list[Recording]) -> list[dict[str, str]]:
+    return [{"record": r.record, "expr": r.expr} for r in sorted(records, key=lambda r: r.record)]
+
+
+def _custom(rule: Rule) -> dict[str, Any]:
+    out: dict[str, Any] = {"record": rule.record} if rule.record else {"alert": rule.alert}
+    out["expr"] = rule.expr
+    if rule.for_:
+        out["for"] = rule.for_
+    if rule.labels:
+        out["labels"] = dict(sorted(rule.labels.items()))
+    if rule.annotations:
+        out["annotations"] = dict(sorted(rule.annotations.items()))
+    return out
+
+
+# ── promtool tests ──────────────────────────────────────────────────────────
+
+
+def rule_tests(lc: LoadedContract) -> dict[str, Any]:
+    c = lc.contract
+    w = window_minutes(c)
+    tests = []
+    for m in sorted(c.metrics, key=lambda m: exposure(lc, m).family):
+        if m.type == "counter":
+            tests.append(_counter_test(lc, m, w))
+        elif m.type == "histogram":
+            tests.append(_histogram_test(lc, m, w))
+    return {"rule_files": ["rules.yml"], "evaluation_interval": "1m", "tests": tests}
+
+
+def scrape_jobs(lc: LoadedContract) -> list[dict[str, str]]:
+    """Labels Prometheus and the exporter add, one set per distinct scrape job.
+
+    prometheus-client and otel-python are both scraped directly under the
+    service's job: an application exposes through one of them, not both.
+    """
+    c = lc.contract
+    jobs: dict[str, dict[str, str]] = {}
+    for path in c.exposition:
+        facts = PATHS[path]
+        if path == "otel-collector":
+            job, instance = COLLECTOR_JOB, f"{COLLECTOR_JOB}:{c.stack.collector_metrics_port}"
+        else:
+            job, instance = c.service, f"{c.stack.app_host}:{c.stack.app_metrics_port}"
+        labels = dict.fromkeys(facts.exporter_labels + facts.scrape_labels, PLACEHOLDER)
+        labels.update(job=job, instance=instance)
+        jobs.setdefault(job, dict(sorted(labels.items())))
+    return list(jobs.values())
+
+
+def label_sets(m: Metric, e: Exposure) -> list[dict[str, str]]:
+    """Every combination of the metric's label values: closed sets in full, open labels once."""
+    choices = [label.allowed_values() or (PLACEHOLDER,) for label in m.labels]
+    return [dict(zip(e.labels, combo, strict=True)) for combo in itertools.product(*choices)]
+
+
+def _series_sets(lc: LoadedContract, m: Metric, e: Exposure) -> Iterator[tuple[dict[str, str], dict[str, str]]]:
+    """(input labels, labels the rules keep) for every job and label combination."""
+    for job_labels in scrape_jobs(lc):
+        for contract_labels in label_sets(m, e):
+            kept = {"job": job_labels["job"], **contract_labels}
+            yield {**job_labels, **contract_labels}, kept
+
+
+def _counter_test(lc: LoadedContract, m: Metric, w: int) -> dict[str, Any]:
+    e = exposure(lc, m)
+    (record,) = counter_records(e, w)
+    inputs, samples = [], []
+    # a distinct power of two per series, so a rule that mixes series up fails
+    # and the per-second rate stays exact
+    for i, (labels, kept) in enumerate(_series_sets(lc, m, e)):
+        per_minute = 60 * 2**i
+        inputs.append(_input(f"{e.family}_total", labels, per_minute, w))
+        samples.append(_sample(record.record, kept, prom_rate(per_minute, w)))
+    return _test_group(w, inputs, [(record.record, samples)])
+
+
+def prom_rate(per_minute: float, w: int) -> float:
+    """`rate(x[<w>m])` over a `0+<per_minute>x<2w>` input at `<2w>m`, as Prometheus 2.42 computes it.
+
+    The window holds samples at both its ends, so nothing is extrapolated and
+    the factor is `1.0 / range` (the same float operations, in the same order).
+    """
+    return (per_minute * w) * (1.0 / (60 * w))
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """Cumulative per-minute bucket increments and the values the rules must compute from them."""
+
+    bounds: tuple[float, ...]
+    cumulative: tuple[int, ...]      # per finite bucket, then +Inf (the observation count)
+    sum_per_minute: float
+    quantiles: dict[str, float]
+    mean: float
+
+
+def distribution(bounds: tuple[float, ...], w: int) -> Distribution:
+    """Put each quantile's rank exactly on a bucket's cumulative count.
+
+    With 100 observations q * 100 is an integer for every quantile, so it can
+    equal a bucket's cumulative count; Prometheus' interpolation
+    `start + (end - start) * ((rank - below) / (count - below))` then has a
+    factor of exactly 1, its product is exact on every platform (fused
+    multiply-add or not), and the expected value below repeats its float
+    operations. A quantile beyond the last finite bucket is that bucket's
+    bound. The mean is a power of two near the median.
+    """
+    n = len(bounds)
+    # 1-based bucket each quantile lands in, increasing, spread over the buckets
+    targets = [max(1, min((n + 1) // 2, n - 2)), n - 1, n] if n >= 3 else list(range(1, n + 1))
+    median = abs(bounds[targets[0] - 1])
+    mean = 2.0 ** round(math.log2(median)) if median else 1.0
+    # rate() multiplies by 1/range, which is inexact: for a few windows a
+    # rank misses its count by an ulp unless every count is scaled up
+    for scale in range(1, 100):
+        total = 100 * scale
+        ranks = [round(q * total) for _, q in QUANTILES]
+        anchors = [(0, 0), *zip(targets, ranks, strict=False), (n + 1, total)]
+        cumulative: list[int] = []
+        for (k0, c0), (k1, c1) in itertools.pairwise(anchors):
+            cumulative += [c0 + (c1 - c0) * (i - k0) // (k1 - k0) for i in range(k0 + 1, k1 + 1)]
+        rates = [prom_rate(60 * c, w) for c in cumulative]
+        rank_rates = [q * rates[-1] for _, q in QUANTILES]
+        if all(rank_rates[i] == rates[k - 1] for i, k in enumerate(targets)):
+            break
+    else:
+        raise AssertionError(f"no exact histogram input for a {w}m window")
+    quantiles = {}
+    for i, (name, _) in enumerate(QUANTILES):
+        if i < len(targets):
+            k = targets[i]
+            start = bounds[k - 2] if k > 1 else 0.0
+            below = rates[k - 2] if k > 1 else 0.0
+            quantiles[name] = start + (bounds[k - 1] - start) * ((rank_rates[i] - below) / (rates[k - 1] - below))
+        else:
+            quantiles[name] = bounds[-1]
+    sum_per_minute = 60 * mean * total
+    return Distribution(bounds=bounds, cumulative=tuple(cumulative), sum_per_minute=sum_per_minute,
+                        quantiles=quantiles, mean=prom_rate(sum_per_minute, w) / rates[-1])
+
+
+def _histogram_test(lc: LoadedContract, m: Metric, w: int) -> dict[str, Any]:
+    e = exposure(lc, m)
+    if not m.buckets:
+        raise input_error(lc.file, "generate/buckets", f"histogram `{m.name}` needs explicit `buckets`")
+    d = distribution(tuple(float(b) for b in m.buckets), w)
+    records = histogram_records(e, w)
+    inputs = []
+    expected: dict[str, list[dict[str, Any]]] = {r.record: [] for r in records}
+    les = [_number(b) for b in d.bounds] + ["+Inf"]
+    values = [*(d.quantiles[name] for name, _ in QUANTILES), d.mean]
+    for labels, kept in _series_sets(lc, m, e):
+        for le, count in zip(les, d.cumulative, strict=True):
+            inputs.append(_input(f"{e.family}_bucket", {**labels, "le": le}, 60 * count, w))
+        inputs.append(_input(f"{e.family}_count", labels, 60 * d.cumulative[-1], w))
+        inputs.append(_input(f"{e.family}_sum", labels, d.sum_per_minute, w))
+        for record, value in zip(records, values, strict=True):
+            expected[record.record].append(_sample(record.record, kept, value))
+    return _test_group(w, inputs, sorted(expected.items()))
+
+
+def _input(series: str, labels: dict[str, str], per_minute: float, w: int) -> dict[str, str]:
+    # a counter growing by `per_minute` every minute for two windows: rate() over
+    # the last window spans it exactly, so no extrapolation
+    return {"series": _selector(series, labels), "values": f"0+{_number(per_minute)}x{2 * w}"}
+
+
+def _sample(record: str, labels: dict[str, str], value: float) -> dict[str, Any]:
+    return {"labels": _selector(record, labels), "value": float(value)}
+
+
+def _test_group(w: int, inputs: list[dict[str, str]],
+                expected: list[tuple[str, list[dict[str, Any]]]]) -> dict[str, Any]:
+    return {
+        "interval": "1m",
+        "input_series": inputs,
+        "promql_expr_test": [
+            {"expr": record, "eval_time": f"{2 * w}m", "exp_samples": sorted(samples, key=lambda s: s["labels"])}
+            for record, samples in expected
+        ],
+    }
+
+
+def _selector(name: str, labels: dict[str, str]) -> str:
+    inner = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in sorted(labels.items()))
+    return f"{name}{{{inner}}}"
+
+
+def _number(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else repr(float(x))
+
+
+def _by(labels: tuple[str, ...]) -> str:
+    return ", ".join(labels)
+
+
+def _dump(data: Any) -> str:
+    return yaml.safe_dump(data, sort_keys=False, default_flow_style=False, allow_unicode=True, width=1 << 16)

@@ -1,0 +1,210 @@
+"""The observability stack: goldens, contract ports, no secrets, promtool, and a live Prometheus."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from contract.loader import LoadedContract, load_contract
+from contract.problems import InputError
+from generators import outputs, rules, stack
+from tests import prom_server
+from tests.conftest import MINIMAL, contract_from
+from tests.golden_util import assert_golden
+from tests.test_rules import promtool, write
+
+STACK_FILES = ("stack/.env.example", "stack/.gitignore", "stack/docker-compose.yml",
+               "stack/otel-collector/config.yaml", "stack/prometheus/prometheus.yml")
+
+CUSTOM_STACK = MINIMAL + """\
+stack:
+  app_host: app.internal
+  app_metrics_port: 8000
+  otlp_grpc_port: 14317
+  otlp_http_port: 14318
+  collector_metrics_port: 18889
+  prometheus_port: 19090
+  grafana_port: 13000
+  jaeger_ui_port: 26686
+"""
+
+# `password: x`, `PASSWORD=x`, `"secret": "x"`: a credential-like key given a value
+CREDENTIAL = re.compile(r"""(?ix) [\w.-]* (password|passwd|secret|token|api[_-]?key) [\w.-]* ["']?
+                            \s* [:=] \s* ["']? (?P<value>\$\{[^}]*\}|[^\s,}#"']+)""")
+# `${VAR}` or `${VAR:?message}`: no `${VAR:-default}`, which would be a default secret
+REQUIRED_REFERENCE = re.compile(r"\$\{\w+(:?\?[^}]*)?\}")
+
+
+@pytest.fixture
+def lc(in_root: Path) -> LoadedContract:
+    return load_contract("contract/qortex.yaml")
+
+
+def every_generated_file(lc: LoadedContract) -> dict[str, str]:
+    """All registered generators' files, plus this issue's in case they are not registered yet."""
+    files = outputs.render_all(lc)
+    files.update(rules.generate(lc))
+    files.update(stack.generate(lc))
+    try:
+        from generators import grafana
+    except ImportError:
+        return files
+    files.update(grafana.generate(lc))
+    return files
+
+
+def compose(lc: LoadedContract) -> dict[str, Any]:
+    return yaml.safe_load(stack.generate(lc)["stack/docker-compose.yml"])
+
+
+@pytest.mark.parametrize("rel", STACK_FILES)
+def test_golden(lc: LoadedContract, rel: str) -> None:
+    assert_golden(rel, stack.generate(lc)[rel])
+
+
+def test_byte_identical_on_regeneration(lc: LoadedContract) -> None:
+    assert stack.generate(lc) == stack.generate(load_contract("contract/qortex.yaml"))
+
+
+def test_ports_and_hosts_come_from_the_contract(tmp_path: Path) -> None:
+    lc = contract_from(tmp_path, CUSTOM_STACK)
+    files = stack.generate(lc)
+    services = yaml.safe_load(files["stack/docker-compose.yml"])["services"]
+    assert services["otel-collector"]["ports"] == ["14317:14317", "14318:14318", "127.0.0.1:18889:18889"]
+    assert services["prometheus"]["ports"] == ["127.0.0.1:19090:9090"]
+    assert services["grafana"]["ports"] == ["127.0.0.1:13000:3000"]
+    assert services["jaeger"]["ports"] == ["127.0.0.1:26686:16686"]
+    # the host-gateway mapping is only for Docker's own name for the host
+    assert "extra_hosts" not in services["prometheus"]
+
+    prom = yaml.safe_load(files["stack/prometheus/prometheus.yml"])
+    assert prom["global"] == {"scrape_interval": "15s", "evaluation_interval": "15s"}
+    assert [(j["job_name"], j["static_configs"][0]["targets"]) for j in prom["scrape_configs"]] == [
+        ("svc", ["app.internal:8000"]), ("otel-collector", ["otel-collector:18889"])]
+
+    collector = yaml.safe_load(files["stack/otel-collector/config.yaml"])
+    assert collector["receivers"]["otlp"]["protocols"] == {
+        "grpc": {"endpoint": "0.0.0.0:14317"}, "http": {"endpoint": "0.0.0.0:14318"}}
+    assert collector["exporters"]["prometheus"] == {
+        "endpoint": "0.0.0.0:18889", "add_metric_suffixes": True,
+        "resource_to_telemetry_conversion": {"enabled": True}}
+    assert collector["exporters"]["otlp/jaeger"] == {"endpoint": "jaeger:4317", "tls": {"insecure": True}}
+    assert collector["service"]["pipelines"] == {
+        "metrics": {"receivers": ["otlp"], "processors": ["batch"], "exporters": ["prometheus"]},
+        "traces": {"receivers": ["otlp"], "processors": ["batch"], "exporters": ["otlp/jaeger"]},
+    }
+
+
+def test_seed_defaults(lc: LoadedContract) -> None:
+    services = compose(lc)["services"]
+    assert sorted(services) == ["grafana", "jaeger", "otel-collector", "prometheus"]
+    assert services["prometheus"]["ports"] == ["127.0.0.1:9091:9090"]
+    assert services["grafana"]["ports"] == ["127.0.0.1:3010:3000"]
+    assert services["prometheus"]["extra_hosts"] == ["host.docker.internal:host-gateway"]
+
+
+def test_mounts_point_at_generated_files(lc: LoadedContract, tmp_path: Path) -> None:
+    out = write(every_generated_file(lc), tmp_path / "out")
+    for name, service in compose(lc)["services"].items():
+        for volume in service.get("volumes", []):
+            source, target = volume.split(":")[:2]
+            if source.startswith("."):
+                assert (out / "stack" / source).exists(), f"{name}: {volume}"
+            if target == stack.RULES_IN_CONTAINER:
+                assert (out / "stack" / source).resolve() == (out / "prometheus" / "rules.yml").resolve()
+    prom = yaml.safe_load((out / "stack/prometheus/prometheus.yml").read_text(encoding="utf-8"))
+    assert prom["rule_files"] == [stack.RULES_IN_CONTAINER]
+
+
+def test_grafana_provisioning_agrees_with_the_mounts(lc: LoadedContract) -> None:
+    grafana = pytest.importorskip("generators.grafana")
+    assert grafana.DASHBOARDS_MOUNT == stack.DASHBOARDS_IN_CONTAINER
+    assert grafana.PROMETHEUS_SERVICE in compose(lc)["services"]
+
+
+def credential_leaks(text: str) -> list[str]:
+    return [m[0] for m in CREDENTIAL.finditer(text) if not REQUIRED_REFERENCE.fullmatch(m["value"])]
+
+
+@pytest.mark.parametrize(("text", "leaks"), [
+    ("- GF_SECURITY_ADMIN_PASSWORD=${GF_SECURITY_ADMIN_PASSWORD:?set it in .env}", False),
+    ("password: ${DB_PASSWORD}", False),
+    ("- GF_SECURITY_ADMIN_PASSWORD=${GF_SECURITY_ADMIN_PASSWORD:-qortex}", True),
+    ("- GF_SECURITY_ADMIN_PASSWORD=qortex", True),
+    ("    password: hunter2", True),
+    ('"secureJsonData": {"basicAuthPassword": "hunter2"}', True),
+    ("api_key = 'abc'", True),
+])
+def test_credential_detector(text: str, leaks: bool) -> None:
+    assert bool(credential_leaks(text)) == leaks
+
+
+def test_no_secret_literal_in_any_generated_file(lc: LoadedContract) -> None:
+    files = every_generated_file(lc)
+    assert CREDENTIAL.search(files["stack/docker-compose.yml"]), "the detector must see the compose credentials"
+    leaks = {rel: credential_leaks(text) for rel, text in files.items() if rel != "stack/.env.example"}
+    assert not {rel: found for rel, found in leaks.items() if found}
+
+
+def test_credentials_are_required_references_listed_in_env_example(lc: LoadedContract) -> None:
+    files = stack.generate(lc)
+    env = compose(lc)["services"]["grafana"]["environment"]
+    references = dict(e.split("=", 1) for e in env if e.startswith("GF_SECURITY_"))
+    assert references == {name: f"${{{name}:?set it in .env}}" for name in stack.CREDENTIALS}
+    example = [line for line in files["stack/.env.example"].splitlines() if line and not line.startswith("#")]
+    assert dict(line.split("=", 1) for line in example) == {
+        "GF_SECURITY_ADMIN_USER": "admin", "GF_SECURITY_ADMIN_PASSWORD": "change-me"}
+    assert files["stack/.gitignore"].splitlines()[1:] == [".env"]
+
+
+def test_service_named_like_the_collector_is_refused(tmp_path: Path) -> None:
+    lc = contract_from(tmp_path, MINIMAL.replace("service: svc", "service: otel-collector"))
+    with pytest.raises(InputError, match="scrape job name"):
+        stack.generate(lc)
+
+
+def local_config(lc: LoadedContract, tmp_path: Path, *, live: bool = False) -> Path:
+    """prometheus.yml reading the tmp rules file; for a live run, fast and with loopback targets."""
+    write(rules.generate(lc), tmp_path)
+    config = yaml.safe_load(stack.generate(lc)["stack/prometheus/prometheus.yml"])
+    config["rule_files"] = [str(tmp_path / "prometheus" / "rules.yml")]
+    if live:
+        # nothing listens on the targets: failed scrapes still leave every rule evaluated
+        config["global"].update(scrape_interval="1s", evaluation_interval="1s")
+        for job in config["scrape_configs"]:
+            job["static_configs"] = [{"targets": [f"127.0.0.1:{prom_server.free_port()}"]}]
+    path = tmp_path / "prometheus.yml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def test_promtool_check_config(lc: LoadedContract, tmp_path: Path) -> None:
+    checked = promtool("check", "config", str(local_config(lc, tmp_path)))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    count = sum(len(g["rules"]) for g in rules.rule_groups(lc))
+    assert f"SUCCESS: {count} rules found" in checked.stdout
+
+
+@pytest.mark.live
+def test_real_prometheus_loads_and_evaluates_every_rule(lc: LoadedContract, tmp_path: Path) -> None:
+    config = local_config(lc, tmp_path, live=True)
+    expected = {g["name"]: [r["record"] for r in g["rules"]] for g in rules.rule_groups(lc)}
+    with prom_server.prometheus_server(config, tmp_path / "server") as server:
+        deadline = time.monotonic() + 30
+        while True:
+            groups = server.get("/api/v1/rules")["data"]["groups"]
+            evaluated = all(r["health"] == "ok" and not r["lastEvaluation"].startswith("0001-")
+                            for g in groups for r in g["rules"])
+            if (groups and evaluated) or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+    assert {g["name"]: [r["name"] for r in g["rules"]] for g in groups} == expected
+    unhealthy = [(r["name"], r["health"], r.get("lastError")) for g in groups for r in g["rules"]
+                 if r["health"] != "ok"]
+    assert not unhealthy
+    assert evaluated
