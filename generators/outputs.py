@@ -14,7 +14,7 @@ from pathlib import PurePosixPath
 
 from contract.loader import LoadedContract
 from contract.problems import input_error
-from generators import grafana, schema
+from generators import grafana, rules, schema, stack
 
 Generator = Callable[[LoadedContract], dict[str, str]]
 
@@ -22,6 +22,8 @@ Generator = Callable[[LoadedContract], dict[str, str]]
 GENERATORS: list[tuple[str, Generator]] = [
     ("schema", schema.generate),
     ("grafana", grafana.generate),
+    ("rules", rules.generate),
+    ("stack", stack.generate),
 ]
 
 
