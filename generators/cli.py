@@ -134,6 +134,20 @@ def cmd_diff(args: argparse.Namespace, config: Config) -> int:
     return exit_code(changes)
 
 
+def cmd_live_check(args: argparse.Namespace, config: Config) -> int:
+    from contract import live
+    from contract.exposition import fetch
+
+    lc = _contract_for(args, config)
+    if args.metrics_url:
+        target = live.from_exposition(fetch(args.metrics_url), args.metrics_url, args.path)
+    else:
+        target = live.from_prometheus(args.prometheus, args.job, lc.contract.namespace, args.path)
+    problems = live.compare(lc, target)
+    sys.stdout.write(render(problems, args.format))
+    return exit_code(problems, args.strict)
+
+
 def _contract_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("contract", nargs="?", help="contract YAML (default: from [tool.metrics-contract], "
                    "else contract/qortex.yaml, else the embedded qortex contract)")
@@ -178,6 +192,17 @@ def _args_diff(p: argparse.ArgumentParser) -> None:
     p.add_argument("--allow-breaking", action="store_true", help="report breaking changes but exit 0")
 
 
+def _args_live_check(p: argparse.ArgumentParser) -> None:
+    _contract_arg(p)
+    _format_args(p)
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--prometheus", metavar="URL", help="a Prometheus server to query")
+    source.add_argument("--metrics-url", metavar="URL", help="a /metrics endpoint to read")
+    p.add_argument("--job", help="with --prometheus: only this scrape job")
+    p.add_argument("--path", choices=EXPOSITION_PATHS,
+                   help="the target's exposition path (default: guessed from its labels)")
+
+
 @dataclass(frozen=True)
 class Command:
     handler: Handler
@@ -191,6 +216,8 @@ COMMANDS: dict[str, Command] = {
                      "show the Prometheus series names and labels of every metric, per exposition path"),
     "generate": Command(cmd_generate, _args_generate, "write every generated file into the out dir (all or nothing)"),
     "import": Command(cmd_import, _args_import, "bootstrap a contract from a Prometheus exposition"),
+    "live-check": Command(cmd_live_check, _args_live_check,
+                          "compare a running target (a /metrics endpoint or Prometheus) with the contract"),
     "diff": Command(cmd_diff, _args_diff, "classify the changes between two contracts as breaking or compatible"),
 }
 
