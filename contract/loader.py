@@ -33,7 +33,8 @@ class LoadedContract:
 def load_contract(file: str, data: bytes | None = None) -> LoadedContract:
     text = read_text(file, data)
     raw, smap = load_yaml(file, text)
-    if not isinstance(raw, dict):
+    if not isinstance(raw, dict) or "contract" not in raw:
+        # anything else (a dashboard, a rule file) would drown in missing-field errors
         raise input_error(file, "contract/shape", "a contract is a YAML mapping with `contract: 1` at the top", 1, 1)
     try:
         contract = Contract.model_validate(raw)

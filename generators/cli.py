@@ -80,6 +80,8 @@ def cmd_import(args: argparse.Namespace, config: Config) -> int:
 
     source = args.metrics_url or args.metrics_file
     text = fetch(source) if args.metrics_url else read_text(source)
+    if not text.strip():
+        raise input_error(source, "input/empty", "the exposition is empty", 1, 1)
     families = parse(text, source)
     result, notes = contract_yaml(families, source, args.namespace)
     for note in notes:

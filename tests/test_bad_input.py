@@ -1,0 +1,125 @@
+"""The bad-input matrix: every command, every kind of bad input, one located line and exit 2."""
+
+from __future__ import annotations
+
+import http.server
+import re
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from generators.cli import main
+
+LINE = re.compile(r"^\S.*?: error\[[a-z-]+/[a-z0-9-]+\]: \S[^\n]*\n$")
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+        if self.path.startswith("/fail"):
+            self.send_error(500, "boom")
+            return
+        body = b"# TYPE a counter\na_total 1"  # cut off mid-exposition: no final newline
+        if self.path.startswith("/api"):
+            body = b"<html>not prometheus</html>"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        return
+
+
+@pytest.fixture(scope="module")
+def http_base() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def unreachable() -> Iterator[str]:
+    import socket
+
+    with socket.socket() as s:  # bound but never listening: connections are refused
+        s.bind(("127.0.0.1", 0))
+        yield f"http://127.0.0.1:{s.getsockname()[1]}"
+
+
+FILES = {
+    "missing": None,
+    "directory": "DIR",
+    "empty": b"",
+    "binary": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe",
+    "json-not-a-dashboard": b'{"hello": ["world"]}\n',
+    "yaml-not-a-rule-file": b"groceries:\n  - milk\n  - eggs\n",
+}
+# commands that read a contract (or contract-like) file, as argv with {f} for the file
+FILE_COMMANDS = {
+    "validate": ["validate", "{f}"],
+    "names": ["names", "{f}"],
+    "generate": ["generate", "{f}", "--out", "{tmp}/out"],
+    "diff-old": ["diff", "{f}", "{good}"],
+    "diff-new": ["diff", "{good}", "{f}"],
+    "live-check": ["live-check", "{f}", "--metrics-url", "http://127.0.0.1:9/metrics"],
+    "import": ["import", "--metrics-file", "{f}"],
+}
+
+
+def _file(tmp_path: Path, kind: str) -> str:
+    path = tmp_path / "input.yaml"
+    data = FILES[kind]
+    if data == "DIR":
+        path.mkdir()
+    elif isinstance(data, bytes):
+        path.write_bytes(data)
+    return str(path)
+
+
+@pytest.mark.parametrize("kind", sorted(FILES))
+@pytest.mark.parametrize("command", sorted(FILE_COMMANDS))
+def test_bad_file(command: str, kind: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                  monkeypatch: pytest.MonkeyPatch) -> None:
+    if command == "import" and kind in ("json-not-a-dashboard", "yaml-not-a-rule-file"):
+        pytest.skip("import reads expositions, where these are just malformed lines (covered by `binary`)")
+    monkeypatch.chdir(tmp_path)
+    good = tmp_path / "good.yaml"
+    good.write_text((Path(__file__).parent.parent / "contract" / "qortex.yaml").read_text())
+    bad = _file(tmp_path, kind)
+    argv = [a.format(f=bad, tmp=tmp_path, good=good) for a in FILE_COMMANDS[command]]
+    assert main(argv) == 2
+    out = capsys.readouterr()
+    assert LINE.match(out.err), out.err
+    assert "Traceback" not in out.err + out.out
+    assert not (tmp_path / "out").exists()
+
+
+URLS = {
+    "unreachable": lambda base, dead: f"{dead}/metrics",
+    "http-500": lambda base, dead: f"{base}/fail",
+    "truncated": lambda base, dead: f"{base}/metrics",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(URLS))
+@pytest.mark.parametrize("command", ["import", "live-check-metrics", "live-check-prometheus"])
+def test_bad_url(command: str, kind: str, http_base: str, unreachable: str,
+                 capsys: pytest.CaptureFixture[str]) -> None:
+    url = URLS[kind](http_base, unreachable)
+    if command == "import":
+        argv = ["import", "--metrics-url", url]
+    elif command == "live-check-metrics":
+        argv = ["live-check", "--metrics-url", url]
+    else:
+        argv = ["live-check", "--prometheus", url.replace("/metrics", "/api")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert LINE.match(err), err
