@@ -36,9 +36,10 @@ class Target:
     source: str
     path: ExpositionPath
     series: dict[str, Observed]
-    # a /metrics endpoint lists every family (labelled children may be absent);
-    # Prometheus only knows series that have samples
-    has_lines: bool
+    # families a /metrics endpoint declares (`# TYPE`) without a sample yet: a
+    # labelled prometheus_client metric before its first child is exposed all
+    # the same. Prometheus only knows series that have samples, so it has none.
+    empty_families: frozenset[str] = frozenset()
 
 
 def from_exposition(url_or_text: str, source: str, path: ExpositionPath | None) -> Target:
@@ -46,7 +47,8 @@ def from_exposition(url_or_text: str, source: str, path: ExpositionPath | None) 
     series: dict[str, Observed] = {}
     for fam in families.values():
         _add_family(series, fam)
-    return Target(source=source, path=path or _guess_path(series), series=series, has_lines=True)
+    empty = frozenset(fam.name for fam in families.values() if not fam.samples)
+    return Target(source=source, path=path or _guess_path(series), series=series, empty_families=empty)
 
 
 def _add_family(series: dict[str, Observed], fam: Family) -> None:
@@ -66,7 +68,7 @@ def from_prometheus(base: str, job: str | None, namespace: str, path: Exposition
         obs = series.setdefault(name, Observed(name=name, type=_family_type(name, types)))
         obs.label_sets.append(labels)
     source = base + (f" (job {job})" if job else "")
-    return Target(source=source, path=path or _guess_path(series), series=series, has_lines=False)
+    return Target(source=source, path=path or _guess_path(series), series=series)
 
 
 def _escape(value: str) -> str:
@@ -92,8 +94,13 @@ def _api(base: str, path: str) -> Any:
     return body["data"]
 
 
+# `target_info` carries the resource (`service_name`, ...) on every OpenTelemetry path;
+# only resource labels on the metrics themselves mark the Collector
+_INFO_SERIES = frozenset(s for facts in PATHS.values() for s in facts.info_series)
+
+
 def _guess_path(series: dict[str, Observed]) -> ExpositionPath:
-    labels = {k for obs in series.values() for ls in obs.label_sets for k in ls}
+    labels = {k for obs in series.values() if obs.name not in _INFO_SERIES for ls in obs.label_sets for k in ls}
     if "exported_job" in labels or "service_name" in labels:
         return "otel-collector"
     if "otel_scope_name" in labels:
@@ -118,10 +125,12 @@ def compare(lc: LoadedContract, target: Target) -> list[Problem]:
 
     for i, m in enumerate(c.metrics):
         e = expose(m, target.path)
-        if not any(s in target.series for s in e.series):
+        # the text format names a counter family `<family>_total`, OpenMetrics `<family>`
+        if not any(s in target.series for s in e.series) and not {e.family, *e.series} & target.empty_families:
             problems.append(lc.at(("metrics", i, "name"), "live/missing-metric",
                                   f"`{m.name}` ({', '.join(e.core_series)}) is not exposed by {target.source}",
                                   metric=m.name))
+    label_checked: set[str] = set()
     for name, obs in sorted(target.series.items()):
         if name not in owner:
             if name.startswith(c.namespace + "_"):
@@ -129,11 +138,19 @@ def compare(lc: LoadedContract, target: Target) -> list[Problem]:
                                           f"`{name}` is exposed but not declared in the contract", name))
             continue
         m, e = owner[name]
-        expected_type = "gauge" if name.endswith("_created") and name != e.family else e.prom_type
-        if obs.type not in ("unknown", "untyped", expected_type):
+        expected_type = e.prom_type
+        # the text format exposes `_created` as a gauge family of its own;
+        # OpenMetrics, which Prometheus negotiates, keeps it in the metric's family
+        created = name.endswith("_created") and name != e.family
+        if obs.type not in ("unknown", "untyped", expected_type) and not (created and obs.type == "gauge"):
             problems.append(at_target(obs, "live/type-mismatch",
                                       f"`{name}` is a {obs.type}, the contract declares a {expected_type} "
                                       f"({m.type} `{m.name}`)", m.name))
+        if name not in e.core_series or m.name in label_checked:
+            # `_created` and a histogram's other series repeat the same children:
+            # a wrong label is reported once per metric, not once per series
+            continue
+        label_checked.add(m.name)
         declared = set(e.labels)
         for seen in _label_names(obs, foreign):
             if seen != declared:
