@@ -1,0 +1,178 @@
+"""Every series name the contract makes Prometheus hold, as plain data.
+
+PromQL checks look names up here instead of in the pydantic model: a
+`Catalog` is built once from a `LoadedContract` and pickled (see
+`contract/cache.py`), so checking dashboards and rule files never imports
+pydantic when the contract has not changed. This module therefore imports
+the model and naming rules only inside `build_catalog`.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+
+if TYPE_CHECKING:
+    from contract.loader import LoadedContract
+
+# what a series is within its family; everything but "gauge" and "synthetic"
+# is cumulative (a counter in Prometheus terms)
+Part = Literal["total", "bucket", "count", "sum", "created", "gauge", "synthetic"]
+CUMULATIVE: frozenset[str] = frozenset({"total", "bucket", "count", "sum"})
+
+# Prometheus writes these for every scrape target; alerting writes ALERTS.
+# Relabelling may add target labels, so their label sets stay open.
+SCRAPE_SERIES = ("up", "scrape_duration_seconds", "scrape_samples_scraped",
+                 "scrape_samples_post_metric_relabeling", "scrape_series_added", "ALERTS", "ALERTS_FOR_STATE")
+
+# suffixes stripped when guessing what an unknown name meant, longest first
+_GUESS_SUFFIXES = ("_created", "_bucket", "_count", "_total", "_ratio", "_sum", "")
+
+
+class SeriesInfo(NamedTuple):
+    name: str
+    metric: str                      # contract metric name ("" for synthetic series)
+    mtype: str                       # contract type: counter | updowncounter | gauge | histogram
+    part: Part
+    labels: frozenset[str]           # union over the declared exposition paths, once scraped
+    values: dict[str, tuple[str, ...]]   # closed value sets (`Label.allowed_values()`)
+    open: bool = False               # labels beyond `labels` may exist
+
+    @property
+    def cumulative(self) -> bool:
+        return self.part in CUMULATIVE
+
+
+@dataclass
+class Catalog:
+    service: str
+    scrape_seconds: float
+    paths: tuple[str, ...]
+    series: dict[str, SeriesInfo]
+    # contract metric -> (type, contract labels as exposed, {part: series name})
+    metrics: dict[str, tuple[str, tuple[str, ...], dict[str, str]]]
+    # many spellings of a metric (contract name, family with and without the
+    # unit word, ...) -> contract metric name, for did-you-mean
+    aliases: dict[str, str]
+    infra_labels: frozenset[str]     # exporter and scrape labels of the declared paths
+    all_labels: frozenset[str]
+    # the contract's recording rules: (recorded name, expr, label names the rule sets)
+    rules: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
+    _guesses: dict[str, tuple[str, str] | None] = field(default_factory=dict, repr=False)
+    memo: dict[str, Any] = field(default_factory=dict, repr=False)   # tables derived by users of the catalog
+
+    def __getstate__(self) -> dict[str, Any]:
+        # plain tuples unpickle in C; SeriesInfo objects would each need a Python call
+        state = dict(self.__dict__, _guesses={}, memo={})
+        state["series"] = {name: tuple(info) for name, info in self.series.items()}
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        make = SeriesInfo._make
+        state["series"] = {name: make(raw) for name, raw in state["series"].items()}
+        self.__dict__.update(state)
+
+    def suggest(self, name: str) -> tuple[str, str] | None:
+        """(series, "type metric") that `name` most likely meant, or None."""
+        if name not in self._guesses:
+            self._guesses[name] = self._suggest(name)
+        return self._guesses[name]
+
+    def _suggest(self, name: str) -> tuple[str, str] | None:
+        for suffix in _GUESS_SUFFIXES:
+            if suffix and not name.endswith(suffix):
+                continue
+            core = name[: -len(suffix)] if suffix else name
+            metric = self.aliases.get(core)
+            if metric is not None:
+                series = self._series_for(metric, suffix)
+                if series != name:
+                    return series, f"{self.metrics[metric][0]} {metric}"
+        close = difflib.get_close_matches(name, [s for s in self.series if self.series[s].metric], n=1, cutoff=0.8)
+        if close:
+            info = self.series[close[0]]
+            return close[0], f"{info.mtype} {info.metric}"
+        return None
+
+    def _series_for(self, metric: str, suffix: str) -> str:
+        mtype, _, parts = self.metrics[metric]
+        wanted = suffix.lstrip("_")
+        if mtype == "histogram" and wanted == "total":
+            wanted = "count"
+        if wanted in parts:
+            return parts[wanted]
+        main = {"counter": "total", "histogram": "bucket"}.get(mtype, "gauge")
+        return parts[main]
+
+    def interesting(self, labels: frozenset[str]) -> list[str]:
+        """Labels worth naming in a message: not the ones every series carries."""
+        return sorted(labels - self.infra_labels)
+
+
+def build_catalog(lc: LoadedContract) -> Catalog:
+    from contract.naming import PATHS, expose, sanitize_label, unit_word
+
+    contract = lc.contract
+    series: dict[str, SeriesInfo] = {}
+    metrics: dict[str, tuple[str, tuple[str, ...], dict[str, str]]] = {}
+    aliases: dict[str, str] = {}
+    infra: set[str] = set()
+    interned: dict[frozenset[str], frozenset[str]] = {}
+    for path in contract.exposition:
+        infra |= set(PATHS[path].exporter_labels) | set(PATHS[path].scrape_labels)
+    for m in contract.metrics:
+        if m.name in metrics:  # a duplicate is reported by `contract/duplicate`
+            continue
+        exposures = [expose(m, path) for path in contract.exposition]
+        labels: dict[str, set[str]] = {}
+        parts: dict[str, str] = {}
+        for e in exposures:
+            for s in e.series:
+                labels.setdefault(s, set()).update(e.labels_of(s))
+                parts.setdefault(_part(s, e.family, e.prom_type), s)
+            aliases.setdefault(e.family, m.name)
+            word = unit_word(m.unit)
+            if word and e.family.endswith("_" + word):
+                aliases.setdefault(e.family[: -len(word) - 1], m.name)
+        values: dict[str, tuple[str, ...]] = {}
+        for label in m.labels:
+            allowed = label.allowed_values()
+            if allowed is not None:
+                for path in contract.exposition:
+                    values[sanitize_label(label.name, path)] = allowed
+        for s, names in labels.items():
+            family = next(e.family for e in exposures if s in e.series)
+            prom_type = exposures[0].prom_type
+            label_set = frozenset(names)
+            label_set = interned.setdefault(label_set, label_set)   # one object per distinct set keeps pickles small
+            series.setdefault(s, SeriesInfo(name=s, metric=m.name, mtype=m.type, part=_part(s, family, prom_type),
+                                            labels=label_set, values=values))
+        metrics[m.name] = (m.type, exposures[0].labels, parts)
+        for alias in (m.name, m.name.removesuffix("_total"), m.name.replace(".", "_")):
+            aliases.setdefault(alias, m.name)
+    for path in contract.exposition:
+        for extra in PATHS[path].info_series:
+            series.setdefault(extra, SeriesInfo(name=extra, metric="", mtype="gauge", part="synthetic",
+                                                labels=frozenset(PATHS[path].scrape_labels), values={}, open=True))
+    for name in SCRAPE_SERIES:
+        series.setdefault(name, SeriesInfo(name=name, metric="", mtype="gauge", part="synthetic",
+                                           labels=frozenset({"instance", "job"}), values={}, open=True))
+    every: set[str] = set(infra)
+    for info in series.values():
+        every |= info.labels
+    return Catalog(service=contract.service, scrape_seconds=contract.scrape_seconds, paths=tuple(contract.exposition),
+                   series=series, metrics=metrics, aliases=aliases, infra_labels=frozenset(infra),
+                   all_labels=frozenset(every),
+                   rules=tuple((r.record, r.expr, tuple(r.labels)) for r in contract.rules if r.record))
+
+
+def _part(series: str, family: str, prom_type: str) -> Part:
+    tail = series[len(family):]
+    if tail == "_created":
+        return "created"
+    if prom_type == "counter":
+        return "total"
+    if prom_type == "histogram":
+        return {"_bucket": "bucket", "_count": "count", "_sum": "sum"}[tail]  # type: ignore[return-value]
+    return "gauge"

@@ -1,0 +1,32 @@
+"""What every PromQL check is: an id, a one-line summary, a docstring, `run`.
+
+A PromQL check reads the facts `contract.promql.analyze` collected for one
+expression (through a `contract.lint.Context`) and yields problems; it never
+walks the tree itself, so all checks together cost one walk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, ClassVar, Literal
+
+from contract.problems import Problem, Severity
+
+if TYPE_CHECKING:
+    from contract.lint import Context
+
+
+Need = Literal["error", "selectors", "groupings", "quantiles", "legend", "record"]
+
+
+class PromqlCheck:
+    id: ClassVar[str]
+    summary: ClassVar[str]
+    severity: ClassVar[Severity] = "error"
+    # the runner calls `run` only when the expression has this: a parse error,
+    # selectors, grouping clauses, histogram_quantile calls, a legend with
+    # `{{...}}`, a recording rule name (dashboard variables run every check)
+    needs: ClassVar[Need]
+
+    def run(self, ctx: Context) -> Iterator[Problem]:
+        raise NotImplementedError

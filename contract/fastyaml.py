@@ -1,0 +1,263 @@
+"""A fast path for the block-style YAML that rule files are written in.
+
+`contract.yamlsrc.load_yaml` builds a PyYAML node tree, which costs more
+than `promtool check rules` spends on a whole large rule file. This reader
+handles the subset rule files use (block mappings and sequences, plain,
+quoted and `|`/`>` block scalars, comments) line by line and produces the
+same values and the same `SourceMap`; on anything else (flow collections,
+anchors, tags, multi-line flow scalars, duplicate keys, tabs, odd
+indentation) it gives up and `load` falls back to `load_yaml`, which also
+reports any error. `tests/test_fastyaml.py` checks the two agree.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+
+from contract.yamlsrc import Path, SourceMap, load_yaml
+
+try:
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_.\-/]*)[ ]*:(?:[ ]+|$)")
+_BLOCK_HEADER = re.compile(r"([|>])([+-]?)[ ]*(?:#.*)?$")
+_STR_TAG = "tag:yaml.org,2002:str"
+# first characters for which YAML 1.1 may resolve a plain scalar to a non-string
+_RESOLVABLE = frozenset(yaml.resolver.Resolver.yaml_implicit_resolvers)
+_FLOW_STARTS = frozenset("{[]},&*!%@`?:|>\"'")
+
+
+class _Fallback(Exception):
+    pass
+
+
+def load(file: str, text: str) -> tuple[Any, SourceMap]:
+    """`load_yaml(file, text)`, faster for plain block-style documents."""
+    try:
+        return FastReader(file, text).run()
+    except _Fallback:
+        return load_yaml(file, text)
+
+
+class FastReader:
+    def __init__(self, file: str, text: str) -> None:
+        if "\t" in text or "\r" in text or text.startswith("\ufeff"):
+            raise _Fallback
+        self.lines = lines = text.split("\n")
+        stripped = [line.lstrip(" ") for line in lines]
+        self.indents = [len(line) - len(rest) for line, rest in zip(lines, stripped, strict=True)]
+        # index of the first line at or after i that is neither blank nor a comment
+        self.nexts = nexts = [len(lines)] * (len(lines) + 1)
+        for i in range(len(lines) - 1, -1, -1):
+            rest = stripped[i]
+            nexts[i] = i if rest and rest[0] != "#" else nexts[i + 1]
+        self.smap = SourceMap(file)
+        self.i = 0
+        self.tags: dict[str, str] = {}
+        self.resolver = yaml.resolver.Resolver()
+        self.constructor = yaml.constructor.SafeConstructor()
+
+    def run(self) -> tuple[Any, SourceMap]:
+        at = self.peek()
+        if at is None:
+            raise _Fallback
+        line = self.lines[at]
+        if line.startswith(("---", "...", "%")):
+            raise _Fallback
+        value = self.node((), self.indents[at])
+        if self.peek() is not None:
+            raise _Fallback
+        return value, self.smap
+
+    def peek(self) -> int | None:
+        """Index of the next line that is not blank or a comment."""
+        i = self.i = self.nexts[self.i]
+        return i if i < len(self.lines) else None
+
+    def node(self, path: Path, indent: int) -> Any:
+        rest = self.lines[self.i][indent:]
+        if rest == "-" or rest.startswith("- "):
+            return self.sequence(path, indent)
+        return self.mapping(path, indent)
+
+    def mapping(self, path: Path, indent: int) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        lines = self.lines
+        while True:
+            at = self.peek()
+            if at is None:
+                break
+            line = lines[at]
+            here = self.indents[at]
+            if here < indent:
+                break
+            match = _KEY.match(line, indent)
+            if here > indent or not match:
+                raise _Fallback
+            key = match.group(1)
+            if key in out or key[0] in _RESOLVABLE and self._tag(key) != _STR_TAG:
+                raise _Fallback
+            if not out:
+                self.smap.values.setdefault(path, (at + 1, indent + 1))
+            self.smap.keys[path + (key,)] = (at + 1, indent + 1)
+            self.i = at + 1
+            out[key] = self.value(path + (key,), line, match.end(), at, indent, True)
+        return out
+
+    def sequence(self, path: Path, indent: int) -> list[Any]:
+        out: list[Any] = []
+        lines = self.lines
+        while True:
+            at = self.peek()
+            if at is None:
+                break
+            line = lines[at]
+            here = self.indents[at]
+            if here < indent or (here == indent and not (line[indent:] == "-" or line.startswith("- ", indent))):
+                break
+            if here > indent:
+                raise _Fallback
+            if not out:
+                self.smap.values.setdefault(path, (at + 1, indent + 1))
+            item: Path = path + (len(out),)
+            start = indent + 1
+            while start < len(line) and line[start] == " ":
+                start += 1
+            rest = line[start:]
+            if not rest or rest.startswith("#"):
+                self.i = at + 1
+                out.append(self.value(item, line, len(line), at, indent, False))
+            elif _KEY.match(line, start) or rest == "-" or rest.startswith("- "):
+                # a compact block inside the item: pretend the dash was a space
+                lines[at] = " " * start + rest
+                self.indents[at] = start
+                out.append(self.node(item, start))
+            else:
+                self.i = at + 1
+                out.append(self.value(item, line, start, at, indent, False))
+        return out
+
+    def value(self, path: Path, line: str, start: int, at: int, indent: int, indentless: bool) -> Any:
+        rest = line[start:].rstrip(" ")
+        if not rest or rest.startswith("#"):
+            nxt = self.peek()
+            if nxt is not None:
+                following = self.lines[nxt]
+                here = self.indents[nxt]
+                if here > indent:
+                    return self.node(path, here)
+                if indentless and here == indent and (following[here:] == "-" or following.startswith("- ", here)):
+                    return self.sequence(path, here)
+            raise _Fallback  # an empty value: let PyYAML place the null
+        self.smap.values.setdefault(path, (at + 1, start + 1))
+        first = rest[0]
+        if first == '"':
+            return self.double_quoted(rest)
+        if first == "'":
+            end = _closing_single(rest)
+            if end < 0 or not _only_comment(rest[end + 1:]):
+                raise _Fallback
+            return rest[1:end].replace("''", "'")
+        if first in "|>":
+            return self.block(rest, indent)
+        if first in _FLOW_STARTS or (first == "-" and rest[1:2] in ("", " ")):
+            raise _Fallback
+        cut = rest.find(" #")
+        text = rest[:cut].rstrip(" ") if cut >= 0 else rest
+        if ": " in text or text.endswith(":"):
+            raise _Fallback
+        if first in _RESOLVABLE:
+            tag = self._tag(text)
+            if tag != _STR_TAG:
+                return self.constructor.construct_object(yaml.ScalarNode(tag, text), deep=True)
+        return text
+
+    def double_quoted(self, rest: str) -> str:
+        i = 1
+        while i < len(rest):
+            c = rest[i]
+            if c == "\\":
+                i += 2
+                continue
+            if c == '"':
+                break
+            i += 1
+        else:
+            raise _Fallback
+        if not _only_comment(rest[i + 1:]):
+            raise _Fallback
+        body = rest[1:i]
+        if "\\" in body:
+            return str(yaml.load(rest[: i + 1], Loader=_Loader))  # YAML escapes differ from Python's and JSON's
+        return body
+
+    def block(self, header: str, indent: int) -> str:
+        match = _BLOCK_HEADER.match(header)
+        if not match:
+            raise _Fallback
+        style, chomp = match.groups()
+        lines = self.lines
+        i = self.i
+        body: list[str] = []
+        content_indent = -1
+        while i < len(lines):
+            line = lines[i]
+            stripped = line.lstrip(" ")
+            if not stripped:
+                body.append(line)
+                i += 1
+                continue
+            here = len(line) - len(stripped)
+            if content_indent < 0:
+                if here <= indent:
+                    break
+                content_indent = here
+            elif here < content_indent:
+                break
+            body.append(line)
+            i += 1
+        if content_indent < 0 or chomp == "+":
+            raise _Fallback  # keeping trailing newlines depends on how the file ends; leave it to PyYAML
+        while body and not body[-1].strip(" "):
+            if len(body[-1]) > content_indent:
+                raise _Fallback  # trailing spaces are content in a literal block
+            body.pop()
+        self.i = i
+        content = [line[content_indent:] for line in body]
+        if style == "|":
+            text = "\n".join(content)
+        else:
+            if any(not line or line.startswith(" ") for line in content):
+                raise _Fallback  # folding keeps blank and more-indented lines; leave that to PyYAML
+            text = " ".join(content)
+        if chomp == "-":
+            return text
+        return text + "\n"
+
+    def _tag(self, text: str) -> str:
+        tag = self.tags.get(text)
+        if tag is None:
+            tag = self.tags[text] = str(self.resolver.resolve(yaml.ScalarNode, text, (True, False)))  # type: ignore[no-untyped-call]
+        return tag
+
+
+def _closing_single(rest: str) -> int:
+    i = 1
+    while i < len(rest):
+        if rest[i] == "'":
+            if rest[i + 1:i + 2] == "'":
+                i += 2
+                continue
+            return i
+        i += 1
+    return -1
+
+
+def _only_comment(tail: str) -> bool:
+    stripped = tail.lstrip(" ")
+    return not stripped or (stripped.startswith("#") and len(stripped) < len(tail))

@@ -1,0 +1,189 @@
+"""Check dashboards and rule files against the contract: the PromQL check runner.
+
+Order matters: recording rules turn into metrics that panels (and later
+rules) may select. `Linter.check` therefore registers every recorded name
+first (with unknown labels, so a rule using one recorded further down is
+not misreported), then checks rule files in order, replacing each recorded
+name's labels by its rule's computed label flow, and only then checks
+dashboards. Recording rules declared in the contract itself are known from
+the start.
+
+Suppression: `# metrics-contract: ignore[<id>, ...]` in a panel description
+or any annotation of a rule silences those check ids there; `ignore` in
+`[tool.metrics-contract]` silences them everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from contract.catalog import Catalog
+from contract.checks.promql_base import PromqlCheck
+from contract.checks.promql_registry import PROMQL_CHECKS
+from contract.problems import Problem, Severity
+from contract.promql import EMPTY, UNKNOWN, Analysis, Flow, Locator, Selector, analyze
+from contract.promql_vars import Expansion, expand
+from contract.sources import Anchor, Expression, Source
+
+
+class Context:
+    """One expression with its analysis; what every PromQL check reads."""
+
+    __slots__ = ("expression", "analysis", "catalog", "expansion", "_locator")
+
+    def __init__(self, expression: Expression, analysis: Analysis, catalog: Catalog, expansion: Expansion) -> None:
+        self.expression = expression
+        self.analysis = analysis
+        self.catalog = catalog
+        self.expansion = expansion
+        self._locator: Locator | None = None
+
+    @property
+    def locator(self) -> Locator:
+        if self._locator is None:
+            self._locator = Locator(self.expansion.text)
+        return self._locator
+
+    def at(self, check: PromqlCheck, message: str, *, offset: int | None = None, severity: Severity | None = None,
+           metric: str = "", anchor: Anchor | None = None, raw: bool = False) -> Problem:
+        """A problem at `offset` in the expanded expression (`raw`: in the text as written; `anchor`: in that text)."""
+        expression = self.expression
+        if anchor is not None or raw:
+            where = offset or 0
+        else:
+            where = self.expansion.original(offset) if offset is not None else 0
+        line, column = (anchor or expression.anchor).position(where)
+        return Problem(file=expression.file, line=line, column=column, check=check.id,
+                       message=f"{expression.where}: {message}", severity=severity or check.severity,
+                       location=expression.where, expr=expression.text, metric=metric)
+
+    def selector_offset(self, sel: Selector) -> int | None:
+        span = self.locator.selector(sel, len(self.analysis.selectors))
+        return span.start if span is not None else None
+
+    def _matcher(self, sel: Selector, label: str) -> tuple[str, int, int] | None:
+        span = self.locator.selector(sel, len(self.analysis.selectors))
+        if span is None:
+            return None
+        return next((m for m in span.matchers if m[0] == label), None)
+
+    def matcher_offset(self, sel: Selector, label: str) -> int | None:
+        found = self._matcher(sel, label)
+        return found[1] if found else self.selector_offset(sel)
+
+    def matcher_value_offset(self, sel: Selector, label: str) -> int | None:
+        found = self._matcher(sel, label)
+        return found[2] if found else self.selector_offset(sel)
+
+    def range_text(self, sel: Selector) -> tuple[str, int | None]:
+        """The range of a selector as written (`$__interval`, `20s`) and the offset of its first character."""
+        span = self.locator.selector(sel, len(self.analysis.selectors))
+        if span is None or span.range is None:
+            return "", self.selector_offset(sel)
+        start, end = span.range[0] + 1, span.range[1] - 1
+        written = self.expression.text[self.expansion.original(start):self.expansion.original_end(end)]
+        return written, start
+
+    def label_list(self, labels: frozenset[str]) -> str:
+        """Labels worth naming in a message (not the scrape and exporter ones every series has)."""
+        shown = self.catalog.interesting(labels)
+        if shown:
+            return ", ".join(f"`{n}`" for n in shown)
+        return "only scrape and exporter labels" if labels else "none"
+
+    def metric_of(self, sel: Selector) -> str:
+        if sel.info is not None and sel.info.metric:
+            return sel.info.metric
+        return sel.name or ""
+
+
+@dataclass
+class Report:
+    problems: list[Problem] = field(default_factory=list)
+    expressions: int = 0
+    skipped: int = 0
+    files: int = 0
+
+
+class Linter:
+    def __init__(self, catalog: Catalog, ignore: Iterable[str] = (),
+                 checks: tuple[PromqlCheck, ...] = PROMQL_CHECKS) -> None:
+        self.catalog = catalog
+        ignored = frozenset(ignore)
+        self.checks = tuple(c for c in checks if c.id not in ignored)
+        self.by_need = {need: tuple(c for c in self.checks if c.needs == need)
+                        for need in ("error", "selectors", "groupings", "quantiles", "legend", "record")}
+        self.recorded: dict[str, Flow] = {name: UNKNOWN for name, _, _ in catalog.rules}
+        for name, expr, labels in catalog.rules:
+            self.recorded[name] = _recorded(analyze(expr, catalog, self.recorded), labels)
+
+    def check(self, sources: Iterable[Source]) -> Report:
+        report = Report()
+        ordered = sorted(sources, key=lambda s: s.kind != "rules")   # stable: rule files first, in order given
+        for source in ordered:
+            for e in source.expressions:
+                if e.record:
+                    self.recorded.setdefault(e.record, UNKNOWN)
+        out = report.problems
+        for source in ordered:
+            report.files += 1
+            report.skipped += source.skipped
+            report.expressions += len(source.expressions)
+            for e in source.expressions:
+                ctx = self.context(e)
+                if e.record:
+                    self.recorded[e.record] = _recorded(ctx.analysis, e.rule_labels)
+                self.run(ctx, out)
+        return report
+
+    def context(self, e: Expression) -> Context:
+        catalog = self.catalog
+        text = e.text
+        if e.variables is None:
+            expansion = Expansion(text)
+        else:
+            expansion = expand(text, catalog.scrape_seconds, e.variables)
+        if not text.strip():
+            return Context(e, Analysis(), catalog, expansion)
+        analysis = analyze(expansion.text, catalog, self.recorded)
+        if analysis.error is not None and expansion.bare:
+            # a bare variable may stand for a number (`topk($n, ...)`) rather than a metric
+            numeric = expand(text, catalog.scrape_seconds, e.variables, bare_numbers=True)
+            retry = analyze(numeric.text, catalog, self.recorded)
+            if retry.error is None:
+                expansion, analysis = numeric, retry
+        return Context(e, analysis, catalog, expansion)
+
+    def run(self, ctx: Context, out: list[Problem]) -> None:
+        expression, analysis = ctx.expression, ctx.analysis
+        by_need = self.by_need
+        if expression.kind == "variable":
+            todo = self.checks
+        elif analysis.error is not None:
+            todo = by_need["error"] + by_need["record"]
+        else:
+            todo = by_need["selectors"] if analysis.selectors else ()
+            if analysis.groupings:
+                todo += by_need["groupings"]
+            if analysis.quantiles:
+                todo += by_need["quantiles"]
+            if "{{" in expression.legend:
+                todo += by_need["legend"]
+            if expression.record:
+                todo += by_need["record"]
+        suppressed = expression.suppressed
+        for check in todo:
+            if suppressed and check.id in suppressed:
+                continue
+            out.extend(check.run(ctx))
+
+
+def _recorded(analysis: Analysis, labels: tuple[str, ...]) -> Flow:
+    """What selecting a recorded series yields: the rule's result plus the labels the rule sets."""
+    if analysis.error is not None:
+        return UNKNOWN
+    root = analysis.root
+    if root.scalar:
+        return EMPTY._replace(labels=frozenset(labels))
+    return Flow(root.labels | frozenset(labels), root.open, root.buckets)

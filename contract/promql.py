@@ -1,0 +1,437 @@
+"""PromQL analysis: parse once, walk once, keep the facts the checks need.
+
+`analyze` parses an expression with promql_parser and walks the tree a
+single time, computing the **label flow** (which labels every
+sub-expression's series carry) and collecting facts: every selector with
+its catalog entry and context, every grouping clause with the flows it
+applies to, every `histogram_quantile` input. Checks under
+`contract/checks/promql_*.py` only read these facts, so adding a check
+costs no extra walk.
+
+A flow whose labels are not known (an unknown metric, a variable in a
+grouping list) is *open*: checks never report a label missing from an open
+flow, so one error does not cascade into many.
+
+promql_parser keeps no source positions, so `Locator` re-lexes the
+expression, only when a problem needs a column, and pairs the n-th selector
+of the tree (walked in text order) with the n-th selector of the text.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+import promql_parser as pp
+
+from contract.catalog import Catalog, SeriesInfo
+from contract.promql_vars import LABEL_PLACEHOLDER
+
+# Prometheus 2.x has `holt_winters`; the parser knows only its Prometheus 3 name.
+pp.clear_extra_functions()
+pp.register_extra_functions([pp.Function("holt_winters", [pp.ValueType.Matrix, pp.ValueType.Scalar,
+                                                          pp.ValueType.Scalar], pp.ValueType.Vector)])
+
+_VS, _MS, _CALL, _AGG = pp.VectorSelector, pp.MatrixSelector, pp.Call, pp.AggregateExpr
+_BIN, _PAREN, _SUB, _UNARY = pp.BinaryExpr, pp.ParenExpr, pp.SubqueryExpr, pp.UnaryExpr
+_STRING = pp.StringLiteral
+_BY = pp.AggModifierType.By
+_INCLUDE = pp.LabelModifierType.Include
+_MANY_TO_ONE = pp.VectorMatchCardinality.ManyToOne
+_ONE_TO_MANY = pp.VectorMatchCardinality.OneToMany
+OP_TEXT = {int(pp.MatchOp.Equal): "=", int(pp.MatchOp.NotEqual): "!=", int(pp.MatchOp.Re): "=~",
+           int(pp.MatchOp.NotRe): "!~"}
+
+# functions meant for counters, and those meant for gauges (Prometheus docs)
+COUNTER_FUNCS = frozenset({"rate", "irate", "increase", "resets"})
+GAUGE_FUNCS = frozenset({"deriv", "delta", "idelta", "predict_linear", "holt_winters",
+                         "double_exponential_smoothing"})
+# functions that look only at presence, timing or counts, so a raw counter inside is fine
+_PRESENCE_FUNCS = frozenset({"absent", "absent_over_time", "present_over_time", "count_over_time", "changes",
+                             "timestamp"})
+_COUNTER_SAFE = COUNTER_FUNCS | GAUGE_FUNCS | _PRESENCE_FUNCS
+_COUNTING_AGGS = frozenset({"count", "group", "count_values"})
+_KEEP_LABELS_AGGS = frozenset({"topk", "bottomk", "limitk", "limit_ratio"})
+_QUANTILE_FUNCS = frozenset({"histogram_quantile", "histogram_fraction"})
+_NO_LE = frozenset({"le"})
+_SCALAR_FUNCS = frozenset({"scalar", "time", "pi"})
+
+
+class Flow(NamedTuple):
+    """What the series of one sub-expression carry."""
+
+    labels: frozenset[str]
+    open: bool = False           # labels beyond `labels` may be present
+    buckets: bool | None = False  # derived from `_bucket` series (None: unknown)
+    scalar: bool = False         # a scalar or string, no series at all
+
+
+EMPTY = Flow(frozenset())
+SCALAR = Flow(frozenset(), scalar=True)
+UNKNOWN = Flow(frozenset(), open=True, buckets=None)
+
+
+class Selector:
+    """One vector selector of the expression, in text order."""
+
+    __slots__ = ("index", "name", "info", "recorded", "placeholder", "matchers", "range", "func", "counter_ok",
+                 "flow")
+
+    def __init__(self, index: int, name: str | None, info: SeriesInfo | None, recorded: bool, placeholder: bool,
+                 matchers: list[tuple[str, str, str]], func: str | None, counter_ok: bool) -> None:
+        self.index = index
+        self.name = name
+        self.info = info
+        self.recorded = recorded
+        self.placeholder = placeholder
+        self.matchers = matchers     # (label, op text, value)
+        self.range: float | None = None   # seconds, when the selector is a range `x[5m]`
+        self.func = func             # the range function applied to it (through a subquery too)
+        self.counter_ok = counter_ok  # inside a function for which raw counter values are right
+        self.flow = UNKNOWN
+
+
+class Grouping(NamedTuple):
+    clause: str                  # by | on | group_left | group_right
+    labels: tuple[str, ...]      # as written, placeholders removed
+    sides: tuple[tuple[str, Flow], ...]   # (what it is, flow) that must carry each label
+    op: str                      # the aggregation or binary operator
+
+
+class Quantile(NamedTuple):
+    func: str
+    ordinal: int                 # among calls of `func`, in text order
+    input: Flow
+
+
+class Analysis:
+    __slots__ = ("error", "root", "selectors", "groupings", "quantiles")
+
+    def __init__(self) -> None:
+        self.error: str | None = None
+        self.root: Flow = UNKNOWN
+        self.selectors: list[Selector] = []
+        self.groupings: list[Grouping] = []
+        self.quantiles: list[Quantile] = []
+
+
+# promql_parser compiles every `=~`/`!~` regex (Rust's regex crate), which
+# doubles the parse time of a typical Grafana query (`job=~"$job"`). The
+# fast path parses a copy with those matchers turned into `=`/`!=` whose
+# value starts with REGEX_MARK, and checks the regexes with Python's `re`
+# (cached per regex). A parse error there, or a regex that Python rejects
+# or that uses something RE2 lacks, sends the expression through the
+# parser as written, which has the last word.
+REGEX_MARK = "\ue001"
+_RE_OP = re.compile(r"=~(\s*)([\"'`])")
+_NOT_RE_OP = re.compile(r"!~(\s*)([\"'`])")
+_RE2_LACKS = re.compile(r"\(\?[=!<>(]|\(\?P=|\\[1-9]|[*+?}]\+")
+_REGEX_OK: dict[str, bool] = {}
+
+
+def _regex_ok(regex: str) -> bool:
+    ok = _REGEX_OK.get(regex)
+    if ok is None:
+        try:
+            re.compile(regex)
+            ok = not _RE2_LACKS.search(regex)
+        except (re.error, OverflowError, RecursionError):
+            ok = False
+        _REGEX_OK[regex] = ok
+    return ok
+
+
+def analyze(text: str, catalog: Catalog, recorded: dict[str, Flow]) -> Analysis:
+    if "~" in text:
+        fast = text.replace('=~"', '="' + REGEX_MARK).replace('!~"', '!="' + REGEX_MARK)
+        if "~" in fast:   # other quotes or spacing
+            fast = _NOT_RE_OP.sub("!=\\1\\2" + REGEX_MARK, _RE_OP.sub("=\\1\\2" + REGEX_MARK, fast))
+        try:
+            tree = pp.parse(fast)
+        except ValueError:
+            tree = None
+        if tree is not None:
+            result = Analysis()
+            walker = _Walker(catalog, recorded, result, text, marked=True)
+            walker.run(tree)
+            if all(_regex_ok(regex) for regex in walker.regexes):
+                return result
+    result = Analysis()
+    try:
+        tree = pp.parse(text)
+    except ValueError as exc:
+        result.error = str(exc) or "invalid expression"
+        return result
+    _Walker(catalog, recorded, result, text).run(tree)
+    return result
+
+
+def _series_flows(catalog: Catalog) -> dict[str, Flow]:
+    """Flows of selecting contract series, kept with the catalog and filled as series are met."""
+    return catalog.memo.setdefault("flows", {})  # type: ignore[no-any-return]
+
+
+class _Walker:
+    def __init__(self, catalog: Catalog, recorded: dict[str, Flow], out: Analysis, text: str,
+                 marked: bool = False) -> None:
+        self.series = catalog.series
+        self.flows = _series_flows(catalog)
+        self.recorded = recorded
+        self.out = out
+        self.calls: dict[str, int] = {}
+        self.marked = marked                 # regex matchers come as `=`/`!=` with REGEX_MARK
+        self.regexes: list[str] = []         # those regexes, to validate
+        lowered = text.lower()
+        self.alternatives = "or" in lowered  # `{a="x" or b="y"}` is possible
+
+    def run(self, tree: object) -> None:
+        self.out.root = self.walk(tree, None, False)
+
+    def walk(self, node: object, range_func: str | None, counter_ok: bool) -> Flow:
+        kind = type(node)
+        if kind is _CALL:
+            return self.call(node, counter_ok)  # type: ignore[arg-type]
+        if kind is _VS:
+            return self.selector(node, range_func, counter_ok)  # type: ignore[arg-type]
+        if kind is _MS:
+            flow = self.selector(node.vector_selector, range_func, counter_ok)  # type: ignore[attr-defined]
+            self.out.selectors[-1].range = node.range.total_seconds()  # type: ignore[attr-defined]
+            return flow
+        if kind is _AGG:
+            return self.aggregate(node, range_func, counter_ok)  # type: ignore[arg-type]
+        if kind is _BIN:
+            return self.binary(node, range_func, counter_ok)  # type: ignore[arg-type]
+        if kind is _PAREN or kind is _UNARY or kind is _SUB:
+            return self.walk(node.expr, range_func, counter_ok)  # type: ignore[attr-defined]
+        return SCALAR  # number and string literals
+
+    def selector(self, node: pp.VectorSelector, range_func: str | None, counter_ok: bool) -> Flow:
+        name = node.name
+        ms = node.matchers
+        matchers = [(m.name, OP_TEXT[int(m.op)], m.value) for m in ms.matchers]  # type: ignore[call-overload]
+        if self.alternatives:
+            for group in ms.or_matchers:
+                matchers.extend((m.name, OP_TEXT[int(m.op)], m.value) for m in group)  # type: ignore[call-overload]
+        if self.marked:
+            for i, (label, op, value) in enumerate(matchers):
+                if value[:1] == REGEX_MARK:
+                    value = value[1:]
+                    matchers[i] = (label, "=~" if op == "=" else "!~", value)
+                    self.regexes.append(value)
+        if name is None:
+            name = next((v for label, op, v in matchers if label == "__name__" and op == "="), None)
+        info = self.series.get(name) if name is not None else None
+        recorded = info is None and name in self.recorded
+        selectors = self.out.selectors
+        sel = Selector(len(selectors), name, info, recorded, name is not None and LABEL_PLACEHOLDER in name, matchers,
+                       range_func, counter_ok)
+        selectors.append(sel)
+        if info is not None:
+            flow = self.flows.get(name)  # type: ignore[arg-type]
+            if flow is None:
+                flow = self.flows[name] = Flow(info.labels, info.open, info.part == "bucket")  # type: ignore[index]
+            sel.flow = flow
+        elif recorded:
+            sel.flow = self.recorded[name]  # type: ignore[index]
+        return sel.flow
+
+    def call(self, node: pp.Call, counter_ok: bool) -> Flow:
+        name = node.func.name
+        ordinal = self.calls.get(name, 0)
+        self.calls[name] = ordinal + 1
+        inner_ok = counter_ok or name in _COUNTER_SAFE
+        base: Flow | None = None
+        strings: list[str] = []
+        first_selector = len(self.out.selectors)
+        for arg in node.args:
+            kind = type(arg)
+            if kind is _STRING:
+                strings.append(arg.val)
+                continue
+            flow = self.walk(arg, name if kind is _MS or kind is _SUB else None, inner_ok)
+            if base is None and not flow.scalar:
+                base = flow
+        if base is None or name in _SCALAR_FUNCS:
+            return SCALAR if name in _SCALAR_FUNCS else EMPTY
+        if name in _QUANTILE_FUNCS:
+            self.out.quantiles.append(Quantile(name, ordinal, base))
+            return Flow(base.labels - _NO_LE, base.open, False)
+        if name == "label_replace" or name == "label_join":
+            if strings:
+                return Flow(base.labels | {strings[0]}, base.open, base.buckets)
+            return base
+        if name == "absent" or name == "absent_over_time":
+            # the labels of the single series absent() returns: the selector's equality matchers
+            if len(self.out.selectors) == first_selector + 1:
+                sel = self.out.selectors[first_selector]
+                return Flow(frozenset(label for label, op, v in sel.matchers if op == "=" and label != "__name__"))
+            return EMPTY
+        return base
+
+    def aggregate(self, node: pp.AggregateExpr, range_func: str | None, counter_ok: bool) -> Flow:
+        op = str(node.op)
+        param = node.param
+        if param is not None and type(param) is not _STRING:
+            self.walk(param, None, counter_ok)
+        inner = self.walk(node.expr, range_func, counter_ok or op in _COUNTING_AGGS)
+        mod = node.modifier
+        if mod is not None:
+            labels = tuple(mod.labels)
+            real = labels
+            if any(LABEL_PLACEHOLDER in label for label in labels):
+                real = tuple(label for label in labels if not label.startswith(LABEL_PLACEHOLDER))
+            if mod.type == _BY:
+                if real and not inner.scalar:
+                    self.out.groupings.append(Grouping("by", real, (("input", inner),), op))
+                out = Flow(frozenset(real), len(real) != len(labels), inner.buckets)
+            else:
+                out = Flow(inner.labels - set(real), inner.open, inner.buckets)
+        else:
+            out = Flow(frozenset(), False, inner.buckets)
+        if op in _KEEP_LABELS_AGGS:
+            return inner
+        if op == "count_values" and type(param) is _STRING:
+            out = out._replace(labels=out.labels | {param.val})
+        return out
+
+    def binary(self, node: pp.BinaryExpr, range_func: str | None, counter_ok: bool) -> Flow:
+        op = str(node.op)
+        lhs = self.walk(node.lhs, range_func, counter_ok)
+        rhs = self.walk(node.rhs, range_func, counter_ok or op == "and" or op == "unless")
+        if lhs.scalar or rhs.scalar:
+            return rhs if lhs.scalar else lhs
+        mod = node.modifier
+        matching = mod.matching if mod is not None else None
+        on_labels: tuple[str, ...] = ()
+        placeholder = False
+        if matching is not None:
+            labels = tuple(matching.labels)
+            on_labels = tuple(label for label in labels if not label.startswith(LABEL_PLACEHOLDER))
+            placeholder = len(on_labels) != len(labels)
+            if matching.type == _INCLUDE and on_labels:
+                self.out.groupings.append(Grouping("on", on_labels, (("left-hand side", lhs),
+                                                                     ("right-hand side", rhs)), op))
+        if op == "or":
+            return Flow(lhs.labels | rhs.labels, lhs.open or rhs.open,
+                        lhs.buckets if lhs.buckets == rhs.buckets else None)
+        if op == "and" or op == "unless":
+            return lhs
+        card = mod.card if mod is not None else None
+        if mod is not None and (card == _MANY_TO_ONE or card == _ONE_TO_MANY):
+            many, one, side = (lhs, rhs, "right-hand side") if card == _MANY_TO_ONE else (rhs, lhs, "left-hand side")
+            include = tuple(label for label in (mod.group_labels or ()) if not label.startswith(LABEL_PLACEHOLDER))
+            if include:
+                clause = "group_left" if card == _MANY_TO_ONE else "group_right"
+                self.out.groupings.append(Grouping(clause, include, ((side, one),), op))
+            return Flow(many.labels | set(include), many.open or placeholder, many.buckets)
+        if matching is not None and matching.type == _INCLUDE:
+            return Flow(frozenset(on_labels), placeholder, lhs.buckets)
+        if matching is not None:
+            return Flow(lhs.labels - set(on_labels), lhs.open, lhs.buckets)
+        return lhs
+
+
+# ── locating things in the text ────────────────────────────────────────────
+
+_TOKEN = re.compile(r"""
+    (?P<space>\s+|\#[^\n]*)
+  | (?P<str>"(?:[^"\\]|\\.)*"?|'(?:[^'\\]|\\.)*'?|`[^`]*`?)
+  | (?P<num>0[xX][0-9a-fA-F]+|[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?[a-zA-Z0-9]*)
+  | (?P<id>[a-zA-Z_:][a-zA-Z0-9_:]*)
+  | (?P<op>=~|!~|!=|==|>=|<=|[-+*/%^<>=,(){}\[\]@])
+  | (?P<other>.)
+""", re.VERBOSE | re.DOTALL)
+_GROUPING_WORDS = frozenset({"by", "without", "on", "ignoring", "group_left", "group_right"})
+_KEYWORDS = frozenset({"and", "or", "unless", "bool", "offset", "inf", "nan", "atan2", "sum", "avg", "count", "min",
+                       "max", "group", "stddev", "stdvar", "topk", "bottomk", "count_values", "quantile", "limitk",
+                       "limit_ratio"}) | _GROUPING_WORDS
+_MATCH_OPS = frozenset({"=", "!=", "=~", "!~"})
+
+
+class SelectorSpan:
+    __slots__ = ("start", "name", "matchers", "range")
+
+    def __init__(self, start: int, name: str | None) -> None:
+        self.start = start
+        self.name = name
+        self.matchers: list[tuple[str, int, int]] = []   # (label, label offset, value offset inside quotes)
+        self.range: tuple[int, int] | None = None          # offsets of `[` and after `]`
+
+
+class Locator:
+    """Offsets of selectors, matchers, ranges, calls and grouping labels in an expression."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.selectors: list[SelectorSpan] = []
+        self.calls: dict[str, list[int]] = {}
+        self.clauses: list[tuple[str, list[tuple[str, int]]]] = []
+        tokens = [(m.lastgroup, m.group(), m.start()) for m in _TOKEN.finditer(text) if m.lastgroup != "space"]
+        self._scan(tokens)
+
+    def _scan(self, tokens: list[tuple[str | None, str, int]]) -> None:
+        i = 0
+        n = len(tokens)
+        while i < n:
+            kind, value, start = tokens[i]
+            after = tokens[i + 1][1] if i + 1 < n else ""
+            if kind == "id":
+                low = value.lower()
+                if low in _GROUPING_WORDS and after == "(":
+                    labels: list[tuple[str, int]] = []
+                    i += 2
+                    while i < n and tokens[i][1] != ")":
+                        if tokens[i][0] in ("id", "str"):
+                            labels.append((tokens[i][1].strip("\"'`"), tokens[i][2]))
+                        i += 1
+                    self.clauses.append((low, labels))
+                elif after == "(":
+                    self.calls.setdefault(value, []).append(start)
+                elif low not in _KEYWORDS:
+                    i = self._selector(tokens, i + 1, SelectorSpan(start, value)) - 1
+            elif value == "{":
+                i = self._selector(tokens, i, SelectorSpan(start, None)) - 1
+            i += 1
+
+    def _selector(self, tokens: list[tuple[str | None, str, int]], i: int, span: SelectorSpan) -> int:
+        n = len(tokens)
+        if i < n and tokens[i][1] == "{":
+            i += 1
+            while i < n and tokens[i][1] != "}":
+                kind, value, start = tokens[i]
+                if kind in ("id", "str") and i + 2 < n and tokens[i + 1][1] in _MATCH_OPS:
+                    label = value.strip("\"'`") if kind == "str" else value
+                    span.matchers.append((label, start, tokens[i + 2][2] + 1))
+                    i += 3
+                    continue
+                if kind == "str" and span.name is None:
+                    span.name = value.strip("\"'`")
+                i += 1
+            i += 1
+        if i < n and tokens[i][1] == "[":
+            open_at = tokens[i][2]
+            while i < n and tokens[i][1] != "]":
+                i += 1
+            close = tokens[i][2] + 1 if i < n else len(self.text)
+            span.range = (open_at, close)
+            i += 1
+        self.selectors.append(span)
+        return i
+
+    def selector(self, sel: Selector, count: int) -> SelectorSpan | None:
+        """The span of the `sel.index`-th selector; `count` is how many the tree has."""
+        if len(self.selectors) == count:
+            return self.selectors[sel.index]
+        return next((s for s in self.selectors if s.name == sel.name), None)
+
+    def grouping(self, clause: str, label: str) -> int | None:
+        for word, labels in self.clauses:
+            if word == clause:
+                for name, offset in labels:
+                    if name == label:
+                        return offset
+        return None
+
+    def call(self, name: str, ordinal: int) -> int | None:
+        found = self.calls.get(name, [])
+        return found[ordinal] if ordinal < len(found) else None

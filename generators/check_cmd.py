@@ -1,0 +1,177 @@
+"""`metrics-contract check [CONTRACT] [FILE ...]`: dashboards and rule files against the contract.
+
+With FILEs, checks every PromQL expression in them (Grafana dashboard JSON
+or Prometheus rule YAML, told apart by content). Without, checks the out
+dir: every `*.json` under `grafana/` (provisioning excluded) and
+`prometheus/rules.yml`, plus the contract's own checks, plus freshness:
+the out dir must hold exactly what `metrics-contract generate` would write
+(`check/stale-output` per differing, missing or extra file; nothing is
+rewritten).
+
+The first argument is the contract when it ends in `.yaml` or `.yml` and
+has a top-level `contract:` key; otherwise every argument is a file to check
+and the contract comes from `[tool.metrics-contract]` (else the embedded
+qortex contract). A rule file never has a top-level `contract:` key, so the
+two cannot be confused.
+
+This is a pre-commit hook, so the common path stays light: the validated
+contract comes from `contract.cache` (no pydantic), and the generators,
+which may import grafanalib, are imported only when the cached rendering of
+this contract and code is missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from collections.abc import Sequence
+
+from contract.cache import ContractCache, read_bytes, validated
+from contract.lint import Linter
+from contract.problems import FORMATS, InputError, Problem, exit_code, render
+from contract.sources import Source, load_source
+from generators.config import Config, load_config, resolve_contract
+
+_CONTRACT_KEY = re.compile(rb"^contract[ \t]*:", re.MULTILINE)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="*", metavar="[CONTRACT] FILE",
+                        help="contract YAML (optional, first), then dashboards and rule files (default: the out dir)")
+    parser.add_argument("--format", choices=FORMATS, default="text")
+    parser.add_argument("--strict", action="store_true", help="warnings also exit 1")
+    parser.add_argument("--out", help="out dir to check when no FILE is given (default: from "
+                        "[tool.metrics-contract], else out/)")
+    parser.add_argument("--no-cache", action="store_true", help="validate the contract even if it is unchanged")
+
+
+def is_contract(path: str) -> bool:
+    if not path.endswith((".yaml", ".yml")):
+        return False
+    try:
+        with open(path, "rb") as fh:
+            return bool(_CONTRACT_KEY.search(fh.read()))
+    except OSError:
+        return False
+
+
+def cmd_check(args: argparse.Namespace, config: Config) -> int:
+    paths = list(args.paths)
+    explicit = getattr(args, "contract", None)   # when a shared CONTRACT positional was parsed first
+    if explicit:
+        paths.insert(0, explicit)
+    contract = paths.pop(0) if paths and is_contract(paths[0]) else None
+    contract_file = resolve_contract(contract, config)
+    cache = ContractCache(enabled=not args.no_cache)
+    data = read_bytes(contract_file)
+    catalog, contract_problems, key = validated(contract_file, cache, data)
+    problems: list[Problem] = []
+    if paths:
+        files = paths
+    else:
+        out = args.out or config.out
+        files = out_files(out)
+        problems.extend(contract_problems)
+        if not exit_code(contract_problems):
+            problems.extend(stale_outputs(contract_file, data, key, out, cache))
+    sources = _load_all(files)
+    report = Linter(catalog, config.ignore).check(sources)
+    problems.extend(report.problems)
+    if config.ignore:
+        problems = [p for p in problems if p.check not in config.ignore]
+    sys.stdout.write(render(problems, args.format))
+    if args.format == "text":
+        note = f" ({report.skipped} non-Prometheus queries skipped)" if report.skipped else ""
+        sys.stderr.write(f"checked {report.expressions} expressions in {report.files} files{note}\n")
+    return exit_code(problems, args.strict)
+
+
+def _load_all(files: list[str]) -> list[Source]:
+    sources = []
+    errors: list[Problem] = []
+    for file in files:
+        try:
+            sources.append(load_source(file))
+        except InputError as exc:
+            errors.extend(exc.problems)
+    if errors:
+        raise InputError.many(errors)
+    return sources
+
+
+def out_files(out: str) -> list[str]:
+    """Dashboards and the rule file `generate` writes into `out`."""
+    found: list[str] = []
+    grafana = os.path.join(out, "grafana")
+    for root, dirs, names in os.walk(grafana):
+        dirs[:] = sorted(d for d in dirs if not (root == grafana and d == "provisioning"))
+        found.extend(os.path.join(root, n) for n in sorted(names) if n.endswith(".json"))
+    rules = os.path.join(out, "prometheus", "rules.yml")
+    if os.path.isfile(rules):
+        found.append(rules)
+    return found
+
+
+def stale_outputs(contract_file: str, data: bytes, key: str, out: str, cache: ContractCache) -> list[Problem]:
+    """`check/stale-output` for every file of `out` that differs from what `generate` writes."""
+    expected = cache.load(key, "render")
+    if not isinstance(expected, dict):
+        from contract.loader import load_contract
+        from generators.outputs import render_all
+
+        expected = {rel: text.encode("utf-8") for rel, text in render_all(load_contract(contract_file, data)).items()}
+        cache.store(key, "render", expected)
+    actual = _read_out(out)
+    problems = []
+    for rel in sorted(set(expected) | set(actual)):
+        shown = os.path.join(out, rel).replace(os.sep, "/")
+        if rel not in actual:
+            message = f"`{shown}` is missing; run `metrics-contract generate`"
+            line = 0
+        elif rel not in expected:
+            message = f"`{shown}` is not generated from the contract; remove it or run `metrics-contract generate`"
+            line = 0
+        elif actual[rel] != expected[rel]:
+            line = _first_difference(actual[rel], expected[rel])
+            message = f"`{shown}` differs from what `metrics-contract generate` writes; regenerate it, never edit it"
+        else:
+            continue
+        problems.append(Problem(file=shown, line=line, column=0, check="check/stale-output", message=message))
+    return problems
+
+
+def _read_out(out: str) -> dict[str, bytes]:
+    # bytes, not `generators.outputs.read_tree`: that module imports the generators
+    found: dict[str, bytes] = {}
+    for root, dirs, names in os.walk(out):
+        dirs.sort()
+        for name in sorted(names):
+            full = os.path.join(root, name)
+            with open(full, "rb") as fh:
+                found[os.path.relpath(full, out).replace(os.sep, "/")] = fh.read()
+    return found
+
+
+def _first_difference(a: bytes, b: bytes) -> int:
+    for number, (x, y) in enumerate(zip(a.split(b"\n"), b.split(b"\n"), strict=False), 1):
+        if x != y:
+            return number
+    return min(a.count(b"\n"), b.count(b"\n")) + 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m generators.check_cmd`: the check command on its own."""
+    parser = argparse.ArgumentParser(prog="metrics-contract check", description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        return cmd_check(args, load_config())
+    except InputError as exc:
+        sys.stderr.write(render(exc.problems, args.format))
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

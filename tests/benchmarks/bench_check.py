@@ -1,0 +1,179 @@
+"""`check` speed: per expression in-process, and whole runs against `promtool check rules`.
+
+1. A synthetic contract of 10,000 metrics and dashboards holding 10,000 and
+   100,000 expressions: µs per expression for extraction plus every check
+   (target <= 40 µs), next to promql_parser's parse alone on the same
+   expressions in the same process, and the 10k/100k growth (linear: equal
+   per-expression cost).
+2. A 10,000-rule file: `check CONTRACT FILE` as a process versus
+   `promtool check rules FILE` (target: wall-time ratio <= 1.5), median of
+   warm runs (the contract cache filled by a first run).
+3. `check` on this repository (contract checks, freshness, out dir) versus
+   `promtool check rules out/prometheus/rules.yml`, median of 10 runs.
+
+Until `check` is wired into `generators/cli.py`, the process runs
+`generators.check_cmd` directly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PYTHON = str(ROOT / ".venv" / "bin" / "python")
+PROMTOOL = shutil.which("promtool") or "/usr/bin/promtool"
+METRICS = 10_000
+
+
+def contract_text(n: int = METRICS) -> str:
+    lines = ["contract: 1", "service: bench", "namespace: bench", "scrape_interval: 15s",
+             "exposition: [prometheus-client, otel-collector]", "metrics:"]
+    for i in range(n):
+        kind = ("counter", "gauge", "histogram")[i % 3]
+        lines += [f"  - name: bench_m{i}" + ("_seconds" if kind == "histogram" else ""),
+                  f"    type: {kind}", "    unit: " + ("s" if kind == "histogram" else '"{item}"'),
+                  f"    help: metric {i}", "    labels:", "      - name: mode", "        values: [a, b]",
+                  "      - name: route"]
+        if kind == "histogram":
+            lines.append("    buckets: [0.1, 1.0]")
+    return "\n".join(lines) + "\n"
+
+
+def expression(i: int) -> tuple[str, str]:
+    """The i-th panel target (expr, legend), each text distinct so nothing is served from a cache."""
+    m, n = (i * 7) % METRICS, i // METRICS
+    kind = m % 3
+    if kind == 0:
+        return (f'sum by (mode) (rate(bench_m{m}_total{{job=~"$job", mode="a"}}[{n + 1}m]))', "{{mode}}")
+    if kind == 1:
+        return f'avg by (route) (bench_m{m}{{mode=~"a|b"}}) > {n}', "{{route}}"
+    return (f"histogram_quantile(0.9{n}, sum by (le, route) (rate(bench_m{m}_seconds_bucket[$__rate_interval])))",
+            "{{route}}")
+
+
+def dashboard(start: int, count: int) -> str:
+    panels = []
+    for p in range(0, count, 4):
+        targets = []
+        for k in range(min(4, count - p)):
+            expr, legend = expression(start + p + k)
+            targets.append({"refId": chr(65 + k), "expr": expr, "legendFormat": legend})
+        panels.append({"id": p // 4 + 1, "title": f"panel {p // 4}", "type": "timeseries",
+                       "datasource": {"type": "prometheus", "uid": "${DS}"}, "targets": targets,
+                       "gridPos": {"h": 8, "w": 12, "x": 0, "y": p}})
+    return json.dumps({"title": "bench", "uid": "bench", "panels": panels, "templating": {"list": [
+        {"name": "DS", "type": "datasource", "query": "prometheus"},
+        {"name": "job", "type": "query", "query": "label_values(up, job)"}]}}, indent=2)
+
+
+def rule_file(n: int) -> str:
+    lines = ["groups:"]
+    for g in range(n // 100):
+        lines += [f"  - name: bench{g}", "    rules:"]
+        for r in range(100):
+            i = g * 100 + r
+            m = i - i % 3   # counters
+            lines += [f"      - record: job:bench_m{m}:rate5m_{i}",
+                      f"        expr: sum by (job, mode) (rate(bench_m{m}_total{{mode=\"a\"}}[5m]))"]
+    return "\n".join(lines) + "\n"
+
+
+def in_process(tmp: Path) -> None:
+    import promql_parser
+
+    from contract.cache import ContractCache, validated
+    from contract.lint import Linter
+    from contract.sources import load_source
+
+    contract = tmp / "bench.yaml"
+    contract.write_text(contract_text())
+    started = time.perf_counter()
+    catalog, problems, _ = validated(str(contract), ContractCache(str(tmp / "cache")))
+    print(f"  contract: {METRICS} metrics, {len(catalog.series)} series, validated in "
+          f"{time.perf_counter() - started:.1f} s ({len(problems)} contract problems)")
+    per_expr = {}
+    for total in (10_000, 100_000):
+        files = []
+        for start in range(0, total, 1000):
+            path = tmp / f"d{total}_{start}.json"
+            path.write_text(dashboard(start, 1000))
+            files.append(str(path))
+        texts = [expression(i)[0].replace("$__rate_interval", "1m").replace("$job", "x") for i in range(total)]
+        assert len(set(texts)) == total
+        started = time.perf_counter()
+        for text in texts:
+            promql_parser.parse(text)
+        parse = (time.perf_counter() - started) / total * 1e6
+        started = time.perf_counter()
+        report = Linter(catalog).check([load_source(f) for f in files])
+        check = (time.perf_counter() - started) / total * 1e6
+        assert report.expressions == total + len(files) and not report.problems, report.problems[:3]
+        per_expr[total] = check
+        print(f"  {total:>7,} expressions: check {check:5.1f} µs/expr (target <= 40), parse alone {parse:5.1f} "
+              f"µs/expr, ratio {check / parse:.2f}")
+    print(f"  growth 10k -> 100k: {per_expr[100_000] / per_expr[10_000]:.2f}× per expression (1.00 = linear)")
+
+
+def _median_wall(cmd: list[str], runs: int, env: dict[str, str] | None = None) -> float:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, check=False)
+        times.append(time.perf_counter() - started)
+        if done.returncode not in (0, 1):
+            raise SystemExit(f"{cmd} failed: {done.stderr.decode()[:500]}")
+    return statistics.median(times)
+
+
+def check_cmd(*args: str) -> list[str]:
+    return [PYTHON, "-m", "generators.check_cmd", *args]
+
+
+def versus_promtool(tmp: Path) -> None:
+    contract = tmp / "bench.yaml"
+    rules = tmp / "rules.yml"
+    rules.write_text(rule_file(10_000))
+    env = {**os.environ, "METRICS_CONTRACT_CACHE": str(tmp / "cache")}
+    _median_wall(check_cmd(str(contract), str(rules)), 1, env)   # fills the contract cache
+    ours = _median_wall(check_cmd(str(contract), str(rules)), 5, env)
+    theirs = _median_wall([PROMTOOL, "check", "rules", str(rules)], 5)
+    print(f"  10,000 rules: check {ours:.3f} s, promtool {theirs:.3f} s, ratio {ours / theirs:.2f} (target <= 1.5)")
+
+
+def this_repo(tmp: Path) -> None:
+    rules = ROOT / "out" / "prometheus" / "rules.yml"
+    if not rules.exists():
+        print("  skipped: out/prometheus/rules.yml does not exist yet (run `make dashboards`)")
+        return
+    env = {**os.environ, "METRICS_CONTRACT_CACHE": str(tmp / "cache")}
+    _median_wall(check_cmd(), 1, env)
+    ours = _median_wall(check_cmd(), 10, env)
+    theirs = _median_wall([PROMTOOL, "check", "rules", str(rules)], 10)
+    print(f"  this repo: check {ours:.3f} s, promtool check rules {theirs:.3f} s, ratio {ours / theirs:.2f}")
+
+
+def main() -> None:
+    sys.path.insert(0, str(ROOT))
+    with tempfile.TemporaryDirectory(prefix="bench-check-") as name:
+        tmp = Path(name)
+        print("1. in process, synthetic contract")
+        in_process(tmp)
+        print("2. a 10,000-rule file, as processes")
+        if not Path(PROMTOOL).exists():
+            print("  skipped: promtool not installed")
+        else:
+            versus_promtool(tmp)
+            print("3. this repository")
+            this_repo(tmp)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,301 @@
+"""Table tests for every PromQL check against the qortex contract, messages pinned.
+
+Each row is a panel target (an expression, or (expression, legend)) and the
+problems it yields as `check@column: message`, the column counted from the
+start of the expression in the dashboard file (or of the legend). Rows
+with `[]` are the near misses that must pass.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from contract.checks.promql_registry import PROMQL_CHECKS
+from contract.lint import Linter
+from contract.sources import load_source
+from tests.promql_util import lint, lint_short, qortex_catalog
+
+Target = str | tuple[str, str]
+
+CASES: dict[str, list[tuple[Target, list[str]]]] = {
+    "promql/syntax": [
+        ("rate(qortex_queries_total[5m])", []),
+        ("rate(qortex_queries_total[5m]", ["promql/syntax@0: invalid PromQL: unclosed left parenthesis"]),
+        ("rate(qortex_queries_total[5m]) +", ["promql/syntax@0: invalid PromQL: invalid promql query"]),
+        ("rate(qortex_queries_total[5x])", ["promql/syntax@0: invalid PromQL: bad number or duration syntax: 5x"]),
+    ],
+    "promql/unknown-metric": [
+        ("up", []),
+        ("qortex_queries_created", []),
+        ("target_info", []),
+        ("rate(qortex_queries[5m])", [
+            "promql/unknown-metric@5: `qortex_queries` is not in the contract; did you mean `qortex_queries_total` "
+            "(counter qortex_queries)?"]),
+        ("qortex_factor_mean_total", [
+            "promql/unknown-metric@0: `qortex_factor_mean_total` is not in the contract; did you mean "
+            "`qortex_factor_mean` (gauge qortex_factor_mean)?"]),
+        ("rate(qortex_queries_bucket[5m])", [
+            "promql/unknown-metric@5: `qortex_queries_bucket` is not in the contract; did you mean "
+            "`qortex_queries_total` (counter qortex_queries)?"]),
+        ("rate(qortex_query_duration_bucket[5m])", [
+            "promql/unknown-metric@5: `qortex_query_duration_bucket` is not in the contract; did you mean "
+            "`qortex_query_duration_seconds_bucket` (histogram qortex_query_duration_seconds)?"]),
+        ("qortex_query_duration_seconds", [
+            "promql/unknown-metric@0: `qortex_query_duration_seconds` is not in the contract; did you mean "
+            "`qortex_query_duration_seconds_bucket` (histogram qortex_query_duration_seconds)?"]),
+        ("rate(qortex_query_duration_seconds_total[5m])", [
+            "promql/unknown-metric@5: `qortex_query_duration_seconds_total` is not in the contract; did you mean "
+            "`qortex_query_duration_seconds_count` (histogram qortex_query_duration_seconds)?"]),
+        ("qortex_kg_coverage_ratio", [
+            "promql/unknown-metric@0: `qortex_kg_coverage_ratio` is not in the contract; did you mean "
+            "`qortex_kg_coverage` (gauge qortex_kg_coverage)?"]),
+        ("rate(qortex_querys_total[5m])", [
+            "promql/unknown-metric@5: `qortex_querys_total` is not in the contract; did you mean "
+            "`qortex_queries_total` (counter qortex_queries)?"]),
+        ("rate(qortex_nope_total[5m])", ["promql/unknown-metric@5: `qortex_nope_total` is not in the contract"]),
+        ("job:qortex_nope:rate5m", [
+            "promql/unknown-metric@0: `job:qortex_nope:rate5m` is not in the contract and no recording rule "
+            "records it"]),
+        # an unknown metric's labels are unknown: no follow-up problems
+        (("histogram_quantile(0.9, sum by (le, mode) (rate(nope_bucket[5m]) * on(le, mode) group_left nope))",
+          "{{mode}}"),
+         ["promql/unknown-metric@48: `nope_bucket` is not in the contract",
+          "promql/unknown-metric@91: `nope` is not in the contract"]),
+    ],
+    "promql/unknown-label": [
+        ('rate(qortex_queries_total{job="q", instance="a", exported_job="x", service_name="s"}[5m])', []),
+        ('rate(qortex_query_duration_seconds_bucket{le="1"}[5m])', []),
+        ('rate(qortex_queries_total{stage="x"}[5m])', [
+            "promql/unknown-label@26: `qortex_queries_total` has no label `stage`; its labels: `mode`"]),
+        ('rate(qortex_queries_total{mdoe="vec"}[5m])', [
+            "promql/unknown-label@26: `qortex_queries_total` has no label `mdoe`; did you mean `mode`?"]),
+        ('rate(qortex_edges_promoted_total{mode="x"}[5m])', [
+            "promql/unknown-label@33: `qortex_edges_promoted_total` has no label `mode`; it has no contract labels"]),
+        ('rate(qortex_query_duration_seconds_count{le="1"}[5m])', [
+            "promql/unknown-label@41: `qortex_query_duration_seconds_count` has no label `le`; it has no contract "
+            "labels"]),
+    ],
+    "promql/label-value": [
+        ('rate(qortex_queries_total{mode=~"(vec|graph|other)"}[5m])', []),
+        ('rate(qortex_queries_total{mode=~"v.*"}[5m])', []),
+        ('rate(qortex_queries_total{mode=""}[5m])', []),
+        ('rate(qortex_queries_total{mode="vecc"}[5m])', [
+            "promql/label-value@32: `vecc` is not a value of label `mode` of `qortex_queries_total`; allowed: "
+            "`vec`, `graph`, `other`"]),
+        ('rate(qortex_queries_total{mode!="grpah"}[5m])', [
+            "promql/label-value@33: `grpah` is not a value of label `mode` of `qortex_queries_total`; allowed: "
+            "`vec`, `graph`, `other`"]),
+        ('rate(qortex_queries_total{mode=~"vec|grph"}[5m])', [
+            "promql/label-value@37: `grph` is not a value of label `mode` of `qortex_queries_total`; allowed: "
+            "`vec`, `graph`, `other`"]),
+    ],
+    "promql/grouping-label": [
+        ("sum by (mode, job) (rate(qortex_queries_total[5m]))", []),
+        ("sum without (stage) (rate(qortex_queries_total[5m]))", []),
+        ("rate(qortex_queries_total[5m]) / ignoring(mode) rate(qortex_query_errors_total[5m])", []),
+        ("rate(qortex_queries_total[5m]) * on(job) group_left(stage) rate(qortex_query_errors_total[5m])", []),
+        ("sum by (stage) (rate(qortex_queries_total[5m]))", [
+            "promql/grouping-label@8: `sum by (stage)`: the input does not carry label `stage` (it carries `mode`)"]),
+        ("sum(rate(qortex_queries_total[5m])) by (stage)", [
+            "promql/grouping-label@40: `sum by (stage)`: the input does not carry label `stage` (it carries "
+            "`mode`)"]),
+        ("sum by (outcome) (sum by (mode) (rate(qortex_queries_total[5m])))", [
+            "promql/grouping-label@8: `sum by (outcome)`: the input does not carry label `outcome` (it carries "
+            "`mode`)"]),
+        ("rate(qortex_queries_total[5m]) / on(stage) rate(qortex_query_errors_total[5m])", [
+            "promql/grouping-label@36: `on (stage)` of `/`: the left-hand side does not carry label `stage` (it "
+            "carries `mode`)"]),
+        ("rate(qortex_queries_total[5m]) * on(job) group_left(outcome) rate(qortex_query_errors_total[5m])", [
+            "promql/grouping-label@52: `group_left (outcome)` of `*`: the right-hand side does not carry label "
+            "`outcome` (it carries `stage`)"]),
+    ],
+    "promql/legend-label": [
+        (("rate(qortex_queries_total[5m])", "{{mode}} {{job}}"), []),
+        (("rate(qortex_ppr_iterations_bucket[5m])", "{{le}}"), []),
+        (('label_replace(rate(qortex_queries_total[5m]), "kind", "$1", "mode", "(.*)")', "{{kind}}"), []),
+        (("sum by (job) (rate(qortex_queries_total[5m]))", "{{job}}: {{ mode }}"), [
+            "promql/legend-label@legend+9: legend `{{ mode }}` names a label the query result does not carry (it "
+            "carries only scrape and exporter labels)"]),
+        (("histogram_quantile(0.9, rate(qortex_query_duration_seconds_bucket[5m]))", "{{le}}"), [
+            "promql/legend-label@legend+0: legend `{{le}}` names a label the query result does not carry (it "
+            "carries only scrape and exporter labels)"]),
+        (("sum(rate(qortex_queries_total[5m]))", "{{mode}}"), [
+            "promql/legend-label@legend+0: legend `{{mode}}` names a label the query result does not carry (it "
+            "carries none)"]),
+    ],
+    "promql/rate-on-gauge": [
+        ("deriv(qortex_factor_mean[5m])", []),
+        ("rate(qortex_query_duration_seconds_count[5m])", []),
+        ("rate(qortex_factor_mean[5m])", [
+            "promql/rate-on-gauge@5: `rate()` of `qortex_factor_mean`, which is not a counter (gauge "
+            "qortex_factor_mean); use `deriv()` or `delta()` for a gauge"]),
+        ("increase(qortex_buffer_edges[1h])", [
+            "promql/rate-on-gauge@9: `increase()` of `qortex_buffer_edges`, which is not a counter (gauge "
+            "qortex_buffer_edges); use `deriv()` or `delta()` for a gauge"]),
+        ("rate(sum(qortex_factor_mean)[5m:1m])", [
+            "promql/rate-on-gauge@9: `rate()` of `qortex_factor_mean`, which is not a counter (gauge "
+            "qortex_factor_mean); use `deriv()` or `delta()` for a gauge"]),
+        ("rate(qortex_queries_created[5m])", [
+            "promql/rate-on-gauge@5: `rate()` of `qortex_queries_created`, which is not a counter (the creation "
+            "time of counter qortex_queries); use `deriv()` or `delta()` for a gauge"]),
+        ("deriv(qortex_queries_total[5m])", [
+            "promql/rate-on-gauge@6: `deriv()` of counter `qortex_queries_total` breaks at every counter reset; "
+            "use `rate()` or `increase()`"]),
+    ],
+    "promql/counter-without-rate": [
+        ("count(qortex_queries_total)", []),
+        ("increase(qortex_queries_total[1h])", []),
+        ("absent(qortex_queries_total)", []),
+        ("qortex_factor_mean and qortex_queries_total", []),
+        ("qortex_edges_promoted_total", [
+            "promql/counter-without-rate@0: counter `qortex_edges_promoted_total` is plotted raw; wrap it in "
+            "`rate()` or `increase()`, since its value restarts from zero with the process"]),
+        ("sum(qortex_queries_total)", [
+            "promql/counter-without-rate@4: counter `qortex_queries_total` is plotted raw; wrap it in `rate()` or "
+            "`increase()`, since its value restarts from zero with the process"]),
+        ("histogram_quantile(0.9, qortex_query_duration_seconds_bucket)", [
+            "promql/counter-without-rate@24: counter `qortex_query_duration_seconds_bucket` is plotted raw; wrap "
+            "it in `rate()` or `increase()`, since its value restarts from zero with the process"]),
+    ],
+    "promql/quantile-without-le": [
+        ("histogram_quantile(0.9, sum by (le) (rate(qortex_query_duration_seconds_bucket[5m])))", []),
+        ("histogram_quantile(0.9, rate(nope_bucket[5m]))", [
+            "promql/unknown-metric@29: `nope_bucket` is not in the contract"]),
+        ("histogram_quantile(0.9, sum(rate(qortex_query_duration_seconds_bucket[5m])))", [
+            "promql/quantile-without-le@0: `histogram_quantile()` input has lost the `le` label; keep it when "
+            "aggregating, as in `sum by (le) (...)`"]),
+        ("rate(qortex_queries_total[5m]) + histogram_quantile(0.9, sum by (job) "
+         "(rate(qortex_query_duration_seconds_bucket[5m])))", [
+            "promql/quantile-without-le@33: `histogram_quantile()` input has lost the `le` label; keep it when "
+            "aggregating, as in `sum by (le) (...)`"]),
+        ("histogram_quantile(0.9, rate(qortex_query_duration_seconds_sum[5m]))", [
+            "promql/quantile-without-le@0: `histogram_quantile()` input is not a `_bucket` series"]),
+        ("histogram_quantile(0.5, qortex_factor_mean)", [
+            "promql/quantile-without-le@0: `histogram_quantile()` input is not a `_bucket` series"]),
+    ],
+    "promql/rate-window": [
+        ("rate(qortex_queries_total[30s])", []),
+        ("rate(qortex_queries_total[$__rate_interval])", []),
+        ("max_over_time(qortex_factor_mean[10s])", []),
+        ("rate(qortex_queries_total[20s])", [
+            "promql/rate-window@26: `rate()` over `[20s]` is shorter than 2×scrape_interval (30s); use "
+            "`[$__rate_interval]`"]),
+        ("irate(qortex_queries_total[15s])", [
+            "promql/rate-window@27: `irate()` over `[15s]` is shorter than 2×scrape_interval (30s); use "
+            "`[$__rate_interval]`"]),
+        ("rate(qortex_queries_total[$__interval])", [
+            "promql/rate-window@26: `rate()` over `[$__interval]` (15s) is shorter than 2×scrape_interval (30s); "
+            "use `[$__rate_interval]`"]),
+        ("deriv(qortex_factor_mean[1m] offset 5m) + rate(qortex_queries_total[10s])", [
+            "promql/rate-window@68: `rate()` over `[10s]` is shorter than 2×scrape_interval (30s); use "
+            "`[$__rate_interval]`"]),
+    ],
+}
+
+ROWS = [(check, target, expected) for check, rows in CASES.items() for target, expected in rows]
+
+
+def test_every_promql_check_has_a_table() -> None:
+    dashboard_checks = {c.id for c in PROMQL_CHECKS} - {"rules/name-convention"}   # rule-file rows are below
+    assert set(CASES) == dashboard_checks
+    for check, rows in CASES.items():
+        assert any(not expected for _, expected in rows), f"{check} needs a passing row"
+        assert any(any(e.startswith(check + "@") for e in expected) for _, expected in rows), f"{check} never fails"
+
+
+@pytest.mark.parametrize(("check", "target", "expected"), ROWS, ids=[f"{c}:{i}" for i, (c, _, _) in enumerate(ROWS)])
+def test_check_table(check: str, target: str | tuple[str, str], expected: list[str]) -> None:
+    assert lint_short(target) == expected
+
+
+def test_every_check_has_documentation() -> None:
+    ids = [c.id for c in PROMQL_CHECKS]
+    assert len(set(ids)) == len(ids)
+    for check in PROMQL_CHECKS:
+        doc = type(check).__doc__ or ""
+        assert doc.strip() and check.summary and check.summary[0].islower(), check.id
+        assert check.id.startswith(("promql/", "rules/"))
+
+
+def test_full_problem_line_and_fields() -> None:
+    [problem] = lint(("grafana/qortex.json", '{"panels": [{"title": "Arm Pulls", "targets": [\n'
+                                             '  {"refId": "A", "expr": "rate(qortex_queries[5m])"}]}]}'))
+    assert problem.text() == (
+        "grafana/qortex.json:2:32: error[promql/unknown-metric]: panel \"Arm Pulls\" target A: `qortex_queries` is "
+        "not in the contract; did you mean `qortex_queries_total` (counter qortex_queries)?")
+    assert (problem.location, problem.expr, problem.metric) == (
+        'panel "Arm Pulls" target A', "rate(qortex_queries[5m])", "qortex_queries")
+
+
+# ── rules/name-convention, on rule files ───────────────────────────────────
+
+RULES = """\
+groups:
+  - name: qortex
+    rules:
+      - record: {name}
+        expr: {expr}
+"""
+
+
+@pytest.mark.parametrize(("name", "expr", "expected"), [
+    ("job:qortex_queries:rate5m", "sum by (job) (rate(qortex_queries_total[5m]))", []),
+    ("job:qortex_query_duration_seconds:p99", "histogram_quantile(0.99, sum by (job, le) "
+     "(rate(qortex_query_duration_seconds_bucket[5m])))", []),
+    ("qortex:job:qortex_queries:rate5m", "sum by (job) (rate(qortex_queries_total[5m]))",
+     ['r.yml:4:17: warning[rules/name-convention]: group "qortex" rule "qortex:job:qortex_queries:rate5m": '
+      "recording rule `qortex:job:qortex_queries:rate5m` is not named `level:metric:operations`"]),
+    ("qortex_queries_rate5m", "sum by (job) (rate(qortex_queries_total[5m]))",
+     ['r.yml:4:17: warning[rules/name-convention]: group "qortex" rule "qortex_queries_rate5m": recording rule '
+      "`qortex_queries_rate5m` is not named `level:metric:operations`"]),
+    ("job:qortex_querys:rate5m", "sum by (job) (rate(qortex_queries_total[5m]))",
+     ['r.yml:4:17: warning[rules/name-convention]: group "qortex" rule "job:qortex_querys:rate5m": recording rule '
+      "`job:qortex_querys:rate5m` names metric `qortex_querys`, but its expression selects `qortex_queries_total`"]),
+])
+def test_rule_name_convention(name: str, expr: str, expected: list[str]) -> None:
+    problems = lint(("r.yml", RULES.format(name=name, expr=expr)))
+    assert [p.text() for p in problems] == expected
+
+
+# ── a mutated copy of the seed dashboard, caught where it was mutated ──────
+
+MUTATIONS = [
+    ("promql/syntax", '"rate(qortex_queries_total[5m])"', '"rate(qortex_queries_total[5m]"',
+     'panel "Query Rate (queries/sec)" target A', 22),
+    ("promql/unknown-metric", "rate(qortex_factor_updates_total[5m])", "rate(qortex_factor_updates[5m])",
+     'panel "Factor Update Rate" target A', 137),
+    ("promql/unknown-label", 'outcome=\\"rejected\\"', 'result=\\"rejected\\"',
+     'panel "Feedback Accept/Reject Ratio" target B', 158),
+    ("promql/label-value", 'outcome=\\"rejected\\"', 'outcome=\\"rejectd\\"',
+     'panel "Feedback Accept/Reject Ratio" target B', 158),
+    ("promql/grouping-label", "histogram_quantile(0.95, rate(qortex_vec_search_duration_seconds_bucket[5m]))",
+     "histogram_quantile(0.95, sum by (le, mode) (rate(qortex_vec_search_duration_seconds_bucket[5m])))",
+     'panel "Vec Search Latency (p50/p95)" target B', 68),
+    ("promql/legend-label", '"legendFormat": "{{stage}}"', '"legendFormat": "{{mode}}"',
+     'panel "Query Errors" target A', 86),
+    ("promql/rate-on-gauge", '"expr": "qortex_factor_entropy"', '"expr": "rate(qortex_factor_entropy[5m])"',
+     'panel "Factor Entropy" target A', 120),
+    ("promql/counter-without-rate", "rate(qortex_enrichment_fallbacks_total[5m])",
+     "qortex_enrichment_fallbacks_total", 'panel "Enrichment Fallbacks" target A', 304),
+    ("promql/quantile-without-le", "histogram_quantile(0.95, rate(qortex_ingest_duration_seconds_bucket[5m]))",
+     "histogram_quantile(0.95, sum(rate(qortex_ingest_duration_seconds_bucket[5m])))",
+     'panel "Ingest Latency (p50/p95)" target B', 342),
+    ("promql/rate-window", "rate(qortex_edges_promoted_total[1h])", "rate(qortex_edges_promoted_total[$__interval])",
+     'panel "Buffer Size & Promotions" target B', 206),
+]
+
+SEED_WARNING = ("promql/counter-without-rate", 'panel "Total Promoted (lifetime)" target A')
+
+
+@pytest.mark.parametrize(("check", "old", "new", "where", "line"), MUTATIONS, ids=[m[0] for m in MUTATIONS])
+def test_mutated_seed_dashboard(seed_dir: Path, tmp_path: Path, check: str, old: str, new: str, where: str,
+                                line: int) -> None:
+    text = (seed_dir / "docker" / "grafana" / "dashboards" / "qortex.json").read_text()
+    assert text.count(old) == 1
+    mutated = tmp_path / "qortex.json"
+    mutated.write_text(text.replace(old, new))
+    problems = Linter(qortex_catalog()).check([load_source(str(mutated))]).problems
+    found = [(p.check, p.location, p.line) for p in problems if (p.check, p.location) != SEED_WARNING]
+    assert found == [(check, where, line)]
