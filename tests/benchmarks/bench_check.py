@@ -17,6 +17,7 @@ Until `check` is wired into `generators/cli.py`, the process runs
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
@@ -91,14 +92,21 @@ def in_process(tmp: Path) -> None:
 
     from contract.cache import ContractCache, validated
     from contract.lint import Linter
+    from contract.naming import expose
     from contract.sources import load_source
 
     contract = tmp / "bench.yaml"
     contract.write_text(contract_text())
     started = time.perf_counter()
+    validated(str(contract), ContractCache(str(tmp / "cache")))
+    built = time.perf_counter() - started
+    # as on every run after the first: the catalog from the cache, no pydantic objects around
+    expose.cache_clear()
+    gc.collect()
+    started = time.perf_counter()
     catalog, problems, _ = validated(str(contract), ContractCache(str(tmp / "cache")))
-    print(f"  contract: {METRICS} metrics, {len(catalog.series)} series, validated in "
-          f"{time.perf_counter() - started:.1f} s ({len(problems)} contract problems)")
+    print(f"  contract: {METRICS} metrics, {len(catalog.series)} series; validated in {built:.1f} s, then "
+          f"{(time.perf_counter() - started) * 1000:.0f} ms from the cache ({len(problems)} contract problems)")
     per_expr = {}
     for total in (10_000, 100_000):
         files = []
