@@ -65,10 +65,10 @@ _UID_MAX = 40   # Grafana rejects longer uids
 _ROOT = Path(__file__).resolve().parent.parent
 _SERIES_SUFFIX = {"counter": "_total", "histogram": "_bucket", "gauge": ""}
 
-QueryKind = Literal["rate", "increase", "total", "gauge", "quantile", "buckets"]
+QueryKind = Literal["rate", "increase", "gauge", "quantile", "buckets"]
 PanelKind = Literal["timeseries", "stat", "gauge", "heatmap"]
 # the Prometheus type each query needs
-_NEEDS: dict[QueryKind, str] = {"rate": "counter", "increase": "counter", "total": "counter", "gauge": "gauge",
+_NEEDS: dict[QueryKind, str] = {"rate": "counter", "increase": "counter", "gauge": "gauge",
                                 "quantile": "histogram", "buckets": "histogram"}
 
 
@@ -125,11 +125,6 @@ def rate(metric: str, *, by: tuple[str, ...] = (), legend: str | None = None) ->
 def increase(metric: str, window: str, *, by: tuple[str, ...] = (), legend: str | None = None) -> Query:
     """How much a counter grew over the trailing `window` (a count, not a rate)."""
     return Query(metric, "increase", by=by, window=window, legend=legend)
-
-
-def total(metric: str, *, by: tuple[str, ...] = (), legend: str | None = None) -> Query:
-    """A counter's value: the count since each process started."""
-    return Query(metric, "total", by=by, legend=legend)
 
 
 def gauge(metric: str, *, agg: str = "avg", by: tuple[str, ...] = ("job",), legend: str | None = None) -> Query:
@@ -364,8 +359,6 @@ def _expr(q: Query, series: str, by: tuple[str, ...]) -> tuple[str, tuple[str, .
     selector = f'{series}{{job=~"${JOB_VARIABLE}"}}'
     if q.kind == "gauge":
         return _aggregate(q.agg, by, selector), by
-    if q.kind == "total":
-        return _aggregate("sum", by, selector), by
     if q.kind == "increase":
         return _aggregate("sum", by, f"increase({selector}[{q.window}])"), by
     per_second = f"rate({selector}[{q.window}])"

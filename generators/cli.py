@@ -212,11 +212,26 @@ class Command:
     help: str
 
 
+def cmd_check(args: argparse.Namespace, config: Config) -> int:
+    # imported here: `check` runs on every commit and must not pay for the others
+    from generators.check_cmd import cmd_check as run
+
+    return run(args, config)
+
+
+def _args_check(p: argparse.ArgumentParser) -> None:
+    from generators.check_cmd import add_arguments
+
+    add_arguments(p)
+
+
 COMMANDS: dict[str, Command] = {
     "validate": Command(cmd_validate, _args_validate, "check the contract itself"),
     "names": Command(cmd_names, _args_names,
                      "show the Prometheus series names and labels of every metric, per exposition path"),
     "generate": Command(cmd_generate, _args_generate, "write every generated file into the out dir (all or nothing)"),
+    "check": Command(cmd_check, _args_check,
+                     "check dashboards and rule files against the contract (default: the out dir, and its freshness)"),
     "import": Command(cmd_import, _args_import, "bootstrap a contract from a Prometheus exposition"),
     "live-check": Command(cmd_live_check, _args_live_check,
                           "compare a running target (a /metrics endpoint or Prometheus) with the contract"),

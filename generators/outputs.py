@@ -14,13 +14,14 @@ from pathlib import PurePosixPath
 
 from contract.loader import LoadedContract
 from contract.problems import input_error
-from generators import grafana, rules, schema, stack
+from generators import grafana, mapping, rules, schema, stack
 
 Generator = Callable[[LoadedContract], dict[str, str]]
 
 # ordered; each returns {relative posix path: text}
 GENERATORS: list[tuple[str, Generator]] = [
     ("schema", schema.generate),
+    ("mapping", mapping.generate),
     ("grafana", grafana.generate),
     ("rules", rules.generate),
     ("stack", stack.generate),

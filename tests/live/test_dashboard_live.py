@@ -48,6 +48,9 @@ def interpolate(expr: str, job: str) -> str:
         "__interval": f"{INTERVAL_SECONDS}s",
         "__interval_ms": str(INTERVAL_SECONDS * 1000),
         "__rate_interval": f"{RATE_INTERVAL_SECONDS}s",
+        # the dashboard's time range; the workload is far shorter, as on a fresh deployment
+        "__range": "1h",
+        "__range_s": "3600",
         "job": grafana_regex_escape(job),
     }
 
