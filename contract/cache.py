@@ -117,7 +117,7 @@ def validated(file: str, cache: ContractCache, data: bytes | None = None) -> tup
     hit = cache.load(key, "contract")
     if isinstance(hit, tuple) and len(hit) == 2 and isinstance(hit[0], Catalog):
         return hit[0], hit[1], key
-    from contract.checks import check_contract
+    from contract.checks.contract_registry import check_contract
     from contract.loader import load_contract
 
     lc = load_contract(file, data)

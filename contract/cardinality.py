@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from math import prod
 
-from contract.model import ExpositionPath, Metric
-from contract.naming import PATHS, PROM_TYPES
+from contract.model import Metric
+from contract.naming import PATHS, PROM_TYPES, ExpositionPath
 
 
 def series_per_combination(metric: Metric, path: ExpositionPath) -> int:

@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from contract.loader import LoadedContract
-from contract.model import ExpositionPath, Metric
-from contract.naming import expose
+from contract.model import Metric
+from contract.naming import ExpositionPath, expose
 from contract.problems import Problem
 
 

@@ -16,8 +16,8 @@ from typing import Any
 
 from contract.exposition import Family, fetch, parse
 from contract.loader import LoadedContract
-from contract.model import ExpositionPath, Metric
-from contract.naming import PATHS, Exposure, expose
+from contract.model import Metric
+from contract.naming import PATHS, ExpositionPath, Exposure, expose
 from contract.problems import Problem, input_error
 
 

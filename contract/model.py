@@ -14,9 +14,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from contract.naming import ExpositionPath
+
 MetricType = Literal["counter", "updowncounter", "gauge", "histogram"]
-ExpositionPath = Literal["prometheus-client", "otel-python", "otel-collector"]
-EXPOSITION_PATHS: tuple[ExpositionPath, ...] = ("prometheus-client", "otel-python", "otel-collector")
 
 _DURATION = re.compile(r"^(\d+)(ms|s|m|h)$")
 _DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}

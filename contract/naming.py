@@ -19,9 +19,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from contract.model import EXPOSITION_PATHS, ExpositionPath, Metric
+if TYPE_CHECKING:  # the model (pydantic) is not needed to name things: `check` stays light
+    from contract.model import Metric
+
+ExpositionPath = Literal["prometheus-client", "otel-python", "otel-collector"]
+EXPOSITION_PATHS: tuple[ExpositionPath, ...] = ("prometheus-client", "otel-python", "otel-collector")
 
 PromType = Literal["counter", "gauge", "histogram"]
 
@@ -216,7 +220,3 @@ def expose(metric: Metric, path: ExpositionPath) -> Exposure:
         labels=tuple(sanitize_label(n, path) for n in metric.label_names),
         exporter_labels=facts.exporter_labels, scrape_labels=facts.scrape_labels,
     )
-
-
-def exposures(metric: Metric, paths: tuple[ExpositionPath, ...] = EXPOSITION_PATHS) -> list[Exposure]:
-    return [expose(metric, p) for p in paths]

@@ -3,6 +3,10 @@
 Exit codes: 0 clean (warnings alone unless --strict), 1 an error-severity
 problem, 2 bad input or usage. Bad input is always one located line per
 problem on stderr, never a traceback.
+
+Only light modules are imported at the top: `check` runs on every commit,
+and pydantic, PyYAML and the generators cost more to import than checking
+the whole repository takes; each command imports what it needs.
 """
 
 from __future__ import annotations
@@ -12,22 +16,27 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from contract.checks import check_contract
-from contract.loader import LoadedContract, load_contract
-from contract.model import EXPOSITION_PATHS
-from contract.naming import expose
+from contract.naming import EXPOSITION_PATHS
 from contract.problems import FORMATS, InputError, Problem, exit_code, input_error, render
 from generators.config import Config, load_config, resolve_contract
+
+if TYPE_CHECKING:
+    from contract.loader import LoadedContract
 
 Handler = Callable[[argparse.Namespace, Config], int]
 
 
 def _contract_for(args: argparse.Namespace, config: Config) -> LoadedContract:
+    from contract.loader import load_contract
+
     return load_contract(resolve_contract(getattr(args, "contract", None), config))
 
 
 def _validated(args: argparse.Namespace, config: Config) -> tuple[LoadedContract, list[Problem]]:
+    from contract.checks.contract_registry import check_contract
+
     lc = _contract_for(args, config)
     return lc, check_contract(lc)
 
@@ -39,6 +48,8 @@ def cmd_validate(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_names(args: argparse.Namespace, config: Config) -> int:
+    from contract.naming import expose
+
     lc = _contract_for(args, config)
     paths = (args.path,) if args.path else lc.contract.exposition
     rows = []
@@ -99,6 +110,8 @@ def _load_revision(spec: str) -> LoadedContract:
     import os
     import subprocess
 
+    from contract.loader import load_contract
+
     if os.path.exists(spec) or ":" not in spec:
         return load_contract(spec)
     try:
@@ -113,6 +126,7 @@ def _load_revision(spec: str) -> LoadedContract:
 
 def cmd_diff(args: argparse.Namespace, config: Config) -> int:
     from contract.diff import diff
+    from contract.loader import load_contract
 
     if args.against:
         if args.old or args.new:

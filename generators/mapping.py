@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from contract.checks import check_contract
+from contract.checks.contract_registry import check_contract
 from contract.loader import LoadedContract
 from contract.model import Contract, Metric, Op, Span
 from contract.naming import sanitize_label, sanitize_name, unit_word

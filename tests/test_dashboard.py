@@ -14,8 +14,7 @@ import pytest
 import yaml
 
 from contract.loader import LoadedContract, load_contract
-from contract.model import EXPOSITION_PATHS
-from contract.naming import expose
+from contract.naming import EXPOSITION_PATHS, expose
 from contract.problems import InputError
 from dashboards import _lib as lib
 from generators import cli, grafana, outputs

@@ -10,7 +10,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from contract.checks import check_contract
+from contract.checks.contract_registry import check_contract
 from contract.loader import load_contract
 from contract.problems import InputError
 from tests.conftest import MINIMAL

@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 
 from contract.loader import LoadedContract
-from contract.model import ExpositionPath, Metric
-from contract.naming import expose
+from contract.model import Metric
+from contract.naming import ExpositionPath, expose
 from tests.conftest import SEED_DIR
 from tests.mapping_util import import_generated
 from tests.qortex_events import mix

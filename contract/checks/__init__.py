@@ -1,40 +1,4 @@
-"""Contract checks: one per file, run in this order (no auto-discovery)."""
-
-from __future__ import annotations
-
-from contract.checks.base import ContractCheck
-from contract.checks.buckets import Buckets
-from contract.checks.cardinality import Cardinality
-from contract.checks.collision import Collision
-from contract.checks.counter_total_suffix import CounterTotalSuffix
-from contract.checks.duplicate import Duplicate
-from contract.checks.event_labels import EventLabels
-from contract.checks.event_ops import EventOps
-from contract.checks.invalid_name import InvalidName
-from contract.checks.namespace import Namespace
-from contract.checks.path_divergence import PathDivergence
-from contract.checks.reserved_label import ReservedLabel
-from contract.checks.span_events import SpanEvents
-from contract.checks.unit_suffix import UnitSuffix
-from contract.loader import LoadedContract
-from contract.problems import Problem
-
-CONTRACT_CHECKS: tuple[ContractCheck, ...] = (
-    InvalidName(),
-    Namespace(),
-    CounterTotalSuffix(),
-    UnitSuffix(),
-    ReservedLabel(),
-    Buckets(),
-    Duplicate(),
-    Collision(),
-    PathDivergence(),
-    EventOps(),
-    EventLabels(),
-    SpanEvents(),
-    Cardinality(),
-)
-
-
-def check_contract(lc: LoadedContract) -> list[Problem]:
-    return [p for check in CONTRACT_CHECKS for p in check.run(lc)]
+"""Checks, one per file. The registries are `contract_registry` (the contract
+itself) and `promql_registry` (dashboards and rule files); this package
+imports neither, so loading one PromQL check does not pull in pydantic.
+"""

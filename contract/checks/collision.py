@@ -4,8 +4,7 @@ from collections.abc import Iterator
 
 from contract.checks.base import ContractCheck
 from contract.loader import LoadedContract
-from contract.model import EXPOSITION_PATHS
-from contract.naming import PATHS, expose
+from contract.naming import EXPOSITION_PATHS, PATHS, expose
 from contract.problems import Problem
 
 
