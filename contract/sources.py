@@ -301,6 +301,13 @@ class _DashboardReader:
                 self.templating()
             elif key == "annotations":
                 self.annotations()
+            elif key == "__elements":
+                # an exported dashboard carries its library panels' models here;
+                # the panels themselves only point at them by uid
+                elements = self.dash["__elements"]
+                models = [e.get("model") for e in elements.values()] if isinstance(elements, dict) else []
+                for number, model in enumerate(_dicts(models), 1):
+                    self.panel(model, number)
         return self.source
 
     def anchor(self, key: str, value: str) -> JsonString:

@@ -164,6 +164,26 @@ def cmd_live_check(args: argparse.Namespace, config: Config) -> int:
     return exit_code(problems, args.strict)
 
 
+def cmd_analyze(args: argparse.Namespace, config: Config) -> int:
+    from contract.analyze import analyze_sources
+    from contract.sources import load_source
+
+    sources = [load_source(f) for f in args.files]
+    rows = analyze_sources(sources)
+    skipped = sum(s.skipped for s in sources)
+    failed = sum(not r.parsed for r in rows)
+    if args.format == "json":
+        sys.stdout.write(json.dumps({"expressions": [r.row() for r in rows], "skipped": skipped}, indent=2) + "\n")
+    else:
+        for r in rows:
+            what = f"metrics: {', '.join(r.metrics) or '-'}; labels: {', '.join(r.labels) or '-'}" if r.parsed \
+                else f"does not parse: {r.error}"
+            sys.stdout.write(f"{r.file}:{r.line}: {r.kind} {r.location}: {what}\n")
+    sys.stderr.write(f"{len(rows)} expressions in {len(sources)} files, {failed} not parsed; "
+                     f"{skipped} targets of other data sources skipped\n")
+    return 1 if failed else 0
+
+
 def _contract_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("contract", nargs="?", help="contract YAML (default: from [tool.metrics-contract], "
                    "else contract/qortex.yaml, else the embedded qortex contract)")
@@ -219,6 +239,11 @@ def _args_live_check(p: argparse.ArgumentParser) -> None:
                    help="the target's exposition path (default: guessed from its labels)")
 
 
+def _args_analyze(p: argparse.ArgumentParser) -> None:
+    p.add_argument("files", nargs="+", metavar="FILE", help="Grafana dashboard JSON or Prometheus rule YAML")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+
+
 @dataclass(frozen=True)
 class Command:
     handler: Handler
@@ -246,6 +271,9 @@ COMMANDS: dict[str, Command] = {
     "generate": Command(cmd_generate, _args_generate, "write every generated file into the out dir (all or nothing)"),
     "check": Command(cmd_check, _args_check,
                      "check dashboards and rule files against the contract (default: the out dir, and its freshness)"),
+    "analyze": Command(cmd_analyze, _args_analyze,
+                       "list every PromQL expression of dashboards and rule files with the names it uses "
+                       "(no contract needed; exit 1 if one does not parse)"),
     "import": Command(cmd_import, _args_import, "bootstrap a contract from a Prometheus exposition"),
     "live-check": Command(cmd_live_check, _args_live_check,
                           "compare a running target (a /metrics endpoint or Prometheus) with the contract"),
