@@ -11,6 +11,7 @@ rename (breaking) instead of a removal plus an addition.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 from contract.loader import LoadedContract
 from contract.model import Metric
@@ -18,8 +19,13 @@ from contract.naming import ExpositionPath, expose
 from contract.problems import Problem
 
 
-def diff(old: LoadedContract, new: LoadedContract) -> list[Problem]:
-    return list(_diff(old, new))
+def diff(old: LoadedContract, new: LoadedContract, users: dict[str, list[str]] | None = None) -> list[Problem]:
+    """The changes; `users` (old metric name -> panels and rules) names what each breaking one breaks."""
+    changes = list(_diff(old, new))
+    if not users:
+        return changes
+    return [replace(p, message=f"{p.message}; breaks {', '.join(users[p.metric])}")
+            if p.severity == "error" and users.get(p.metric) else p for p in changes]
 
 
 def _change(lc: LoadedContract, path: tuple[str | int, ...], kind: str, breaking: bool, message: str,
@@ -45,7 +51,7 @@ def _diff(old: LoadedContract, new: LoadedContract) -> Iterator[Problem]:
         before = old.contract.metrics[old_index[before_name]]
         if before_name != name:
             yield _change(new, ("metrics", j, "name"), "metric-renamed", True,
-                          f"metric `{before_name}` was renamed to `{name}`", name)
+                          f"metric `{before_name}` was renamed to `{name}`", before_name)
         yield from _metric_changes(new, j, before, m, old.contract.exposition)
 
     old_paths, new_paths = old.contract.exposition, new.contract.exposition
@@ -62,27 +68,29 @@ def _metric_changes(lc: LoadedContract, j: int, before: Metric, m: Metric, old_p
                     ) -> Iterator[Problem]:
     at = ("metrics", j)
     name = m.name
+    # problems carry the old name: it is the one existing panels and rules query
+    old = before.name
     if before.type != m.type:
         yield _change(lc, at + ("type",), "type-changed", True,
-                      f"`{name}` changed type from {before.type} to {m.type}", name)
+                      f"`{name}` changed type from {before.type} to {m.type}", old)
     if before.unit != m.unit:
         # a unit change is breaking only when it changes the exposed names
         same = all(expose(before, p).series == expose(m, p).series for p in old_paths
                    if before.type == m.type)
         yield _change(lc, at + ("unit",), "unit-changed", not same,
                       f"`{name}` changed unit from `{before.unit}` to `{m.unit}`"
-                      + ("" if same else "; its series names change"), name)
+                      + ("" if same else "; its series names change"), old)
     if before.help != m.help:
-        yield _change(lc, at + ("help",), "help-changed", False, f"help of `{name}` changed", name)
+        yield _change(lc, at + ("help",), "help-changed", False, f"help of `{name}` changed", old)
     old_labels = {label.name: label for label in before.labels}
     new_labels = {label.name: label for label in m.labels}
     for gone in sorted(old_labels.keys() - new_labels.keys()):
-        yield _change(lc, at + ("labels",), "label-removed", True, f"label `{gone}` of `{name}` was removed", name)
+        yield _change(lc, at + ("labels",), "label-removed", True, f"label `{gone}` of `{name}` was removed", old)
     for k, label in enumerate(m.labels):
         was = old_labels.get(label.name)
         if was is None:
             yield _change(lc, at + ("labels", k, "name"), "label-added", False,
-                          f"label `{label.name}` was added to `{name}`", name)
+                          f"label `{label.name}` was added to `{name}`", old)
             continue
         old_values, new_values = was.allowed_values(), label.allowed_values()
         if old_values == new_values:
@@ -91,21 +99,19 @@ def _metric_changes(lc: LoadedContract, j: int, before: Metric, m: Metric, old_p
         if old_values is None:
             yield _change(lc, at + ("labels", k, "values"), "label-values-changed", True,
                           f"label `{label.name}` of `{name}` became a closed set; other values are recorded as "
-                          "`other`" if label.guard else f"label `{label.name}` of `{name}` became a closed set",
-                          name)
+                          "`other`" if label.guard else f"label `{label.name}` of `{name}` became a closed set", old)
         elif new_values is None:
             yield _change(lc, at + ("labels", k), "label-values-changed", False,
-                          f"label `{label.name}` of `{name}` is no longer a closed set", name)
+                          f"label `{label.name}` of `{name}` is no longer a closed set", old)
         elif dropped:
             yield _change(lc, at + ("labels", k, "values"), "label-values-changed", True,
                           f"label `{label.name}` of `{name}` no longer has value "
-                          + ", ".join(f"`{v}`" for v in dropped), name)
+                          + ", ".join(f"`{v}`" for v in dropped), old)
         else:
             yield _change(lc, at + ("labels", k), "label-values-changed", False,
-                          f"label `{label.name}` of `{name}` gained values", name)
+                          f"label `{label.name}` of `{name}` gained values", old)
     if before.buckets != m.buckets and m.type == before.type == "histogram":
         removed = sorted(set(before.buckets or ()) - set(m.buckets or ()))
         yield _change(lc, at + ("buckets",), "buckets-changed", bool(removed),
                       f"buckets of `{name}` changed" + (f"; bound(s) {', '.join(f'{b:g}' for b in removed)} "
-                                                        "no longer exist" if removed else "; bounds were added"),
-                      name)
+                                                        "no longer exist" if removed else "; bounds were added"), old)

@@ -124,6 +124,14 @@ def _load_revision(spec: str) -> LoadedContract:
     return load_contract(spec, data=proc.stdout)
 
 
+def _users(old: LoadedContract, out_dir: str) -> dict[str, list[str]]:
+    """The panels and rules in the out dir that query each metric of the old contract."""
+    from generators.docs import usage
+    from generators.outputs import read_tree
+
+    return usage(old, read_tree(out_dir))
+
+
 def cmd_diff(args: argparse.Namespace, config: Config) -> int:
     from contract.diff import diff
     from contract.loader import load_contract
@@ -139,9 +147,10 @@ def cmd_diff(args: argparse.Namespace, config: Config) -> int:
             if exc.problems[0].check != "input/git":
                 raise
             return 0  # the contract is new in this commit: nothing to compare
-        changes = diff(old, load_contract(new_path))
+        changes = diff(old, load_contract(new_path), _users(old, args.out or config.out))
     elif args.old and args.new:
-        changes = diff(_load_revision(args.old), _load_revision(args.new))
+        before = _load_revision(args.old)
+        changes = diff(before, _load_revision(args.new), _users(before, args.out or config.out))
     else:
         raise input_error("diff", "usage/arguments", "give OLD and NEW contracts, or --against REV")
     sys.stdout.write(render(changes, args.format))
@@ -182,6 +191,29 @@ def cmd_analyze(args: argparse.Namespace, config: Config) -> int:
     sys.stderr.write(f"{len(rows)} expressions in {len(sources)} files, {failed} not parsed; "
                      f"{skipped} targets of other data sources skipped\n")
     return 1 if failed else 0
+
+
+def cmd_docs(args: argparse.Namespace, config: Config) -> int:
+    import os
+
+    from generators import docs
+    from generators.outputs import render_all
+
+    lc, problems = _validated(args, config)
+    if exit_code(problems):
+        sys.stderr.write(render(problems, "text"))
+        return 1
+    text = render_all(lc)[docs.PATH]
+    target = args.output or os.path.join(args.out or config.out, docs.PATH)
+    if target == "-":
+        sys.stdout.write(text)
+        return 0
+    os.makedirs(os.path.dirname(os.path.abspath(target)), exist_ok=True)
+    with open(target + ".tmp", "w", encoding="utf-8", newline="\n") as fh:
+        fh.write(text)
+    os.replace(target + ".tmp", target)  # readers never see half a catalogue
+    sys.stdout.write(f"wrote {target}\n")
+    return 0
 
 
 def _contract_arg(p: argparse.ArgumentParser) -> None:
@@ -226,6 +258,8 @@ def _args_diff(p: argparse.ArgumentParser) -> None:
                    "(the pre-commit hook uses HEAD)")
     p.add_argument("--format", choices=FORMATS, default="text")
     p.add_argument("--allow-breaking", action="store_true", help="report breaking changes but exit 0")
+    p.add_argument("--out", help="out dir whose dashboards and rules a breaking change is looked up in "
+                   "(default: from [tool.metrics-contract], else out/)")
 
 
 def _args_live_check(p: argparse.ArgumentParser) -> None:
@@ -242,6 +276,12 @@ def _args_live_check(p: argparse.ArgumentParser) -> None:
 def _args_analyze(p: argparse.ArgumentParser) -> None:
     p.add_argument("files", nargs="+", metavar="FILE", help="Grafana dashboard JSON or Prometheus rule YAML")
     p.add_argument("--format", choices=("text", "json"), default="text")
+
+
+def _args_docs(p: argparse.ArgumentParser) -> None:
+    _contract_arg(p)
+    p.add_argument("--out", help="out dir (default: from [tool.metrics-contract], else out/)")
+    p.add_argument("--output", help="write the catalogue here instead (`-`: standard output)")
 
 
 @dataclass(frozen=True)
@@ -274,6 +314,7 @@ COMMANDS: dict[str, Command] = {
     "analyze": Command(cmd_analyze, _args_analyze,
                        "list every PromQL expression of dashboards and rule files with the names it uses "
                        "(no contract needed; exit 1 if one does not parse)"),
+    "docs": Command(cmd_docs, _args_docs, "write the metrics catalogue (METRICS.md) into the out dir"),
     "import": Command(cmd_import, _args_import, "bootstrap a contract from a Prometheus exposition"),
     "live-check": Command(cmd_live_check, _args_live_check,
                           "compare a running target (a /metrics endpoint or Prometheus) with the contract"),

@@ -19,3 +19,10 @@ def hash_header(lc: LoadedContract) -> str:
 
 def dump_json(data: Any) -> str:
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def is_checked_output(rel: str) -> bool:
+    """Whether a file `generate` writes (path relative to the out dir) holds PromQL to check."""
+    if rel == "prometheus/rules.yml":
+        return True
+    return rel.startswith("grafana/") and rel.endswith(".json") and not rel.startswith("grafana/provisioning/")

@@ -14,9 +14,11 @@ from pathlib import PurePosixPath
 
 from contract.loader import LoadedContract
 from contract.problems import input_error
-from generators import grafana, mapping, rules, schema, stack
+from generators import docs, grafana, mapping, rules, schema, stack
 
 Generator = Callable[[LoadedContract], dict[str, str]]
+# run after GENERATORS, with everything they rendered (the catalogue reads the dashboards)
+Derived = Callable[[LoadedContract, dict[str, str]], dict[str, str]]
 
 # ordered; each returns {relative posix path: text}
 GENERATORS: list[tuple[str, Generator]] = [
@@ -26,17 +28,26 @@ GENERATORS: list[tuple[str, Generator]] = [
     ("rules", rules.generate),
     ("stack", stack.generate),
 ]
+DERIVED: list[tuple[str, Derived]] = [
+    ("docs", docs.generate),
+]
 
 
-def render_all(lc: LoadedContract, generators: list[tuple[str, Generator]] | None = None) -> dict[str, str]:
+def render_all(lc: LoadedContract) -> dict[str, str]:
     files: dict[str, str] = {}
-    for name, gen in generators if generators is not None else GENERATORS:
-        for rel, text in gen(lc).items():
-            _check_relative(lc, name, rel)
-            if rel in files:
-                raise input_error(lc.file, "generate/conflict", f"generator `{name}` writes `{rel}` a second time")
-            files[rel] = text
+    for name, gen in GENERATORS:
+        _add(lc, files, name, gen(lc))
+    for name, derived in DERIVED:
+        _add(lc, files, name, derived(lc, dict(files)))
     return dict(sorted(files.items()))
+
+
+def _add(lc: LoadedContract, files: dict[str, str], generator: str, produced: dict[str, str]) -> None:
+    for rel, text in produced.items():
+        _check_relative(lc, generator, rel)
+        if rel in files:
+            raise input_error(lc.file, "generate/conflict", f"generator `{generator}` writes `{rel}` a second time")
+        files[rel] = text
 
 
 def _check_relative(lc: LoadedContract, generator: str, rel: str) -> None:

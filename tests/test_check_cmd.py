@@ -111,6 +111,7 @@ def _fake_generator(lc: object) -> dict[str, str]:
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(generators.outputs, "GENERATORS", [("fake", _fake_generator)])
+    monkeypatch.setattr(generators.outputs, "DERIVED", [])
     Path("contract").mkdir()
     shutil.copy(QORTEX_CONTRACT, "contract/qortex.yaml")
     generators.outputs.write_tree("out", _fake_generator(None))

@@ -1,0 +1,103 @@
+"""`out/METRICS.md`: the catalogue of the contract, for readers who don't read YAML.
+
+Built after the other generators: which panels and rules use a metric is
+read from the dashboards and rule files just rendered, with the same
+extraction and name analysis as `analyze`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from contract.analyze import analyze_expression
+from contract.cardinality import estimate
+from contract.loader import LoadedContract
+from contract.model import Label, Op, ValueSpec
+from contract.naming import expose
+from contract.sources import load_source
+from generators.common import is_checked_output, marker
+
+PATH = "METRICS.md"
+
+
+def generate(lc: LoadedContract, files: dict[str, str]) -> dict[str, str]:
+    c = lc.contract
+    users = usage(lc, files)
+    feeders: dict[str, list[str]] = defaultdict(list)
+    for event in c.events:
+        for op in event.ops:
+            feeders[op.metric].append(f"`{event.event}` ({_op(op)})")
+    estimates = {m.name: estimate(m, c.exposition) for m in c.metrics}
+    bounded = [n for n in estimates.values() if n is not None]
+    total = f"{sum(bounded)}" + ("" if len(bounded) == len(estimates) else " (plus labels without a closed set)")
+    out = [f"<!-- {marker(lc)} -->", f"# {c.service} metrics", "",
+           f"{len(c.metrics)} metrics in namespace `{c.namespace}`, exposed through "
+           f"{' and '.join(c.exposition)}; estimated series: {total}"
+           + (f" (budget {c.max_series})." if c.max_series else "."), "",
+           "| metric | type | unit | labels | est. series | used by |", "|---|---|---|---|---|---|"]
+    for m in c.metrics:
+        used = users.get(m.name, [])
+        out.append(f"| [`{m.name}`](#{m.name}) | {m.type} | `{m.unit}` | {', '.join(m.label_names) or '-'} | "
+                   f"{_est(estimates[m.name])} | {len(used) or '**unused**'} |")
+    for m in c.metrics:
+        out += ["", f"## `{m.name}`", "", _escape(m.help), "",
+                f"- type: {m.type}, unit `{m.unit}`" + (f", buckets {', '.join(f'{b:g}' for b in m.buckets)}"
+                                                       if m.buckets else "")]
+        if m.labels:
+            out.append("- labels: " + "; ".join(_label(label) for label in m.labels))
+        out.append("- series:")
+        out += [f"  - {path}: " + ", ".join(f"`{s}`" for s in expose(m, path).series) for path in c.exposition]
+        out.append(f"- estimated series: {_est(estimates[m.name])}"
+                   + (f" (budget {m.max_series})" if m.max_series else ""))
+        out.append("- fed by: " + (", ".join(feeders[m.name]) or "no event"))
+        out.append("- used by: " + (", ".join(users.get(m.name, [])) or "nothing"))
+    unused = [m.name for m in c.metrics if not users.get(m.name)]
+    out += ["", "## Not used by any panel or rule", ""]
+    out += [f"- `{name}`" for name in unused] or ["Every metric is used."]
+    return {PATH: "\n".join(out) + "\n"}
+
+
+def usage(lc: LoadedContract, files: dict[str, str]) -> dict[str, list[str]]:
+    """Contract metric -> the panels and rules (in `files`) that query it."""
+    owner = {s: m.name for m in lc.contract.metrics for p in lc.contract.exposition for s in expose(m, p).series}
+    found: dict[str, list[str]] = defaultdict(list)
+    for rel, text in files.items():
+        if not is_checked_output(rel):
+            continue
+        for e in load_source(rel, text.encode("utf-8")).expressions:
+            if e.kind == "rule":
+                label = f"rule `{e.rule}`"
+            else:  # the panel or variable, not each of its targets
+                label = f"{e.where.split(' target ')[0]} ({rel.rsplit('/', 1)[-1]})"
+            for series in analyze_expression(e).metrics:
+                metric = owner.get(series)
+                if metric and label not in found[metric]:
+                    found[metric].append(label)
+    return found
+
+
+def _op(op: Op) -> str:
+    return f"{op.operation} {_value(op.value)}" + (f" when `{op.when.field}`" if op.when else "")
+
+
+def _value(v: ValueSpec) -> str:
+    if v.field is None:
+        return f"{v.const:g}"
+    return f"`{v.field}`" + (f" × {v.scale:g}" if v.scale is not None else "")
+
+
+def _label(label: Label) -> str:
+    if label.values is None:
+        return f"`{label.name}` (open)"
+    values = ", ".join(f"`{v}`" for v in label.values)
+    return f"`{label.name}` ({values}" + ("; others recorded as `other`)" if label.guard else ")")
+
+
+def _est(n: int | None) -> str:
+    return "unbounded" if n is None else str(n)
+
+
+def _escape(text: str) -> str:
+    # help texts are data: keep them from turning into markdown structure or HTML
+    return text.replace("\\", "\\\\").replace("<", "&lt;").replace("\n", " ").replace("|", "\\|") or "(no help)"
+
