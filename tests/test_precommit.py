@@ -31,10 +31,10 @@ def _git(repo: Path, *args: str) -> None:
                    check=True, capture_output=True)
 
 
-def _try_repo(repo: Path, home: Path) -> subprocess.CompletedProcess[str]:
+def _try_repo(repo: Path, home: Path, hook: str = "metrics-contract-check") -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PRE_COMMIT_HOME": str(home), "PRE_COMMIT_COLOR": "never"}
-    return subprocess.run([str(ROOT / ".venv" / "bin" / "pre-commit"), "try-repo", str(ROOT), "metrics-contract-check",
-                           "--all-files"], cwd=repo, env=env, capture_output=True, text=True, timeout=900, check=False)
+    return subprocess.run([str(ROOT / ".venv" / "bin" / "pre-commit"), "try-repo", str(ROOT), hook, "--all-files"],
+                          cwd=repo, env=env, capture_output=True, text=True, timeout=900, check=False)
 
 
 def test_precommit_try_repo_passes_clean_and_fails_broken(seed_dir: Path, tmp_path: Path) -> None:
@@ -42,10 +42,6 @@ def test_precommit_try_repo_passes_clean_and_fails_broken(seed_dir: Path, tmp_pa
         pytest.skip("METRICS_CONTRACT_SKIP_PRECOMMIT=1")
     if shutil.which("git") is None or not (ROOT / ".venv" / "bin" / "pre-commit").exists():
         pytest.skip("needs git and pre-commit in .venv")
-    from generators.cli import COMMANDS
-
-    if "check" not in COMMANDS:
-        pytest.skip("`check` is not wired into generators/cli.py yet, so the hook's `metrics-contract check` fails")
     repo = tmp_path / "repo"
     (repo / "contract").mkdir(parents=True)
     (repo / "out" / "grafana").mkdir(parents=True)
@@ -66,3 +62,18 @@ def test_precommit_try_repo_passes_clean_and_fails_broken(seed_dir: Path, tmp_pa
     broken = _try_repo(repo, tmp_path / "pre-commit-home")
     assert broken.returncode == 1, broken.stdout + broken.stderr
     assert "error[promql/unknown-metric]: panel \"Factor Update Rate\" target A" in broken.stdout
+
+    # the diff hook compares the staged contract with HEAD's
+    dashboard.write_text(dashboard.read_text().replace("qortex_factor_updates\"", "qortex_factor_updates_total\""))
+    contract = repo / "contract" / "qortex.yaml"
+    contract.write_text(contract.read_text().replace("help: Query errors", "help: Failed queries"))
+    _git(repo, "add", ".")
+    compatible = _try_repo(repo, tmp_path / "pre-commit-home", "metrics-contract-diff")
+    assert compatible.returncode == 0, compatible.stdout + compatible.stderr
+    contract.write_text(contract.read_text().replace("values: [embedding, vec_search, ppr, scoring]",
+                                                     "values: [embedding, ppr, scoring]"))
+    _git(repo, "add", ".")
+    breaking = _try_repo(repo, tmp_path / "pre-commit-home", "metrics-contract-diff")
+    assert breaking.returncode == 1, breaking.stdout + breaking.stderr
+    assert ("error[diff/label-values-changed]: label `stage` of `qortex_query_errors` no longer has value "
+            "`vec_search`") in breaking.stdout
