@@ -10,6 +10,8 @@ from __future__ import annotations
 import ast
 import logging
 import math
+import subprocess
+import sys
 import urllib.request
 from collections import defaultdict
 from collections.abc import Iterator
@@ -23,7 +25,7 @@ import pytest
 from contract.loader import LoadedContract
 from contract.model import Metric
 from contract.naming import ExpositionPath, expose
-from tests.conftest import SEED_DIR
+from tests.conftest import ROOT, SEED_DIR
 from tests.mapping_util import import_generated
 from tests.qortex_events import mix
 
@@ -326,3 +328,11 @@ def test_handlers_called_directly_do_not_raise(qortex: LoadedContract, tmp_path:
     for handler in handlers.values():
         handler(object())  # every field is missing
     assert set(module.DROPPED) == set(handlers) - {"EdgePromoted", "EnrichmentFallback"}  # these read no field
+
+
+def test_benchmark_runs() -> None:
+    # a small run, so the benchmark cannot rot unnoticed between `make bench` runs
+    script = "import tests.benchmarks.bench_mapping as b; b.main(events=1600, rounds=1)"
+    run = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "time ratio generated/qortex" in run.stdout
