@@ -6,10 +6,12 @@ import json
 from typing import Any
 
 from contract.loader import LoadedContract
+from contract.problems import one_line
 
 
 def marker(lc: LoadedContract) -> str:
-    return f"generated from {lc.file} (sha256 {lc.sha256}) - do not edit"
+    # one_line: a contract path with a newline must not end a generated comment early
+    return f"generated from {one_line(lc.file)} (sha256 {lc.sha256}) - do not edit"
 
 
 def hash_header(lc: LoadedContract) -> str:
