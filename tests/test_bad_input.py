@@ -71,6 +71,9 @@ FILE_COMMANDS = {
     "diff-new": ["diff", "{good}", "{f}"],
     "live-check": ["live-check", "{f}", "--metrics-url", "http://127.0.0.1:9/metrics"],
     "import": ["import", "--metrics-file", "{f}"],
+    "check-contract": ["check", "{f}", "{tmp}/d.json"],
+    "check-file": ["check", "{good}", "{f}"],
+    "analyze": ["analyze", "{f}"],
 }
 
 
@@ -91,6 +94,7 @@ def test_bad_file(command: str, kind: str, tmp_path: Path, capsys: pytest.Captur
     if command == "import" and kind in ("json-not-a-dashboard", "yaml-not-a-rule-file"):
         pytest.skip("import reads expositions, where these are just malformed lines (covered by `binary`)")
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "d.json").write_text('{"panels": []}\n')
     good = tmp_path / "good.yaml"
     good.write_text((Path(__file__).parent.parent / "contract" / "qortex.yaml").read_text())
     bad = _file(tmp_path, kind)
