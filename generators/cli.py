@@ -69,7 +69,7 @@ def cmd_names(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_generate(args: argparse.Namespace, config: Config) -> int:
-    from generators.outputs import render_all, write_tree
+    from generators.outputs import check_rendered, render_all, write_tree
 
     lc, problems = _validated(args, config)
     if exit_code(problems):
@@ -78,6 +78,13 @@ def cmd_generate(args: argparse.Namespace, config: Config) -> int:
         return 1
     files = render_all(lc)
     out = args.out or config.out
+    # the same checks `check` runs, before anything is written: out/ never
+    # holds a dashboard or rule that the contract rejects
+    problems += check_rendered(lc, files, out, config.ignore)
+    if exit_code(problems):
+        sys.stderr.write(render(problems, args.format))
+        sys.stderr.write("nothing written: the generated files fail `check`\n")
+        return 1
     write_tree(out, files)
     sys.stdout.write(render(problems, args.format))
     sys.stdout.write(f"wrote {len(files)} files to {out}/\n")

@@ -13,8 +13,9 @@ from collections.abc import Callable
 from pathlib import PurePosixPath
 
 from contract.loader import LoadedContract
-from contract.problems import input_error
+from contract.problems import Problem, input_error
 from generators import docs, grafana, mapping, rules, schema, stack
+from generators.common import is_checked_output
 
 Generator = Callable[[LoadedContract], dict[str, str]]
 # run after GENERATORS, with everything they rendered (the catalogue reads the dashboards)
@@ -40,6 +41,18 @@ def render_all(lc: LoadedContract) -> dict[str, str]:
     for name, derived in DERIVED:
         _add(lc, files, name, derived(lc, dict(files)))
     return dict(sorted(files.items()))
+
+
+def check_rendered(lc: LoadedContract, files: dict[str, str], out_dir: str, ignore: tuple[str, ...] = ()
+                   ) -> list[Problem]:
+    """The PromQL checks on the rendered dashboards and rules, named as they will be written."""
+    from contract.catalog import build_catalog
+    from contract.lint import Linter
+    from contract.sources import load_source
+
+    sources = [load_source(f"{out_dir}/{rel}", text.encode("utf-8")) for rel, text in files.items()
+               if is_checked_output(rel)]
+    return list(Linter(build_catalog(lc), ignore).check(sources).problems)
 
 
 def _add(lc: LoadedContract, files: dict[str, str], generator: str, produced: dict[str, str]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -40,6 +41,23 @@ def test_failure_in_last_generator_leaves_out_unchanged(populated_out: Path, mon
         main(["generate", str(QORTEX_CONTRACT), "--out", str(populated_out)])
     assert _snapshot(populated_out) == before
     assert sorted(p.name for p in populated_out.parent.iterdir()) == ["out"]  # no temp dirs left behind
+
+
+def test_output_failing_check_is_not_written(populated_out: Path, monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    before = _snapshot(populated_out)
+    panel = {"title": "Typo", "datasource": {"type": "prometheus"},
+             "targets": [{"refId": "A", "expr": "qortex_querys"}]}
+
+    def typo(lc: LoadedContract) -> dict[str, str]:
+        return {"grafana/typo.json": json.dumps({"panels": [panel]}) + "\n"}
+
+    monkeypatch.setattr(outputs, "GENERATORS", [*outputs.GENERATORS, ("typo", typo)])
+    assert main(["generate", str(QORTEX_CONTRACT), "--out", str(populated_out)]) == 1
+    err = capsys.readouterr().err
+    assert f"{populated_out}/grafana/typo.json:1:" in err and "error[promql/unknown-metric]" in err
+    assert err.endswith("nothing written: the generated files fail `check`\n")
+    assert _snapshot(populated_out) == before
 
 
 def test_unsafe_output_path_is_refused(populated_out: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
