@@ -14,7 +14,9 @@ $(STAMP): requirements.txt pyproject.toml
 	# qortex's observability package is what the integration tests drive;
 	# its other dependencies (numpy, fastmcp, ...) are not needed for that.
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps qortex==0.3.0
-	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	# compat mode: a plain .pth entry, no import hook to pay for at every start of `check`
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation \
+		--config-settings editable_mode=compat -e .
 	# qortex 0.3.0's source release holds the seed dashboard and stack config
 	# that the parity tests compare against; it is read, never copied here.
 	rm -rf $(SEED) && mkdir -p $(SEED)
