@@ -1,0 +1,39 @@
+"""Contract metrics that no dashboard panel or rule queries (`check/unused-metric`).
+
+An unused metric costs series and attention and usually means a panel was
+lost or renamed; `check` on the out dir warns about each one, located at
+the metric's name in the contract. Works from the catalog, so no pydantic.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from contract.analyze import analyze_expression
+from contract.catalog import Catalog
+from contract.problems import Problem
+from contract.sources import Source
+
+
+def unused_metrics(contract_file: str, contract_text: str, catalog: Catalog, sources: Iterable[Source]
+                   ) -> list[Problem]:
+    used = {catalog.series[name].metric for source in sources for e in source.expressions
+            for name in analyze_expression(e).metrics if name in catalog.series}
+    problems = []
+    for metric in catalog.metrics:
+        if metric in used:
+            continue
+        line, column = _name_position(contract_text, metric)
+        problems.append(Problem(file=contract_file, line=line, column=column, check="check/unused-metric",
+                                message=f"`{metric}` is not queried by any dashboard panel or rule",
+                                severity="warning", metric=metric))
+    return problems
+
+
+def _name_position(text: str, metric: str) -> tuple[int, int]:
+    match = re.search(rf"\bname:\s*[\"']?({re.escape(metric)})[\"']?\s*[,}}\n]", text)
+    if not match:
+        return 1, 1
+    start = match.start(1)
+    return text.count("\n", 0, start) + 1, start - (text.rfind("\n", 0, start) + 1) + 1
