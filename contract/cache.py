@@ -3,15 +3,16 @@
 Loading a contract runs pydantic and every contract check; `check` runs on
 every commit, usually with the contract unchanged. `validated` keys an entry
 by the sha256 of the contract's bytes, its path as given (problems and the
-generated-file marker name it), the Python version and a fingerprint of this
-package's sources (size and mtime of every `.py` under `contract/`,
-`generators/` and `dashboards/`, so an edited check or generator is never
-served stale results). An entry holds a `Catalog` and the contract problems:
+generated-file marker name it) and the state of the code
+(`contract.cachebase.code_state`: the Python version, the installed
+packages, size and mtime of every `.py` under `contract/`, `generators/` and
+`dashboards/`, so an edited check or generator is never served stale
+results). An entry holds a `Catalog` and the contract problems:
 plain data, so loading it imports neither pydantic nor the model.
 
 The cache lives in `$METRICS_CONTRACT_CACHE`, else in a per-user directory
 under the system temp dir. Pickles run code when loaded, so a directory that
-is not ours or that others can write to is not used.
+is not ours or that others can write to is not used (`contract.cachebase`).
 """
 
 from __future__ import annotations
@@ -19,77 +20,42 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-import stat
-import sys
-import tempfile
-from pathlib import Path
 from typing import Any
 
+from contract.cachebase import cache_dir, code_state, usable
 from contract.catalog import Catalog, build_catalog
 from contract.problems import Problem
 from contract.yamlsrc import read_text
 
-ROOT = Path(__file__).resolve().parent.parent
-_SOURCE_DIRS = ("contract", "generators", "dashboards")
 FORMAT = 1   # bump when the pickled shapes change incompatibly
-
-
-def _fingerprint() -> str:
-    digest = hashlib.sha256(f"{FORMAT} {sys.version}".encode())
-    for name in _SOURCE_DIRS:
-        stack = [ROOT / name]
-        while stack:
-            try:
-                entries = sorted(os.scandir(stack.pop()), key=lambda e: e.name)
-            except OSError:
-                continue
-            for entry in entries:
-                if entry.is_dir() and entry.name != "__pycache__":
-                    stack.append(Path(entry.path))
-                elif entry.name.endswith(".py"):
-                    st = entry.stat()
-                    digest.update(f"{entry.path} {st.st_size} {st.st_mtime_ns}\n".encode())
-    return digest.hexdigest()
 
 
 class ContractCache:
     def __init__(self, directory: str | None = None, enabled: bool = True) -> None:
         self.enabled = enabled
-        base = directory or os.environ.get("METRICS_CONTRACT_CACHE") or os.path.join(
-            tempfile.gettempdir(), f"metrics-contract-{os.getuid() if hasattr(os, 'getuid') else 'user'}")
-        self.directory = Path(base)
+        self.directory = directory or cache_dir()
         self._code: str | None = None
 
     def key(self, file: str, data: bytes) -> str:
         if self._code is None:
-            self._code = _fingerprint()
+            self._code = hashlib.sha256(f"{FORMAT}\n{code_state()}".encode()).hexdigest()
         return hashlib.sha256(f"{self._code}\0{file}\0".encode() + data).hexdigest()
 
-    def _usable(self, create: bool) -> bool:
-        if not self.enabled:
-            return False
-        try:
-            if create:
-                self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-            st = self.directory.stat()
-        except OSError:
-            return False
-        mine = not hasattr(os, "getuid") or st.st_uid == os.getuid()
-        return mine and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
-
     def load(self, key: str, kind: str) -> Any:
-        if not self._usable(create=False):
+        if not self.enabled or not usable(self.directory, create=False):
             return None
         try:
-            with open(self.directory / f"{key}.{kind}.pickle", "rb") as fh:
+            with open(os.path.join(self.directory, f"{key}.{kind}.pickle"), "rb") as fh:
                 return pickle.load(fh)
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError):
             return None   # a missing or unreadable entry is a miss, never an error
 
     def store(self, key: str, kind: str, value: Any) -> None:
-        if not self._usable(create=True):
+        if not self.enabled or not usable(self.directory, create=True):
             return
-        target = self.directory / f"{key}.{kind}.pickle"
+        import tempfile  # here: most runs only load, and importing tempfile costs more than that
+
+        target = os.path.join(self.directory, f"{key}.{kind}.pickle")
         try:
             fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-")
             with os.fdopen(fd, "wb") as fh:

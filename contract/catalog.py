@@ -9,7 +9,6 @@ the model and naming rules only inside `build_catalog`.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
@@ -89,6 +88,8 @@ class Catalog:
                 series = self._series_for(metric, suffix)
                 if series != name:
                     return series, f"{self.metrics[metric][0]} {metric}"
+        import difflib  # here: only an unknown name needs it
+
         close = difflib.get_close_matches(name, [s for s in self.series if self.series[s].metric], n=1, cutoff=0.8)
         if close:
             info = self.series[close[0]]

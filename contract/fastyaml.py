@@ -8,6 +8,11 @@ same values and the same `SourceMap`; on anything else (flow collections,
 anchors, tags, multi-line flow scalars, duplicate keys, tabs, odd
 indentation) it gives up and `load` falls back to `load_yaml`, which also
 reports any error. `tests/test_fastyaml.py` checks the two agree.
+
+Importing PyYAML alone costs more than reading a typical rule file, whose
+scalars are nearly all strings, so it is imported only for a plain scalar
+that YAML 1.1 may read as something else (`maybe_typed`) or a double-quoted
+one with escapes.
 """
 
 from __future__ import annotations
@@ -15,21 +20,27 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import yaml
-
 from contract.yamlsrc import Path, SourceMap, load_yaml
-
-try:
-    from yaml import CSafeLoader as _Loader
-except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
 _KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_.\-/]*)[ ]*:(?:[ ]+|$)")
 _BLOCK_HEADER = re.compile(r"([|>])([+-]?)[ ]*(?:#.*)?$")
 _STR_TAG = "tag:yaml.org,2002:str"
-# first characters for which YAML 1.1 may resolve a plain scalar to a non-string
-_RESOLVABLE = frozenset(yaml.resolver.Resolver.yaml_implicit_resolvers)
+# PyYAML's implicit resolvers (`yaml.resolver.Resolver.yaml_implicit_resolvers`)
+# match a plain scalar starting with a letter only if it is one of _WORDS
+# (bools and nulls); the others (numbers, dates, `<<`, `=`, `~`, `!`, `&`,
+# `*`) start with one of _SYMBOLIC and hold nothing but _SYMBOLIC_CHARS, so
+# `5m` or `0.5x` are strings. tests/test_fastyaml.py holds these to PyYAML.
+_WORDS = frozenset("yes Yes YES no No NO true True TRUE false False FALSE on On ON off Off OFF null Null NULL".split())
+_SYMBOLIC = frozenset("+-.0123456789<=~!&*")
+_SYMBOLIC_CHARS = _SYMBOLIC | frozenset("_:eExXabcdfABCDFinINTtZ \t")
 _FLOW_STARTS = frozenset("{[]},&*!%@`?:|>\"'")
+
+
+def maybe_typed(plain: str) -> bool:
+    """Whether YAML 1.1 may resolve this (non-empty) plain scalar to something other than a string."""
+    if plain[0] in _SYMBOLIC:
+        return _SYMBOLIC_CHARS.issuperset(plain)
+    return plain in _WORDS
 
 
 class _Fallback(Exception):
@@ -59,8 +70,6 @@ class FastReader:
         self.smap = SourceMap(file)
         self.i = 0
         self.tags: dict[str, str] = {}
-        self.resolver = yaml.resolver.Resolver()
-        self.constructor = yaml.constructor.SafeConstructor()
 
     def run(self) -> tuple[Any, SourceMap]:
         at = self.peek()
@@ -100,7 +109,7 @@ class FastReader:
             if here > indent or not match:
                 raise _Fallback
             key = match.group(1)
-            if key in out or key[0] in _RESOLVABLE and self._tag(key) != _STR_TAG:
+            if key in out or maybe_typed(key) and self._tag(key) != _STR_TAG:
                 raise _Fallback
             if not out:
                 self.smap.values.setdefault(path, (at + 1, indent + 1))
@@ -171,10 +180,12 @@ class FastReader:
         text = rest[:cut].rstrip(" ") if cut >= 0 else rest
         if ": " in text or text.endswith(":"):
             raise _Fallback
-        if first in _RESOLVABLE:
+        if maybe_typed(text):
             tag = self._tag(text)
             if tag != _STR_TAG:
-                return self.constructor.construct_object(yaml.ScalarNode(tag, text), deep=True)
+                import yaml
+
+                return yaml.constructor.SafeConstructor().construct_object(yaml.ScalarNode(tag, text), deep=True)
         return text
 
     def double_quoted(self, rest: str) -> str:
@@ -193,7 +204,10 @@ class FastReader:
             raise _Fallback
         body = rest[1:i]
         if "\\" in body:
-            return str(yaml.load(rest[: i + 1], Loader=_Loader))  # YAML escapes differ from Python's and JSON's
+            import yaml
+
+            # YAML escapes differ from Python's and JSON's
+            return str(yaml.load(rest[: i + 1], Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
         return body
 
     def block(self, header: str, indent: int) -> str:
@@ -242,7 +256,10 @@ class FastReader:
     def _tag(self, text: str) -> str:
         tag = self.tags.get(text)
         if tag is None:
-            tag = self.tags[text] = str(self.resolver.resolve(yaml.ScalarNode, text, (True, False)))  # type: ignore[no-untyped-call]
+            import yaml
+
+            resolved = yaml.resolver.Resolver().resolve(yaml.ScalarNode, text, (True, False))  # type: ignore[no-untyped-call]
+            tag = self.tags[text] = str(resolved)
         return tag
 
 

@@ -22,7 +22,7 @@ from contract.catalog import Catalog
 from contract.checks.promql_base import PromqlCheck
 from contract.checks.promql_registry import PROMQL_CHECKS
 from contract.problems import Problem, Severity
-from contract.promql import EMPTY, UNKNOWN, Analysis, Flow, Locator, Selector, analyze
+from contract.promql import EMPTY, UNKNOWN, Analysis, Analyzer, Flow, Locator, Selector
 from contract.promql_vars import Expansion, expand
 from contract.sources import Anchor, Expression, Source
 
@@ -98,6 +98,10 @@ class Context:
         return sel.name or ""
 
 
+_NEEDS = ("error", "selectors", "groupings", "quantiles", "legend", "record")
+_FACTS = _NEEDS[1:]   # what an expression that parses may have, in the order their checks run
+
+
 @dataclass
 class Report:
     problems: list[Problem] = field(default_factory=list)
@@ -112,11 +116,15 @@ class Linter:
         self.catalog = catalog
         ignored = frozenset(ignore)
         self.checks = tuple(c for c in checks if c.id not in ignored)
-        self.by_need = {need: tuple(c for c in self.checks if c.needs == need)
-                        for need in ("error", "selectors", "groupings", "quantiles", "legend", "record")}
+        by_need = {need: tuple(c for c in self.checks if c.needs == need) for need in _NEEDS}
+        self.on_error = by_need["error"] + by_need["record"]
+        # the checks for each combination of facts, bit i standing for _FACTS[i]
+        self.todo = tuple(sum((by_need[fact] for i, fact in enumerate(_FACTS) if mask >> i & 1), ())
+                          for mask in range(1 << len(_FACTS)))
         self.recorded: dict[str, Flow] = {name: UNKNOWN for name, _, _ in catalog.rules}
+        self.analyzer = Analyzer(catalog, self.recorded)
         for name, expr, labels in catalog.rules:
-            self.recorded[name] = _recorded(analyze(expr, catalog, self.recorded), labels)
+            self.recorded[name] = _recorded(self.analyzer.analyze(expr), labels)
 
     def check(self, sources: Iterable[Source]) -> Report:
         report = Report()
@@ -146,32 +154,25 @@ class Linter:
             expansion = expand(text, catalog.scrape_seconds, e.variables)
         if not text.strip():
             return Context(e, Analysis(), catalog, expansion)
-        analysis = analyze(expansion.text, catalog, self.recorded)
+        analysis = self.analyzer.analyze(expansion.text)
         if analysis.error is not None and expansion.bare:
             # a bare variable may stand for a number (`topk($n, ...)`) rather than a metric
             numeric = expand(text, catalog.scrape_seconds, e.variables, bare_numbers=True)
-            retry = analyze(numeric.text, catalog, self.recorded)
+            retry = self.analyzer.analyze(numeric.text)
             if retry.error is None:
                 expansion, analysis = numeric, retry
         return Context(e, analysis, catalog, expansion)
 
     def run(self, ctx: Context, out: list[Problem]) -> None:
         expression, analysis = ctx.expression, ctx.analysis
-        by_need = self.by_need
         if expression.kind == "variable":
             todo = self.checks
         elif analysis.error is not None:
-            todo = by_need["error"] + by_need["record"]
+            todo = self.on_error
         else:
-            todo = by_need["selectors"] if analysis.selectors else ()
-            if analysis.groupings:
-                todo += by_need["groupings"]
-            if analysis.quantiles:
-                todo += by_need["quantiles"]
-            if "{{" in expression.legend:
-                todo += by_need["legend"]
-            if expression.record:
-                todo += by_need["record"]
+            todo = self.todo[(1 if analysis.selectors else 0) | (2 if analysis.groupings else 0)
+                             | (4 if analysis.quantiles else 0) | (8 if "{{" in expression.legend else 0)
+                             | (16 if expression.record else 0)]
         suppressed = expression.suppressed
         for check in todo:
             if suppressed and check.id in suppressed:

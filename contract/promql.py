@@ -20,6 +20,8 @@ of the tree (walked in text order) with the n-th selector of the text.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from functools import cache
 from typing import NamedTuple
 
 import promql_parser as pp
@@ -39,8 +41,7 @@ _BY = pp.AggModifierType.By
 _INCLUDE = pp.LabelModifierType.Include
 _MANY_TO_ONE = pp.VectorMatchCardinality.ManyToOne
 _ONE_TO_MANY = pp.VectorMatchCardinality.OneToMany
-OP_TEXT = {int(pp.MatchOp.Equal): "=", int(pp.MatchOp.NotEqual): "!=", int(pp.MatchOp.Re): "=~",
-           int(pp.MatchOp.NotRe): "!~"}
+_EQUAL, _NOT_EQUAL, _RE = pp.MatchOp.Equal, pp.MatchOp.NotEqual, pp.MatchOp.Re
 
 # functions meant for counters, and those meant for gauges (Prometheus docs)
 COUNTER_FUNCS = frozenset({"rate", "irate", "increase", "resets"})
@@ -142,61 +143,73 @@ def _regex_ok(regex: str) -> bool:
 
 
 def analyze(text: str, catalog: Catalog, recorded: dict[str, Flow]) -> Analysis:
-    if "~" in text:
-        fast = text.replace('=~"', '="' + REGEX_MARK).replace('!~"', '!="' + REGEX_MARK)
-        if "~" in fast:   # other quotes or spacing
-            fast = _NOT_RE_OP.sub("!=\\1\\2" + REGEX_MARK, _RE_OP.sub("=\\1\\2" + REGEX_MARK, fast))
-        try:
-            tree = pp.parse(fast)
-        except ValueError:
-            tree = None
-        if tree is not None:
-            result = Analysis()
-            walker = _Walker(catalog, recorded, result, text, marked=True)
-            walker.run(tree)
-            if all(_regex_ok(regex) for regex in walker.regexes):
-                return result
-    result = Analysis()
-    try:
-        tree = pp.parse(text)
-    except ValueError as exc:
-        result.error = str(exc) or "invalid expression"
-        return result
-    _Walker(catalog, recorded, result, text).run(tree)
-    return result
+    return Analyzer(catalog, recorded).analyze(text)
 
 
-def _series_flows(catalog: Catalog) -> dict[str, Flow]:
-    """Flows of selecting contract series, kept with the catalog and filled as series are met."""
-    return catalog.memo.setdefault("flows", {})  # type: ignore[no-any-return]
+class Analyzer:
+    """`analyze` for many expressions against one catalog and one table of recorded flows.
 
+    Keeps what every expression looks up (the catalog's series, the flows of
+    the series met so far) in attributes, so the per-expression cost is the
+    parse and one walk.
+    """
 
-class _Walker:
-    def __init__(self, catalog: Catalog, recorded: dict[str, Flow], out: Analysis, text: str,
-                 marked: bool = False) -> None:
+    __slots__ = ("series", "flows", "recorded", "out", "calls", "marked", "regexes", "alternatives")
+
+    def __init__(self, catalog: Catalog, recorded: dict[str, Flow]) -> None:
         self.series = catalog.series
-        self.flows = _series_flows(catalog)
+        # flows of selecting contract series, kept with the catalog and filled as series are met
+        self.flows: dict[str, Flow] = catalog.memo.setdefault("flows", {})
         self.recorded = recorded
-        self.out = out
-        self.calls: dict[str, int] = {}
-        self.marked = marked                 # regex matchers come as `=`/`!=` with REGEX_MARK
+        self.out = Analysis()
+        self.calls: dict[str, int] = {}      # quantile functions met so far, for `Quantile.ordinal`
+        self.marked = False                  # regex matchers come as `=`/`!=` with REGEX_MARK
         self.regexes: list[str] = []         # those regexes, to validate
-        lowered = text.lower()
-        self.alternatives = "or" in lowered  # `{a="x" or b="y"}` is possible
+        self.alternatives = False            # `{a="x" or b="y"}` is possible
 
-    def run(self, tree: object) -> None:
-        self.out.root = self.walk(tree, None, False)
+    def analyze(self, text: str) -> Analysis:
+        if "~" in text:
+            fast = text.replace('=~"', '="' + REGEX_MARK).replace('!~"', '!="' + REGEX_MARK)
+            if "~" in fast:   # other quotes or spacing
+                fast = _NOT_RE_OP.sub("!=\\1\\2" + REGEX_MARK, _RE_OP.sub("=\\1\\2" + REGEX_MARK, fast))
+            try:
+                tree = pp.parse(fast)
+            except ValueError:
+                tree = None
+            if tree is not None:
+                result = self.run(tree, text, True)
+                for regex in self.regexes:
+                    if not _regex_ok(regex):
+                        break
+                else:
+                    return result
+        try:
+            tree = pp.parse(text)
+        except ValueError as exc:
+            result = Analysis()
+            result.error = str(exc) or "invalid expression"
+            return result
+        return self.run(tree, text, False)
+
+    def run(self, tree: object, text: str, marked: bool) -> Analysis:
+        out = self.out = Analysis()
+        self.calls = {}
+        self.marked = marked
+        self.regexes = []
+        self.alternatives = "or" in text.lower()
+        out.root = self.walk(tree, None, False)
+        return out
 
     def walk(self, node: object, range_func: str | None, counter_ok: bool) -> Flow:
         kind = type(node)
         if kind is _CALL:
             return self.call(node, counter_ok)  # type: ignore[arg-type]
-        if kind is _VS:
-            return self.selector(node, range_func, counter_ok)  # type: ignore[arg-type]
         if kind is _MS:
             flow = self.selector(node.vector_selector, range_func, counter_ok)  # type: ignore[attr-defined]
             self.out.selectors[-1].range = node.range.total_seconds()  # type: ignore[attr-defined]
             return flow
+        if kind is _VS:
+            return self.selector(node, range_func, counter_ok)  # type: ignore[arg-type]
         if kind is _AGG:
             return self.aggregate(node, range_func, counter_ok)  # type: ignore[arg-type]
         if kind is _BIN:
@@ -208,16 +221,10 @@ class _Walker:
     def selector(self, node: pp.VectorSelector, range_func: str | None, counter_ok: bool) -> Flow:
         name = node.name
         ms = node.matchers
-        matchers = [(m.name, OP_TEXT[int(m.op)], m.value) for m in ms.matchers]  # type: ignore[call-overload]
+        matchers = _matchers(ms.matchers, self.marked, self.regexes)
         if self.alternatives:
             for group in ms.or_matchers:
-                matchers.extend((m.name, OP_TEXT[int(m.op)], m.value) for m in group)  # type: ignore[call-overload]
-        if self.marked:
-            for i, (label, op, value) in enumerate(matchers):
-                if value[:1] == REGEX_MARK:
-                    value = value[1:]
-                    matchers[i] = (label, "=~" if op == "=" else "!~", value)
-                    self.regexes.append(value)
+                matchers += _matchers(group, self.marked, self.regexes)
         if name is None:
             name = next((v for label, op, v in matchers if label == "__name__" and op == "="), None)
         info = self.series.get(name) if name is not None else None
@@ -237,12 +244,14 @@ class _Walker:
 
     def call(self, node: pp.Call, counter_ok: bool) -> Flow:
         name = node.func.name
-        ordinal = self.calls.get(name, 0)
-        self.calls[name] = ordinal + 1
         inner_ok = counter_ok or name in _COUNTER_SAFE
         base: Flow | None = None
         strings: list[str] = []
-        first_selector = len(self.out.selectors)
+        selectors = self.out.selectors
+        first_selector = len(selectors)
+        if name in _QUANTILE_FUNCS:
+            ordinal = self.calls.get(name, 0)
+            self.calls[name] = ordinal + 1
         for arg in node.args:
             kind = type(arg)
             if kind is _STRING:
@@ -251,8 +260,10 @@ class _Walker:
             flow = self.walk(arg, name if kind is _MS or kind is _SUB else None, inner_ok)
             if base is None and not flow.scalar:
                 base = flow
-        if base is None or name in _SCALAR_FUNCS:
-            return SCALAR if name in _SCALAR_FUNCS else EMPTY
+        if name in _SCALAR_FUNCS:
+            return SCALAR
+        if base is None:
+            return EMPTY
         if name in _QUANTILE_FUNCS:
             self.out.quantiles.append(Quantile(name, ordinal, base))
             return Flow(base.labels - _NO_LE, base.open, False)
@@ -262,8 +273,8 @@ class _Walker:
             return base
         if name == "absent" or name == "absent_over_time":
             # the labels of the single series absent() returns: the selector's equality matchers
-            if len(self.out.selectors) == first_selector + 1:
-                sel = self.out.selectors[first_selector]
+            if len(selectors) == first_selector + 1:
+                sel = selectors[first_selector]
                 return Flow(frozenset(label for label, op, v in sel.matchers if op == "=" and label != "__name__"))
             return EMPTY
         return base
@@ -274,25 +285,30 @@ class _Walker:
         if param is not None and type(param) is not _STRING:
             self.walk(param, None, counter_ok)
         inner = self.walk(node.expr, range_func, counter_ok or op in _COUNTING_AGGS)
-        mod = node.modifier
-        if mod is not None:
-            labels = tuple(mod.labels)
-            real = labels
-            if any(LABEL_PLACEHOLDER in label for label in labels):
-                real = tuple(label for label in labels if not label.startswith(LABEL_PLACEHOLDER))
-            if mod.type == _BY:
-                if real and not inner.scalar:
-                    self.out.groupings.append(Grouping("by", real, (("input", inner),), op))
-                out = Flow(frozenset(real), len(real) != len(labels), inner.buckets)
-            else:
-                out = Flow(inner.labels - set(real), inner.open, inner.buckets)
-        else:
-            out = Flow(frozenset(), False, inner.buckets)
         if op in _KEEP_LABELS_AGGS:
+            mod = node.modifier
+            if mod is not None and mod.type is _BY:
+                self._group_by(mod.labels, inner, op)
             return inner
+        mod = node.modifier
+        if mod is None:
+            out = Flow(frozenset(), False, inner.buckets)
+        elif mod.type is _BY:
+            labels = mod.labels
+            real = self._group_by(labels, inner, op)
+            out = Flow(frozenset(real), len(real) != len(labels), inner.buckets)
+        else:
+            out = Flow(inner.labels.difference(_real_labels(mod.labels)), inner.open, inner.buckets)
         if op == "count_values" and type(param) is _STRING:
             out = out._replace(labels=out.labels | {param.val})
         return out
+
+    def _group_by(self, labels: list[str], inner: Flow, op: str) -> tuple[str, ...]:
+        """The labels of a `by` clause as written, placeholders removed; recorded as a grouping."""
+        real = _real_labels(labels)
+        if real and not inner.scalar:
+            self.out.groupings.append(Grouping("by", real, (("input", inner),), op))
+        return real
 
     def binary(self, node: pp.BinaryExpr, range_func: str | None, counter_ok: bool) -> Flow:
         op = str(node.op)
@@ -301,46 +317,85 @@ class _Walker:
         if lhs.scalar or rhs.scalar:
             return rhs if lhs.scalar else lhs
         mod = node.modifier
-        matching = mod.matching if mod is not None else None
+        if mod is None:
+            if op == "or":
+                return _union(lhs, rhs)
+            return lhs
+        matching = mod.matching
         on_labels: tuple[str, ...] = ()
         placeholder = False
+        include = False
         if matching is not None:
-            labels = tuple(matching.labels)
-            on_labels = tuple(label for label in labels if not label.startswith(LABEL_PLACEHOLDER))
+            labels = matching.labels
+            on_labels = _real_labels(labels)
             placeholder = len(on_labels) != len(labels)
-            if matching.type == _INCLUDE and on_labels:
+            include = matching.type is _INCLUDE
+            if include and on_labels:
                 self.out.groupings.append(Grouping("on", on_labels, (("left-hand side", lhs),
                                                                      ("right-hand side", rhs)), op))
         if op == "or":
-            return Flow(lhs.labels | rhs.labels, lhs.open or rhs.open,
-                        lhs.buckets if lhs.buckets == rhs.buckets else None)
+            return _union(lhs, rhs)
         if op == "and" or op == "unless":
             return lhs
-        card = mod.card if mod is not None else None
-        if mod is not None and (card == _MANY_TO_ONE or card == _ONE_TO_MANY):
-            many, one, side = (lhs, rhs, "right-hand side") if card == _MANY_TO_ONE else (rhs, lhs, "left-hand side")
-            include = tuple(label for label in (mod.group_labels or ()) if not label.startswith(LABEL_PLACEHOLDER))
-            if include:
-                clause = "group_left" if card == _MANY_TO_ONE else "group_right"
-                self.out.groupings.append(Grouping(clause, include, ((side, one),), op))
-            return Flow(many.labels | set(include), many.open or placeholder, many.buckets)
-        if matching is not None and matching.type == _INCLUDE:
+        card = mod.card
+        if card is _MANY_TO_ONE or card is _ONE_TO_MANY:
+            many, one, side = (lhs, rhs, "right-hand side") if card is _MANY_TO_ONE else (rhs, lhs, "left-hand side")
+            group = _real_labels(mod.group_labels or ())
+            if group:
+                clause = "group_left" if card is _MANY_TO_ONE else "group_right"
+                self.out.groupings.append(Grouping(clause, group, ((side, one),), op))
+            return Flow(many.labels.union(group), many.open or placeholder, many.buckets)
+        if include:
             return Flow(frozenset(on_labels), placeholder, lhs.buckets)
         if matching is not None:
-            return Flow(lhs.labels - set(on_labels), lhs.open, lhs.buckets)
+            return Flow(lhs.labels.difference(on_labels), lhs.open, lhs.buckets)
         return lhs
+
+
+def _union(lhs: Flow, rhs: Flow) -> Flow:
+    """What `lhs or rhs` yields."""
+    return Flow(lhs.labels | rhs.labels, lhs.open or rhs.open, lhs.buckets if lhs.buckets == rhs.buckets else None)
+
+
+def _real_labels(labels: Sequence[str]) -> tuple[str, ...]:
+    """Labels of a grouping list without the stand-ins of Grafana variables."""
+    return tuple([label for label in labels if not label.startswith(LABEL_PLACEHOLDER)])
+
+
+def _matchers(matchers: list[pp.Matcher], marked: bool, regexes: list[str]) -> list[tuple[str, str, str]]:
+    """(label, op text, value) of each matcher; when `marked`, regex matchers restored and their regexes kept."""
+    out = []
+    for m in matchers:
+        op = m.op
+        value = m.value
+        if op is _EQUAL or op is _NOT_EQUAL:
+            if marked and value[:1] == REGEX_MARK:
+                value = value[1:]
+                regexes.append(value)
+                text = "=~" if op is _EQUAL else "!~"
+            else:
+                text = "=" if op is _EQUAL else "!="
+        else:
+            text = "=~" if op is _RE else "!~"
+        out.append((m.name, text, value))
+    return out
 
 
 # ── locating things in the text ────────────────────────────────────────────
 
-_TOKEN = re.compile(r"""
-    (?P<space>\s+|\#[^\n]*)
-  | (?P<str>"(?:[^"\\]|\\.)*"?|'(?:[^'\\]|\\.)*'?|`[^`]*`?)
-  | (?P<num>0[xX][0-9a-fA-F]+|[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?[a-zA-Z0-9]*)
-  | (?P<id>[a-zA-Z_:][a-zA-Z0-9_:]*)
-  | (?P<op>=~|!~|!=|==|>=|<=|[-+*/%^<>=,(){}\[\]@])
-  | (?P<other>.)
-""", re.VERBOSE | re.DOTALL)
+@cache
+def _tokens() -> re.Pattern[str]:
+    # compiled on first use: only a reported problem needs a position
+    return re.compile(r"""
+        (?P<space>\s+|\#[^\n]*)
+      | (?P<str>"(?:[^"\\]|\\.)*"?|'(?:[^'\\]|\\.)*'?|`[^`]*`?)
+      | (?P<num>0[xX][0-9a-fA-F]+|[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?[a-zA-Z0-9]*)
+      | (?P<id>[a-zA-Z_:][a-zA-Z0-9_:]*)
+      | (?P<op>=~|!~|!=|==|>=|<=|[-+*/%^<>=,(){}\[\]@])
+      | (?P<other>.)
+    """, re.VERBOSE | re.DOTALL)
+
+
 _GROUPING_WORDS = frozenset({"by", "without", "on", "ignoring", "group_left", "group_right"})
 _KEYWORDS = frozenset({"and", "or", "unless", "bool", "offset", "inf", "nan", "atan2", "sum", "avg", "count", "min",
                        "max", "group", "stddev", "stdvar", "topk", "bottomk", "count_values", "quantile", "limitk",
@@ -366,7 +421,7 @@ class Locator:
         self.selectors: list[SelectorSpan] = []
         self.calls: dict[str, list[int]] = {}
         self.clauses: list[tuple[str, list[tuple[str, int]]]] = []
-        tokens = [(m.lastgroup, m.group(), m.start()) for m in _TOKEN.finditer(text) if m.lastgroup != "space"]
+        tokens = [(m.lastgroup, m.group(), m.start()) for m in _tokens().finditer(text) if m.lastgroup != "space"]
         self._scan(tokens)
 
     def _scan(self, tokens: list[tuple[str | None, str, int]]) -> None:

@@ -17,7 +17,9 @@ two cannot be confused.
 This is a pre-commit hook, so the common path stays light: the validated
 contract comes from `contract.cache` (no pydantic), and the generators,
 which may import grafanalib, are imported only when the cached rendering of
-this contract and code is missing.
+this contract and code is missing. A run with nothing changed does not get
+here at all: the CLI replays it (`generators/check_cache.py`) from what the
+last run recorded, which is why every file is read once, here, and kept.
 """
 
 from __future__ import annotations
@@ -32,7 +34,9 @@ from contract.cache import ContractCache, read_bytes, validated
 from contract.lint import Linter
 from contract.problems import FORMATS, InputError, Problem, exit_code, render
 from contract.sources import Source, load_source
-from generators.config import Config, load_config, resolve_contract
+from generators.check_cache import record, walk_files
+from generators.common import is_checked_output
+from generators.config import Config, load_config, parse_config, resolve_contract
 
 _CONTRACT_KEY = re.compile(rb"^contract[ \t]*:", re.MULTILINE)
 
@@ -44,17 +48,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--strict", action="store_true", help="warnings also exit 1")
     parser.add_argument("--out", help="out dir to check when no FILE is given (default: from "
                         "[tool.metrics-contract], else out/)")
-    parser.add_argument("--no-cache", action="store_true", help="validate the contract even if it is unchanged")
+    parser.add_argument("--no-cache", action="store_true", help="validate the contract even if it is unchanged, "
+                        "and do not replay the last run")
 
 
 def is_contract(path: str) -> bool:
+    return _contract_bytes(path) is not None
+
+
+def _contract_bytes(path: str) -> bytes | None:
+    """The bytes of `path` if it is a contract (a `.yaml`/`.yml` file with a top-level `contract:` key)."""
     if not path.endswith((".yaml", ".yml")):
-        return False
+        return None
     try:
         with open(path, "rb") as fh:
-            return bool(_CONTRACT_KEY.search(fh.read()))
+            data = fh.read()
     except OSError:
-        return False
+        return None
+    return data if _CONTRACT_KEY.search(data) else None
 
 
 def cmd_check(args: argparse.Namespace, config: Config) -> int:
@@ -62,38 +73,82 @@ def cmd_check(args: argparse.Namespace, config: Config) -> int:
     explicit = getattr(args, "contract", None)   # when a shared CONTRACT positional was parsed first
     if explicit:
         paths.insert(0, explicit)
-    contract = paths.pop(0) if paths and is_contract(paths[0]) else None
-    contract_file = resolve_contract(contract, config)
+    # every file read, as read, so that `check_cache` can tell later whether anything changed
+    inputs: dict[str, bytes | None] = {}
+    trees: dict[str, list[str]] = {}
+    data = _contract_bytes(paths[0]) if paths else None
+    contract_file = resolve_contract(paths.pop(0) if data is not None else None, config)
+    if data is None:
+        data = read_bytes(contract_file)
+        if contract_file != config.contract:   # the embedded contract: config.contract does not exist
+            inputs[config.contract] = None
+    inputs[contract_file] = data
     cache = ContractCache(enabled=not args.no_cache)
-    data = read_bytes(contract_file)
     catalog, contract_problems, key = validated(contract_file, cache, data)
     problems: list[Problem] = []
     if paths:
         files = paths
     else:
         out = args.out or config.out
-        files = out_files(out)
+        tree = _read_out(out)
+        trees[out] = list(tree)
+        files = []
+        for rel, content in tree.items():
+            path = os.path.join(out, *rel.split("/"))
+            inputs[path] = content
+            if is_checked_output(rel):
+                files.append(path)
         problems.extend(contract_problems)
         if not exit_code(contract_problems):
-            problems.extend(stale_outputs(contract_file, data, key, out, cache))
-    sources = _load_all(files)
+            problems.extend(stale_outputs(contract_file, data, key, out, tree, cache))
+    sources = _load_all(files, inputs)
     report = Linter(catalog, config.ignore).check(sources)
     problems.extend(report.problems)
     if config.ignore:
         problems = [p for p in problems if p.check not in config.ignore]
-    sys.stdout.write(render(problems, args.format))
+    out_text = render(problems, args.format)
+    err_text = ""
     if args.format == "text":
         note = f" ({report.skipped} non-Prometheus queries skipped)" if report.skipped else ""
-        sys.stderr.write(f"checked {report.expressions} expressions in {report.files} files{note}\n")
-    return exit_code(problems, args.strict)
+        err_text = f"checked {report.expressions} expressions in {report.files} files{note}\n"
+    sys.stdout.write(out_text)
+    sys.stderr.write(err_text)
+    status = exit_code(problems, args.strict)
+    argv = getattr(args, "argv", None)   # set by the CLI, which replays unchanged runs
+    if argv is not None and not args.no_cache and _config_unchanged(config, inputs):
+        record(argv, inputs, trees, out_text, err_text, status)
+    return status
 
 
-def _load_all(files: list[str]) -> list[Source]:
+def _config_unchanged(config: Config, inputs: dict[str, bytes | None]) -> bool:
+    """Whether pyproject.toml (where the CLI loaded `config` from) still yields it; if so, it joins `inputs`."""
+    pyproject = "pyproject.toml"
+    try:
+        with open(pyproject, "rb") as fh:
+            data = fh.read()
+    except OSError:
+        if os.path.exists(pyproject):
+            return False
+        inputs[pyproject] = None
+        return config == Config()
+    try:
+        same = parse_config(pyproject, data) == config
+    except InputError:
+        return False
+    inputs[pyproject] = data
+    return same
+
+
+def _load_all(files: list[str], inputs: dict[str, bytes | None]) -> list[Source]:
+    """Sources of `files`, read once: bytes already in `inputs` are used, the others are read into it."""
     sources = []
     errors: list[Problem] = []
     for file in files:
         try:
-            sources.append(load_source(file))
+            data = inputs.get(file)
+            if data is None:
+                data = inputs[file] = read_bytes(file)
+            sources.append(load_source(file, data))
         except InputError as exc:
             errors.extend(exc.problems)
     if errors:
@@ -101,21 +156,9 @@ def _load_all(files: list[str]) -> list[Source]:
     return sources
 
 
-def out_files(out: str) -> list[str]:
-    """Dashboards and the rule file `generate` writes into `out`."""
-    found: list[str] = []
-    grafana = os.path.join(out, "grafana")
-    for root, dirs, names in os.walk(grafana):
-        dirs[:] = sorted(d for d in dirs if not (root == grafana and d == "provisioning"))
-        found.extend(os.path.join(root, n) for n in sorted(names) if n.endswith(".json"))
-    rules = os.path.join(out, "prometheus", "rules.yml")
-    if os.path.isfile(rules):
-        found.append(rules)
-    return found
-
-
-def stale_outputs(contract_file: str, data: bytes, key: str, out: str, cache: ContractCache) -> list[Problem]:
-    """`check/stale-output` for every file of `out` that differs from what `generate` writes."""
+def stale_outputs(contract_file: str, data: bytes, key: str, out: str, actual: dict[str, bytes],
+                  cache: ContractCache) -> list[Problem]:
+    """`check/stale-output` for every file of `out` (read into `actual`) that differs from what `generate` writes."""
     expected = cache.load(key, "render")
     if not isinstance(expected, dict):
         from contract.loader import load_contract
@@ -123,7 +166,6 @@ def stale_outputs(contract_file: str, data: bytes, key: str, out: str, cache: Co
 
         expected = {rel: text.encode("utf-8") for rel, text in render_all(load_contract(contract_file, data)).items()}
         cache.store(key, "render", expected)
-    actual = _read_out(out)
     problems = []
     for rel in sorted(set(expected) | set(actual)):
         shown = os.path.join(out, rel).replace(os.sep, "/")
@@ -145,12 +187,9 @@ def stale_outputs(contract_file: str, data: bytes, key: str, out: str, cache: Co
 def _read_out(out: str) -> dict[str, bytes]:
     # bytes, not `generators.outputs.read_tree`: that module imports the generators
     found: dict[str, bytes] = {}
-    for root, dirs, names in os.walk(out):
-        dirs.sort()
-        for name in sorted(names):
-            full = os.path.join(root, name)
-            with open(full, "rb") as fh:
-                found[os.path.relpath(full, out).replace(os.sep, "/")] = fh.read()
+    for rel in walk_files(out):
+        with open(os.path.join(out, rel), "rb") as fh:
+            found[rel] = fh.read()
     return found
 
 

@@ -4,32 +4,31 @@ Exit codes: 0 clean (warnings alone unless --strict), 1 an error-severity
 problem, 2 bad input or usage. Bad input is always one located line per
 problem on stderr, never a traceback.
 
-Only light modules are imported at the top: `check` runs on every commit,
-and pydantic, PyYAML and the generators cost more to import than checking
-the whole repository takes; each command imports what it needs.
+Only `sys` is imported at the top: `check` runs on every commit, and an
+unchanged one replays its last output (`generators/check_cache.py`) in less
+time than importing argparse, dataclasses or typing takes, let alone
+pydantic, PyYAML or the generators; each command imports what it needs.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from contract.naming import EXPOSITION_PATHS
-from contract.problems import FORMATS, InputError, Problem, exit_code, input_error, render
-from generators.config import Config, load_config, resolve_contract
-
+TYPE_CHECKING = False   # `typing.TYPE_CHECKING`, without importing typing
 if TYPE_CHECKING:
-    from contract.loader import LoadedContract
+    import argparse
+    from collections.abc import Callable, Sequence
 
-Handler = Callable[[argparse.Namespace, Config], int]
+    from contract.loader import LoadedContract
+    from contract.problems import Problem
+    from generators.config import Config
+
+    Handler = Callable[[argparse.Namespace, Config], int]
 
 
 def _contract_for(args: argparse.Namespace, config: Config) -> LoadedContract:
     from contract.loader import load_contract
+    from generators.config import resolve_contract
 
     return load_contract(resolve_contract(getattr(args, "contract", None), config))
 
@@ -42,12 +41,16 @@ def _validated(args: argparse.Namespace, config: Config) -> tuple[LoadedContract
 
 
 def cmd_validate(args: argparse.Namespace, config: Config) -> int:
+    from contract.problems import exit_code, render
+
     _, problems = _validated(args, config)
     sys.stdout.write(render(problems, args.format))
     return exit_code(problems, args.strict)
 
 
 def cmd_names(args: argparse.Namespace, config: Config) -> int:
+    import json
+
     from contract.naming import expose
 
     lc = _contract_for(args, config)
@@ -69,6 +72,7 @@ def cmd_names(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_generate(args: argparse.Namespace, config: Config) -> int:
+    from contract.problems import exit_code, render
     from generators.outputs import check_rendered, render_all, write_tree
 
     lc, problems = _validated(args, config)
@@ -93,6 +97,7 @@ def cmd_generate(args: argparse.Namespace, config: Config) -> int:
 
 def cmd_import(args: argparse.Namespace, config: Config) -> int:
     from contract.exposition import fetch, parse
+    from contract.problems import input_error
     from contract.yamlsrc import read_text
     from generators.importer import contract_yaml
 
@@ -118,6 +123,7 @@ def _load_revision(spec: str) -> LoadedContract:
     import subprocess
 
     from contract.loader import load_contract
+    from contract.problems import input_error
 
     if os.path.exists(spec) or ":" not in spec:
         return load_contract(spec)
@@ -142,6 +148,8 @@ def _users(old: LoadedContract, out_dir: str) -> dict[str, list[str]]:
 def cmd_diff(args: argparse.Namespace, config: Config) -> int:
     from contract.diff import diff
     from contract.loader import load_contract
+    from contract.problems import InputError, exit_code, input_error, render
+    from generators.config import resolve_contract
 
     if args.against:
         if args.old or args.new:
@@ -169,6 +177,7 @@ def cmd_diff(args: argparse.Namespace, config: Config) -> int:
 def cmd_live_check(args: argparse.Namespace, config: Config) -> int:
     from contract import live
     from contract.exposition import fetch
+    from contract.problems import exit_code, render
 
     lc = _contract_for(args, config)
     if args.metrics_url:
@@ -181,6 +190,8 @@ def cmd_live_check(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_analyze(args: argparse.Namespace, config: Config) -> int:
+    import json
+
     from contract.analyze import analyze_sources
     from contract.sources import load_source
 
@@ -203,6 +214,7 @@ def cmd_analyze(args: argparse.Namespace, config: Config) -> int:
 def cmd_docs(args: argparse.Namespace, config: Config) -> int:
     import os
 
+    from contract.problems import exit_code, render
     from generators import docs
     from generators.outputs import render_all
 
@@ -229,6 +241,8 @@ def _contract_arg(p: argparse.ArgumentParser) -> None:
 
 
 def _format_args(p: argparse.ArgumentParser) -> None:
+    from contract.problems import FORMATS
+
     p.add_argument("--format", choices=FORMATS, default="text")
     p.add_argument("--strict", action="store_true", help="warnings also exit 1")
 
@@ -239,6 +253,8 @@ def _args_validate(p: argparse.ArgumentParser) -> None:
 
 
 def _args_names(p: argparse.ArgumentParser) -> None:
+    from contract.naming import EXPOSITION_PATHS
+
     _contract_arg(p)
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--path", choices=EXPOSITION_PATHS, help="one exposition path (default: the declared ones)")
@@ -259,6 +275,8 @@ def _args_import(p: argparse.ArgumentParser) -> None:
 
 
 def _args_diff(p: argparse.ArgumentParser) -> None:
+    from contract.problems import FORMATS
+
     p.add_argument("old", nargs="?", help="the contract before: a path or a git `REV:path`")
     p.add_argument("new", nargs="?", help="the contract after: a path or a git `REV:path`")
     p.add_argument("--against", metavar="REV", help="compare the configured contract with its version at REV "
@@ -270,6 +288,8 @@ def _args_diff(p: argparse.ArgumentParser) -> None:
 
 
 def _args_live_check(p: argparse.ArgumentParser) -> None:
+    from contract.naming import EXPOSITION_PATHS
+
     _contract_arg(p)
     _format_args(p)
     source = p.add_mutually_exclusive_group(required=True)
@@ -291,11 +311,13 @@ def _args_docs(p: argparse.ArgumentParser) -> None:
     p.add_argument("--output", help="write the catalogue here instead (`-`: standard output)")
 
 
-@dataclass(frozen=True)
 class Command:
-    handler: Handler
-    arguments: Callable[[argparse.ArgumentParser], None]
-    help: str
+    __slots__ = ("handler", "arguments", "help")
+
+    def __init__(self, handler: Handler, arguments: Callable[[argparse.ArgumentParser], None], help: str) -> None:
+        self.handler = handler
+        self.arguments = arguments
+        self.help = help
 
 
 def cmd_check(args: argparse.Namespace, config: Config) -> int:
@@ -330,6 +352,8 @@ COMMANDS: dict[str, Command] = {
 
 
 def build_parser() -> argparse.ArgumentParser:
+    import argparse
+
     parser = argparse.ArgumentParser(prog="metrics-contract", description="One metrics contract; "
                                      "generated subscriber code, dashboards, rules and stack config; checks.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -339,7 +363,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["check"]:
+        # first: an unchanged `check` replays its last output without importing the checker
+        from generators.check_cache import replay
+
+        replayed = replay(argv)
+        if replayed is not None:
+            return replayed
+    from contract.problems import InputError, render
+    from generators.config import load_config
+
     args = build_parser().parse_args(argv)
+    args.argv = argv   # what `check` records its run under
     try:
         config = load_config()
         return COMMANDS[args.command].handler(args, config)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from contract.loader import LoadedContract
 from contract.problems import one_line
+
+if TYPE_CHECKING:   # `check` imports this module and must not import pydantic
+    from contract.loader import LoadedContract
 
 
 def marker(lc: LoadedContract) -> str:

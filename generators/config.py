@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, field
-from importlib import resources
 
 from contract.problems import input_error
 
@@ -23,9 +22,14 @@ class Config:
 def load_config(pyproject: str = "pyproject.toml") -> Config:
     if not os.path.isfile(pyproject):
         return Config()
+    with open(pyproject, "rb") as fh:
+        return parse_config(pyproject, fh.read())
+
+
+def parse_config(pyproject: str, text: bytes) -> Config:
+    """The configuration in `text`, the bytes of the file `pyproject`."""
     try:
-        with open(pyproject, "rb") as fh:
-            data = tomllib.load(fh)
+        data = tomllib.loads(text.decode())
     except tomllib.TOMLDecodeError as exc:
         raise input_error(pyproject, "config/toml", f"not valid TOML: {exc}") from None
     section = data.get("tool", {}).get("metrics-contract", {})
@@ -52,4 +56,7 @@ def resolve_contract(explicit: str | None, config: Config) -> str:
         return explicit
     if os.path.exists(config.contract) or config.contract != DEFAULT_CONTRACT:
         return config.contract
+    # imported here: only this fallback needs it, and importing it takes a good part of a `check` run
+    from importlib import resources
+
     return str(resources.files("contract").joinpath("qortex.yaml"))

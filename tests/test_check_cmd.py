@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
+import subprocess
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 import contract.loader
+import generators.check_cache
 import generators.outputs
 from contract.lint import Linter
 from contract.sources import load_source
 from generators import check_cmd
-from generators.config import Config
-from tests.conftest import QORTEX_CONTRACT
+from generators.cli import main as cli_main
+from generators.config import Config, load_config
+from tests.conftest import QORTEX_CONTRACT, ROOT
 from tests.promql_util import dashboard_text, qortex_catalog
 
 SEED_WARNING = ('.venv/seed/qortex-0.3.0/docker/grafana/dashboards/qortex.json:218:20: '
@@ -168,3 +174,88 @@ def test_cache_skips_validation_and_rendering(project: Path, capsys: pytest.Capt
     calls.clear()
     assert run(capsys)[0] == 0
     assert calls == ["load", "load", "render"]
+
+
+# ── replaying unchanged runs (generators/check_cache.py) ───────────────────
+
+def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = cli_main(["check", *argv])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.fixture
+def checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Records every run that was not replayed."""
+    calls: list[str] = []
+    real = check_cmd.cmd_check
+
+    def counted(args: argparse.Namespace, config: Config) -> int:
+        calls.append("run")
+        return real(args, config)
+
+    monkeypatch.setattr(check_cmd, "cmd_check", counted)
+    return calls
+
+
+def test_unchanged_run_is_replayed(project: Path, capsys: pytest.CaptureFixture[str], checks: list[str]) -> None:
+    Path("out/grafana/d.json").write_text(dashboard_text("qortex_queries_total"))
+    first = cli(capsys, "--format", "github")
+    assert first[0] == 1 and "::warning" in first[1] and "::error" in first[1]
+    assert cli(capsys, "--format", "github") == first
+    assert checks == ["run"]
+    assert cli(capsys)[0] == 1   # other arguments are another run
+    assert checks == ["run", "run"]
+
+
+CHANGES: dict[str, Callable[[], object]] = {
+    "checked file": lambda: Path("out/grafana/d.json").write_text(dashboard_text("qortex_queries_total")),
+    "file added to the out dir": lambda: Path("out/extra.txt").write_text("x"),
+    "file removed from the out dir": lambda: Path("out/notes.md").unlink(),
+    "contract": lambda: Path("contract/qortex.yaml").write_text(
+        Path("contract/qortex.yaml").read_text().replace("qortex_feedback", "qortex_feedback_total")),
+    "configuration": lambda: Path("pyproject.toml").write_text('[tool.metrics-contract]\nout = "elsewhere"\n'),
+    "configuration, same result": lambda: Path("pyproject.toml").write_text("[tool.other]\n"),
+}
+
+
+@pytest.mark.parametrize("change", CHANGES)
+def test_any_change_runs_again(change: str, project: Path, capsys: pytest.CaptureFixture[str],
+                               checks: list[str]) -> None:
+    assert cli(capsys)[0] == 0
+    CHANGES[change]()
+    again = cli(capsys)
+    assert checks == ["run", "run"]
+    assert again == cli(capsys) and checks == ["run", "run"]   # and that run is replayed in turn
+    assert again[:2] == run(capsys, config=load_config())[:2]
+
+
+def test_code_change_runs_again(project: Path, capsys: pytest.CaptureFixture[str], checks: list[str],
+                                monkeypatch: pytest.MonkeyPatch) -> None:
+    assert cli(capsys)[0] == 0
+    monkeypatch.setattr(generators.check_cache, "code_state", lambda: "edited")
+    assert cli(capsys)[0] == 0
+    assert checks == ["run", "run"]
+
+
+def test_no_cache_bad_input_and_shared_cache_dirs_are_never_replayed(
+        project: Path, capsys: pytest.CaptureFixture[str], checks: list[str], private_cache: Path) -> None:
+    for _ in range(2):
+        assert cli(capsys, "--no-cache")[0] == 0
+        assert cli(capsys, "missing.json")[0] == 2
+    assert checks == ["run"] * 4
+    private_cache.chmod(0o770)
+    for _ in range(2):
+        assert cli(capsys)[0] == 0
+    assert checks == ["run"] * 6
+
+
+def test_replay_imports_nothing_heavy(project: Path, private_cache: Path) -> None:
+    env = {**os.environ, "METRICS_CONTRACT_CACHE": str(private_cache), "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-X", "importtime", "-m", "generators", "check"]
+    first = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    again = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    assert (again.returncode, again.stdout) == (first.returncode, first.stdout)
+    imported = {line.split("|")[-1].strip() for line in again.stderr.splitlines() if line.startswith("import time:")}
+    assert "generators.check_cache" in imported
+    assert not imported & {"argparse", "dataclasses", "typing", "json", "hashlib", "generators.check_cmd"}

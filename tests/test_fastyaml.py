@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 import yaml
 from hypothesis import given
@@ -125,3 +128,34 @@ def test_fuzz_rule_files(data: dict, style: str | None, indent: int, indentless:
     value, smap = fastyaml.load("f.yml", text)
     assert value == expected[0]
     assert (smap.values, smap.keys) == (expected[1].values, expected[1].keys)
+
+
+_STR = "tag:yaml.org,2002:str"
+# YAML 1.1's spellings of bools and nulls, including some PyYAML does not take
+_SPELLINGS = ("y Y yes Yes YES n N no No NO true True TRUE false False FALSE on On ON off Off OFF null Null NULL ~ "
+              "yES tRUE nULL Nope onward offset nullable truth falsey").split()
+
+
+def test_maybe_typed_follows_pyyaml_resolvers() -> None:
+    table = yaml.resolver.Resolver.yaml_implicit_resolvers
+    assert set(table) - {c for c in table if c.isalpha()} - {""} == fastyaml._SYMBOLIC
+    resolver = yaml.resolver.Resolver()
+    for word in fastyaml._WORDS:
+        assert resolver.resolve(yaml.ScalarNode, word, (True, False)) != _STR, word  # type: ignore[no-untyped-call]
+
+
+_symbolic = st.text(st.sampled_from(sorted(fastyaml._SYMBOLIC_CHARS) + list("msh")), min_size=1, max_size=14)
+
+
+@given(st.sampled_from(_SPELLINGS) | _symbolic | st.text(min_size=1, max_size=12))
+def test_what_is_not_maybe_typed_is_a_string(plain: str) -> None:
+    if not fastyaml.maybe_typed(plain):
+        assert yaml.resolver.Resolver().resolve(yaml.ScalarNode, plain, (True, False)) == _STR  # type: ignore[no-untyped-call]
+
+
+def test_a_rule_file_of_strings_does_not_import_pyyaml() -> None:
+    text = "groups:\n- name: g\n  rules:\n  - alert: a\n    expr: up == 0\n    for: 5m\n    labels:\n      x: \"y\"\n"
+    script = (f"import sys; from contract import fastyaml; fastyaml.FastReader('f', {text!r}).run(); "
+              "print(sys.modules.get('yaml'))")
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "None"

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -67,5 +66,7 @@ def _message(ctx: Context, series: str, label: str, labels: frozenset[str]) -> s
 
 
 def _close(label: str, labels: frozenset[str]) -> str:
+    import difflib  # here: only a reported problem needs it
+
     close = difflib.get_close_matches(label, sorted(labels), n=1, cutoff=0.75)
     return f"; did you mean `{close[0]}`?" if close else ""
