@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 import contract.loader
+import contract.usage
 import generators.check_cache
 import generators.outputs
 from contract.lint import Linter
@@ -23,6 +24,8 @@ from generators.cli import main as cli_main
 from generators.config import Config, load_config
 from tests.conftest import QORTEX_CONTRACT, ROOT
 from tests.promql_util import dashboard_text, qortex_catalog
+
+UNUSED_METRICS = contract.usage.unused_metrics
 
 SEED_WARNING = ('.venv/seed/qortex-0.3.0/docker/grafana/dashboards/qortex.json:218:20: '
                 'warning[promql/counter-without-rate]: panel "Total Promoted (lifetime)" target A: counter '
@@ -118,10 +121,21 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(generators.outputs, "GENERATORS", [("fake", _fake_generator)])
     monkeypatch.setattr(generators.outputs, "DERIVED", [])
+    # the fake dashboard queries few metrics; the unused-metric warnings have their own test
+    monkeypatch.setattr(contract.usage, "unused_metrics", lambda *args: [])
     Path("contract").mkdir()
     shutil.copy(QORTEX_CONTRACT, "contract/qortex.yaml")
     generators.outputs.write_tree("out", _fake_generator(None))
     return tmp_path
+
+
+def test_out_dir_warns_about_unused_metrics(project: Path, monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(contract.usage, "unused_metrics", UNUSED_METRICS)
+    code, out, _ = run(capsys)
+    assert code == 0
+    assert "contract/qortex.yaml:105:11: warning[check/unused-metric]: `qortex_kg_coverage` is not queried by any " \
+           "dashboard panel or rule" in out.splitlines()
 
 
 def test_out_dir_clean(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
