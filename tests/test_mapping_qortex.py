@@ -7,7 +7,6 @@ over HTTP the way Prometheus would.
 
 from __future__ import annotations
 
-import ast
 import logging
 import math
 import subprocess
@@ -25,11 +24,11 @@ import pytest
 from contract.loader import LoadedContract
 from contract.model import Metric
 from contract.naming import ExpositionPath, expose
-from tests.conftest import ROOT, SEED_DIR
+from tests.conftest import ROOT
 from tests.mapping_util import import_generated
 from tests.qortex_events import mix
+from tests.seed_names import seed_series
 
-SEED_PROMETHEUS = SEED_DIR / "src" / "qortex" / "observability" / "subscribers" / "prometheus.py"
 _SCOPE = "qortex"
 
 
@@ -87,24 +86,6 @@ def _scrape(registry: Any) -> list[Any]:
         server.server_close()
         thread.join(timeout=10)
     return [s for family in text_string_to_metric_families(text) for s in family.samples]
-
-
-def _seed_series() -> set[str]:
-    """Series names of qortex 0.3.0's hand-written prometheus.py, read with `ast`.
-
-    Its register function starts an HTTP server on a fixed port and fills the
-    global registry, so it is read rather than run.
-    """
-    suffixes = {"Counter": ("_total", "_created"), "Gauge": ("",),
-                "Histogram": ("_bucket", "_count", "_sum", "_created")}
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(SEED_PROMETHEUS.read_text(encoding="utf-8"))):
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in suffixes
-                and node.args and isinstance(node.args[0], ast.Constant)):
-            name = str(node.args[0].value)
-            base = name.removesuffix("_total") if node.func.id == "Counter" else name
-            names.update(base + suffix for suffix in suffixes[node.func.id])
-    return names
 
 
 def _implied(lc: LoadedContract, events: list[Any]) -> dict[tuple[str, tuple[tuple[str, str], ...]], list[float]]:
@@ -204,9 +185,9 @@ def test_qortex_events_reach_both_registries_as_the_contract_says(qortex: Loaded
                 les = {s.labels["le"] for s in samples if s.name == family + "_bucket"}
                 assert les == {repr(float(b)) for b in m.buckets} | {"+Inf"}, (path, m.name)
 
-    assert {s.name for s in scraped["prometheus-client"]} == _seed_series()
+    assert {s.name for s in scraped["prometheus-client"]} == seed_series()
     assert {s.name for s in scraped["otel-python"]} - {"target_info"} == {
-        n for n in _seed_series() if not n.endswith("_created")}
+        n for n in seed_series() if not n.endswith("_created")}
 
     # the two spans of the mix, ended by QueryCompleted and QueryFailed
     ended = {s.attributes["query.id"]: s for s in stack.spans.get_finished_spans()}
