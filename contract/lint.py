@@ -108,6 +108,7 @@ class Report:
     expressions: int = 0
     skipped: int = 0
     files: int = 0
+    selected: set[str] = field(default_factory=set)   # contract series some expression selects
 
 
 class Linter:
@@ -128,6 +129,7 @@ class Linter:
 
     def check(self, sources: Iterable[Source]) -> Report:
         report = Report()
+        self.analyzer.seen = report.selected
         ordered = sorted(sources, key=lambda s: s.kind != "rules")   # stable: rule files first, in order given
         for source in ordered:
             for e in source.expressions:

@@ -154,7 +154,7 @@ class Analyzer:
     parse and one walk.
     """
 
-    __slots__ = ("series", "flows", "recorded", "out", "calls", "marked", "regexes", "alternatives")
+    __slots__ = ("series", "flows", "recorded", "out", "calls", "marked", "regexes", "alternatives", "seen")
 
     def __init__(self, catalog: Catalog, recorded: dict[str, Flow]) -> None:
         self.series = catalog.series
@@ -166,6 +166,7 @@ class Analyzer:
         self.marked = False                  # regex matchers come as `=`/`!=` with REGEX_MARK
         self.regexes: list[str] = []         # those regexes, to validate
         self.alternatives = False            # `{a="x" or b="y"}` is possible
+        self.seen: set[str] = set()          # contract series selected so far
 
     def analyze(self, text: str) -> Analysis:
         if "~" in text:
@@ -234,6 +235,7 @@ class Analyzer:
                        range_func, counter_ok)
         selectors.append(sel)
         if info is not None:
+            self.seen.add(name)  # type: ignore[arg-type]
             flow = self.flows.get(name)  # type: ignore[arg-type]
             if flow is None:
                 flow = self.flows[name] = Flow(info.labels, info.open, info.part == "bucket")  # type: ignore[index]

@@ -10,16 +10,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from contract.analyze import analyze_expression
 from contract.catalog import Catalog
 from contract.problems import Problem
-from contract.sources import Source
 
 
-def unused_metrics(contract_file: str, contract_text: str, catalog: Catalog, sources: Iterable[Source]
+def unused_metrics(contract_file: str, contract_text: str, catalog: Catalog, selected: Iterable[str]
                    ) -> list[Problem]:
-    used = {catalog.series[name].metric for source in sources for e in source.expressions
-            for name in analyze_expression(e).metrics if name in catalog.series}
+    """`selected`: the series names the checked expressions select (`contract.lint.Report.selected`)."""
+    series = catalog.series
+    used = {series[name].metric for name in selected if name in series}
     problems = []
     for metric in catalog.metrics:
         if metric in used:

@@ -107,7 +107,7 @@ def cmd_check(args: argparse.Namespace, config: Config) -> int:
     if not paths:  # the whole out dir: a metric nothing queries is worth a warning
         from contract.usage import unused_metrics
 
-        problems.extend(unused_metrics(contract_file, data.decode("utf-8", "replace"), catalog, sources))
+        problems.extend(unused_metrics(contract_file, data.decode("utf-8", "replace"), catalog, report.selected))
     if config.ignore:
         problems = [p for p in problems if p.check not in config.ignore]
     out_text = render(problems, args.format)
