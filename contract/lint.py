@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from contract.catalog import Catalog
 from contract.checks.promql_base import PromqlCheck
 from contract.checks.promql_registry import PROMQL_CHECKS
-from contract.parallel import can_fork, fork_map
 from contract.problems import Problem, Severity
 from contract.promql import EMPTY, UNKNOWN, Analysis, Analyzer, Flow, Locator, Selector
 from contract.promql_vars import Expansion, expand
@@ -103,12 +102,6 @@ _NEEDS = ("error", "selectors", "groupings", "quantiles", "legend", "record")
 _FACTS = _NEEDS[1:]   # what an expression that parses may have, in the order their checks run
 
 
-# fewer expressions than this per process do not pay for starting it
-MIN_PER_JOB = 2000
-# what one piece of a split check sends back (see `Linter._piece`)
-_Piece = tuple[dict[int, list[Problem]], dict[int, Flow], list[int], set[str]]
-
-
 @dataclass
 class Report:
     problems: list[Problem] = field(default_factory=list)
@@ -120,9 +113,8 @@ class Report:
 
 class Linter:
     def __init__(self, catalog: Catalog, ignore: Iterable[str] = (),
-                 checks: tuple[PromqlCheck, ...] = PROMQL_CHECKS, jobs: int = 1) -> None:
+                 checks: tuple[PromqlCheck, ...] = PROMQL_CHECKS) -> None:
         self.catalog = catalog
-        self.jobs = jobs   # processes to split a large check between (see `_check_split`)
         ignored = frozenset(ignore)
         self.checks = tuple(c for c in checks if c.id not in ignored)
         by_need = {need: tuple(c for c in self.checks if c.needs == need) for need in _NEEDS}
@@ -143,76 +135,17 @@ class Linter:
             for e in source.expressions:
                 if e.record:
                     self.recorded.setdefault(e.record, UNKNOWN)
+        out = report.problems
+        for source in ordered:
             report.files += 1
             report.skipped += source.skipped
             report.expressions += len(source.expressions)
-        items = [e for source in ordered for e in source.expressions]
-        jobs = min(self.jobs, len(items) // MIN_PER_JOB) if can_fork() else 1
-        if jobs > 1:
-            self._check_split(items, jobs, report)
-            return report
-        out = report.problems
-        for e in items:
-            ctx = self.context(e)
-            if e.record:
-                self.recorded[e.record] = _recorded(ctx.analysis, e.rule_labels)
-            self.run(ctx, out)
-        return report
-
-    def _check_split(self, items: list[Expression], jobs: int, report: Report) -> None:
-        """`check` with the expressions split between `jobs` processes.
-
-        An expression's analysis depends on earlier ones only through the
-        recorded series it selects. Each piece therefore checks what selects
-        none and sets aside the rest, which are then checked here, in order,
-        once every earlier rule's recorded flow is known: the problems are
-        those of one process checking everything in order.
-        """
-        size = -(-len(items) // jobs)
-        pieces = [(start, min(start + size, len(items))) for start in range(0, len(items), size)]
-        parts = fork_map(lambda piece: self._piece(items, *piece), pieces)
-        problems: dict[int, list[Problem]] = {}
-        flows: dict[int, Flow] = {}
-        later: set[int] = set()
-        for found, recorded, set_aside, seen in parts:
-            problems.update(found)
-            flows.update(recorded)
-            later.update(set_aside)
-            report.selected |= seen
-        self.analyzer.seen = report.selected
-        out = report.problems
-        for i, e in enumerate(items):
-            if i in later:
+            for e in source.expressions:
                 ctx = self.context(e)
                 if e.record:
                     self.recorded[e.record] = _recorded(ctx.analysis, e.rule_labels)
                 self.run(ctx, out)
-                continue
-            if i in flows:
-                self.recorded[e.record] = flows[i]
-            out.extend(problems.get(i, ()))
-
-    def _piece(self, items: list[Expression], start: int, stop: int) -> _Piece:
-        """Problems and recorded flows by index for items[start:stop], and the indices set aside."""
-        problems: dict[int, list[Problem]] = {}
-        flows: dict[int, Flow] = {}
-        set_aside = []
-        analyzer = self.analyzer
-        seen = analyzer.seen = set()
-        for i in range(start, stop):
-            e = items[i]
-            analyzer.selected_recorded = False
-            ctx = self.context(e)
-            if analyzer.selected_recorded:
-                set_aside.append(i)
-                continue
-            if e.record:
-                flows[i] = _recorded(ctx.analysis, e.rule_labels)
-            found: list[Problem] = []
-            self.run(ctx, found)
-            if found:
-                problems[i] = found
-        return problems, flows, set_aside, seen
+        return report
 
     def context(self, e: Expression) -> Context:
         catalog = self.catalog
