@@ -351,14 +351,21 @@ COMMANDS: dict[str, Command] = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command, or with `only`, of that command alone.
+
+    Everything after a command's name is its own parser's to read, so when
+    argv starts with a command the others change nothing but start-up time
+    (building a subparser, and what its arguments import).
+    """
     import argparse
 
     parser = argparse.ArgumentParser(prog="metrics-contract", description="One metrics contract; "
                                      "generated subscriber code, dashboards, rules and stack config; checks.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, command in COMMANDS.items():
-        command.arguments(sub.add_parser(name, help=command.help, description=command.help))
+        if only is None or name == only:
+            command.arguments(sub.add_parser(name, help=command.help, description=command.help))
     return parser
 
 
@@ -374,7 +381,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from contract.problems import InputError, render
     from generators.config import load_config
 
-    args = build_parser().parse_args(argv)
+    args = build_parser(argv[0] if argv[:1] and argv[0] in COMMANDS else None).parse_args(argv)
     args.argv = argv   # what `check` records its run under
     try:
         config = load_config()
