@@ -25,6 +25,7 @@ from contract.problems import Problem, Severity
 from contract.promql import EMPTY, UNKNOWN, Analysis, Analyzer, Flow, Locator, Selector
 from contract.promql_vars import Expansion, expand
 from contract.sources import Anchor, Expression, Source
+from contract.verdicts import Verdicts, verdict_key
 
 
 class Context:
@@ -127,9 +128,11 @@ class Linter:
         for name, expr, labels in catalog.rules:
             self.recorded[name] = _recorded(self.analyzer.analyze(expr), labels)
 
-    def check(self, sources: Iterable[Source]) -> Report:
+    def check(self, sources: Iterable[Source], verdicts: Verdicts | None = None) -> Report:
+        """Problems of every expression; with `verdicts`, expressions known to be clean are skipped."""
         report = Report()
-        self.analyzer.seen = report.selected
+        analyzer = self.analyzer
+        analyzer.seen = selected = report.selected
         ordered = sorted(sources, key=lambda s: s.kind != "rules")   # stable: rule files first, in order given
         for source in ordered:
             for e in source.expressions:
@@ -141,10 +144,31 @@ class Linter:
             report.skipped += source.skipped
             report.expressions += len(source.expressions)
             for e in source.expressions:
+                if verdicts is None:
+                    ctx = self.context(e)
+                    if e.record:
+                        self.recorded[e.record] = _recorded(ctx.analysis, e.rule_labels)
+                    self.run(ctx, out)
+                    continue
+                key = verdict_key(e)
+                known = verdicts.get(key)
+                if known is not None:
+                    flow, names = known
+                    if flow is not None:
+                        self.recorded[e.record] = Flow(*flow)
+                    selected.update(names)
+                    continue
+                analyzer.selected_recorded = False
                 ctx = self.context(e)
-                if e.record:
-                    self.recorded[e.record] = _recorded(ctx.analysis, e.rule_labels)
+                recorded = _recorded(ctx.analysis, e.rule_labels) if e.record else None
+                if recorded is not None:
+                    self.recorded[e.record] = recorded
+                found = len(out)
                 self.run(ctx, out)
+                if len(out) == found and not analyzer.selected_recorded:
+                    flow = None if recorded is None else (recorded.labels, recorded.open, recorded.buckets,
+                                                          recorded.scalar)
+                    verdicts.add(key, (flow, tuple(s.info.name for s in ctx.analysis.selectors if s.info is not None)))
         return report
 
     def context(self, e: Expression) -> Context:

@@ -154,7 +154,8 @@ class Analyzer:
     parse and one walk.
     """
 
-    __slots__ = ("series", "flows", "recorded", "out", "calls", "marked", "regexes", "alternatives", "seen")
+    __slots__ = ("series", "flows", "recorded", "out", "calls", "marked", "regexes", "alternatives", "seen",
+                 "selected_recorded")
 
     def __init__(self, catalog: Catalog, recorded: dict[str, Flow]) -> None:
         self.series = catalog.series
@@ -167,6 +168,7 @@ class Analyzer:
         self.regexes: list[str] = []         # those regexes, to validate
         self.alternatives = False            # `{a="x" or b="y"}` is possible
         self.seen: set[str] = set()          # contract series selected so far
+        self.selected_recorded = False       # set when a series recorded by a rule is selected
 
     def analyze(self, text: str) -> Analysis:
         if "~" in text:
@@ -241,6 +243,7 @@ class Analyzer:
                 flow = self.flows[name] = Flow(info.labels, info.open, info.part == "bucket")  # type: ignore[index]
             sel.flow = flow
         elif recorded:
+            self.selected_recorded = True
             sel.flow = self.recorded[name]  # type: ignore[index]
         return sel.flow
 

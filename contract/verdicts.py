@@ -1,0 +1,94 @@
+"""Expressions known to check clean, kept between runs of `check`.
+
+A pre-commit run usually follows an edit of a few expressions in files
+holding many. An expression's problems depend only on the contract, the
+code, the checks switched off in `ignore`, and the expression itself (its
+text, kind, legend, Grafana variables, recorded name and labels,
+suppressions), unless it selects a series recorded by a rule, whose labels
+come from that rule. So a clean verdict, once reached, stays true for the
+same expression under the same contract, code and `ignore`: `Linter.check`
+skips such expressions and takes from the entry what later expressions need
+(the labels a recording rule yields, the contract series it selects).
+Expressions with problems and expressions selecting recorded series are
+always checked.
+
+One file per contract cache key (`contract.cache.ContractCache.key`: the
+contract's bytes and path, the code state) and `ignore` set, as `marshal`
+data in the cache directory, under the rule of `contract.cachebase`.
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import zlib
+from collections.abc import Iterable
+
+from contract.cachebase import cache_dir, usable
+from contract.sources import Expression
+
+FORMAT = 1       # bump when the entry's shape changes
+MAX_ENTRIES = 500_000   # beyond this, only what the last run met is kept
+
+# what an entry remembers: the recorded flow of a recording rule as a tuple
+# (see `contract.promql.Flow`), or None; the contract series it selects
+Entry = tuple[tuple[frozenset[str], bool, bool | None, bool] | None, tuple[str, ...]]
+
+
+def verdict_key(e: Expression) -> str:
+    """Every field of `e` that a PromQL check reads, or that decides which checks run."""
+    return "\0".join((
+        e.kind, e.text, e.legend, "L" if e.legend_anchor is not None else "",
+        "" if e.variables is None else "$" + ",".join(sorted(e.variables)),
+        e.record, "R" if e.record_anchor is not None else "", ",".join(e.rule_labels),
+        ",".join(sorted(e.suppressed)), repr(e.var_label), repr(e.var_metrics)))
+
+
+class Verdicts:
+    def __init__(self, contract_key: str, ignore: Iterable[str], directory: str | None = None) -> None:
+        self.directory = directory or cache_dir()
+        self.ignore = tuple(sorted(set(ignore)))
+        slot = zlib.crc32("\0".join(self.ignore).encode())
+        self.path = os.path.join(self.directory, f"{contract_key}-{slot:08x}.verdicts.marshal")
+        self.known: dict[str, Entry] = self._load()
+        self.met: dict[str, Entry] = {}    # entries this run used or added
+        self.added = False
+
+    def _load(self) -> dict[str, Entry]:
+        if not usable(self.directory, create=False):
+            return {}
+        try:
+            with open(self.path, "rb") as fh:
+                fmt, ignore, known = marshal.load(fh)
+        except (OSError, EOFError, ValueError, TypeError):
+            return {}   # no file, or one this version cannot read: nothing known
+        # the file name holds only a checksum of `ignore`: the entry holds it whole
+        return known if fmt == FORMAT and ignore == self.ignore and isinstance(known, dict) else {}
+
+    def get(self, key: str) -> Entry | None:
+        entry = self.known.get(key)
+        if entry is not None:
+            self.met[key] = entry
+        return entry
+
+    def add(self, key: str, entry: Entry) -> None:
+        self.met[key] = entry
+        self.added = True
+
+    def save(self) -> None:
+        if not self.added or not usable(self.directory, create=True):
+            return
+        known = self.known
+        known.update(self.met)
+        if len(known) > MAX_ENTRIES:
+            known = self.met
+        partial = f"{self.path}.{os.getpid()}.tmp"
+        try:
+            with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as fh:
+                marshal.dump((FORMAT, self.ignore, known), fh)
+            os.replace(partial, self.path)   # readers see the whole file or none
+        except OSError:
+            try:
+                os.unlink(partial)
+            except OSError:
+                pass
