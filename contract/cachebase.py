@@ -1,6 +1,8 @@
 """What the caches of this package share: where they live, when they may be used, what code they depend on.
 
-Kept to `os`, `stat` and `sys`: replaying an unchanged `check` run
+`load_entry` and `store_entry` keep plain values as `marshal` data, which
+loads without running code or importing anything. Kept to `marshal`, `os`,
+`stat` and `sys`: replaying an unchanged `check` run
 (`generators/check_cache.py`) goes through this module before anything else
 is imported, and `hashlib`, `pathlib` or `tempfile` alone cost more to
 import than such a replay takes.
@@ -8,10 +10,15 @@ import than such a replay takes.
 
 from __future__ import annotations
 
+import marshal
 import os
 import site
 import stat
 import sys
+
+TYPE_CHECKING = False   # `typing.TYPE_CHECKING`, without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _SOURCE_DIRS = ("contract", "generators", "dashboards")
@@ -38,6 +45,34 @@ def usable(directory: str, create: bool) -> bool:
         return False
     mine = not hasattr(os, "getuid") or st.st_uid == os.getuid()
     return mine and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+def load_entry(directory: str, name: str) -> Any:
+    """The value stored as `name` in `directory`, or None when it is missing, unreadable, or the directory unusable."""
+    if not usable(directory, create=False):
+        return None
+    try:
+        with open(os.path.join(directory, name), "rb") as fh:
+            return marshal.load(fh)
+    except (OSError, EOFError, ValueError, TypeError):
+        return None   # a missing or unreadable entry is a miss, never an error
+
+
+def store_entry(directory: str, name: str, value: Any) -> None:
+    """Store `value` (plain data) as `name` in `directory`, if it is usable; failing to is not an error."""
+    if not usable(directory, create=True):
+        return
+    target = os.path.join(directory, name)
+    partial = f"{target}.{os.getpid()}.tmp"
+    try:
+        with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as fh:
+            marshal.dump(value, fh)
+        os.replace(partial, target)   # readers see the whole entry or none
+    except OSError:
+        try:
+            os.unlink(partial)
+        except OSError:
+            pass
 
 
 def code_state() -> str:

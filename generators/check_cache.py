@@ -21,26 +21,21 @@ or run with `--no-cache` are not recorded.
 
 from __future__ import annotations
 
-import marshal
 import os
 import sys
 import zlib
 
-from contract.cachebase import cache_dir, code_state, usable
+from contract.cachebase import cache_dir, code_state, load_entry, store_entry
 
 FORMAT = 1   # bump when the entry's shape changes
 
 
 def replay(argv: list[str]) -> int | None:
     """Print the recorded output of `check argv` and return its exit code, if nothing it read has changed."""
-    directory = cache_dir()
-    if not usable(directory, create=False):
-        return None
+    entry = load_entry(cache_dir(), _entry_name(argv))
     try:
-        with open(_entry_path(directory, argv), "rb") as fh:
-            entry = marshal.load(fh)
         fmt, cwd, args, code, inputs, trees, out, err, status = entry
-    except (OSError, EOFError, ValueError, TypeError):
+    except (ValueError, TypeError):
         return None   # no entry, or one this version cannot read: a miss
     if fmt != FORMAT or cwd != os.getcwd() or args != argv or code != code_state():
         return None
@@ -58,21 +53,8 @@ def replay(argv: list[str]) -> int | None:
 def record(argv: list[str], inputs: dict[str, bytes | None], trees: dict[str, list[str]], out: str, err: str,
            status: int) -> None:
     """Store the entry of a finished run that read exactly `inputs` (file -> bytes) and listed `trees`."""
-    directory = cache_dir()
-    if not usable(directory, create=True):
-        return
-    entry = (FORMAT, os.getcwd(), argv, code_state(), inputs, trees, out, err, status)
-    target = _entry_path(directory, argv)
-    partial = f"{target}.{os.getpid()}.tmp"
-    try:
-        with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as fh:
-            marshal.dump(entry, fh)
-        os.replace(partial, target)   # readers see the whole entry or none
-    except OSError:
-        try:
-            os.unlink(partial)
-        except OSError:
-            pass
+    store_entry(cache_dir(), _entry_name(argv), (FORMAT, os.getcwd(), argv, code_state(), inputs, trees, out, err,
+                                                 status))
 
 
 def walk_files(directory: str) -> list[str]:
@@ -93,7 +75,7 @@ def _unchanged(path: str, recorded: bytes | None) -> bool:
         return recorded is None and not os.path.exists(path)
 
 
-def _entry_path(directory: str, argv: list[str]) -> str:
+def _entry_name(argv: list[str]) -> str:
     # the entry itself holds the working directory and the arguments, so a crc32 collision is just a miss
     slot = zlib.crc32(repr((os.getcwd(), argv)).encode("utf-8", "surrogateescape"))
-    return os.path.join(directory, f"check-{slot:08x}.marshal")
+    return f"check-{slot:08x}.marshal"

@@ -1,11 +1,21 @@
-"""`[tool.metrics-contract]` in pyproject.toml: contract path and out dir."""
+"""`[tool.metrics-contract]` in pyproject.toml: contract path and out dir.
+
+Every command reads it first, and importing `tomllib` (it compiles a dozen
+regular expressions) costs about a tenth of a `check` run. So a parsed
+configuration is kept in the cache directory, one entry per working
+directory and file, with the bytes it was parsed from and the state of the
+code that parsed it (`contract.cachebase`): while both are unchanged, so is
+the configuration. A bad configuration is not kept: its error comes from
+parsing it, every time.
+"""
 
 from __future__ import annotations
 
 import os
-import tomllib
+import zlib
 from dataclasses import dataclass, field
 
+from contract.cachebase import cache_dir, code_state, load_entry, store_entry
 from contract.problems import input_error
 
 DEFAULT_CONTRACT = "contract/qortex.yaml"
@@ -28,6 +38,22 @@ def load_config(pyproject: str = "pyproject.toml") -> Config:
 
 def parse_config(pyproject: str, text: bytes) -> Config:
     """The configuration in `text`, the bytes of the file `pyproject`."""
+    directory = cache_dir()
+    slot = zlib.crc32(repr((os.getcwd(), pyproject)).encode("utf-8", "surrogateescape"))
+    name = f"config-{slot:08x}.marshal"
+    entry = load_entry(directory, name)
+    state = code_state()
+    if isinstance(entry, tuple) and len(entry) == 3 and entry[0] == state and entry[1] == text:
+        contract, out, ignore = entry[2]
+        return Config(contract=contract, out=out, ignore=ignore)
+    config = _parse(pyproject, text)
+    store_entry(directory, name, (state, text, (config.contract, config.out, config.ignore)))
+    return config
+
+
+def _parse(pyproject: str, text: bytes) -> Config:
+    import tomllib
+
     try:
         data = tomllib.loads(text.decode())
     except tomllib.TOMLDecodeError as exc:
