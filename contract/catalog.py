@@ -1,15 +1,14 @@
 """Every series name the contract makes Prometheus hold, as plain data.
 
 PromQL checks look names up here instead of in the pydantic model: a
-`Catalog` is built once from a `LoadedContract` and pickled (see
-`contract/cache.py`), so checking dashboards and rule files never imports
+`Catalog` is built once from a `LoadedContract` and cached as plain data
+(see `contract/cache.py`), so checking dashboards and rule files never imports
 pydantic when the contract has not changed. This module therefore imports
 the model and naming rules only inside `build_catalog`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 if TYPE_CHECKING:
@@ -43,34 +42,41 @@ class SeriesInfo(NamedTuple):
         return self.part in CUMULATIVE
 
 
-@dataclass
 class Catalog:
-    service: str
-    scrape_seconds: float
-    paths: tuple[str, ...]
-    series: dict[str, SeriesInfo]
-    # contract metric -> (type, contract labels as exposed, {part: series name})
-    metrics: dict[str, tuple[str, tuple[str, ...], dict[str, str]]]
-    # many spellings of a metric (contract name, family with and without the
-    # unit word, ...) -> contract metric name, for did-you-mean
-    aliases: dict[str, str]
-    infra_labels: frozenset[str]     # exporter and scrape labels of the declared paths
-    all_labels: frozenset[str]
-    # the contract's recording rules: (recorded name, expr, label names the rule sets)
-    rules: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
-    _guesses: dict[str, tuple[str, str] | None] = field(default_factory=dict, repr=False)
-    memo: dict[str, Any] = field(default_factory=dict, repr=False)   # tables derived by users of the catalog
+    __slots__ = ("service", "scrape_seconds", "paths", "series", "metrics", "aliases", "infra_labels", "all_labels",
+                 "rules", "_guesses", "memo")
 
-    def __getstate__(self) -> dict[str, Any]:
-        # plain tuples unpickle in C; SeriesInfo objects would each need a Python call
-        state = dict(self.__dict__, _guesses={}, memo={})
-        state["series"] = {name: tuple(info) for name, info in self.series.items()}
-        return state
+    def __init__(self, service: str, scrape_seconds: float, paths: tuple[str, ...], series: dict[str, SeriesInfo],
+                 metrics: dict[str, tuple[str, tuple[str, ...], dict[str, str]]], aliases: dict[str, str],
+                 infra_labels: frozenset[str], all_labels: frozenset[str],
+                 rules: tuple[tuple[str, str, tuple[str, ...]], ...] = ()) -> None:
+        self.service = service
+        self.scrape_seconds = scrape_seconds
+        self.paths = paths
+        self.series = series
+        # contract metric -> (type, contract labels as exposed, {part: series name})
+        self.metrics = metrics
+        # many spellings of a metric (contract name, family with and without the
+        # unit word, ...) -> contract metric name, for did-you-mean
+        self.aliases = aliases
+        self.infra_labels = infra_labels     # exporter and scrape labels of the declared paths
+        self.all_labels = all_labels
+        # the contract's recording rules: (recorded name, expr, label names the rule sets)
+        self.rules = rules
+        self._guesses: dict[str, tuple[str, str] | None] = {}
+        self.memo: dict[str, Any] = {}   # tables derived by users of the catalog
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
+    def data(self) -> tuple[Any, ...]:
+        """The catalog as plain values (what `marshal` stores); `Catalog.from_data` makes it again."""
+        series = {name: tuple(info) for name, info in self.series.items()}
+        return (self.service, self.scrape_seconds, self.paths, series, self.metrics, self.aliases, self.infra_labels,
+                self.all_labels, self.rules)
+
+    @classmethod
+    def from_data(cls, data: tuple[Any, ...]) -> Catalog:
+        service, scrape_seconds, paths, series, *rest = data
         make = SeriesInfo._make
-        state["series"] = {name: make(raw) for name, raw in state["series"].items()}
-        self.__dict__.update(state)
+        return cls(service, scrape_seconds, paths, {name: make(raw) for name, raw in series.items()}, *rest)
 
     def suggest(self, name: str) -> tuple[str, str] | None:
         """(series, "type metric") that `name` most likely meant, or None."""
@@ -146,7 +152,7 @@ def build_catalog(lc: LoadedContract) -> Catalog:
             family = next(e.family for e in exposures if s in e.series)
             prom_type = exposures[0].prom_type
             label_set = frozenset(names)
-            label_set = interned.setdefault(label_set, label_set)   # one object per distinct set keeps pickles small
+            label_set = interned.setdefault(label_set, label_set)   # one object per distinct set keeps entries small
             series.setdefault(s, SeriesInfo(name=s, metric=m.name, mtype=m.type, part=_part(s, family, prom_type),
                                             labels=label_set, values=values))
         metrics[m.name] = (m.type, exposures[0].labels, parts)

@@ -14,6 +14,8 @@ from typing import Literal
 # "info" reports something noteworthy that never fails a run (e.g. a compatible contract change)
 Severity = Literal["error", "warning", "info"]
 FORMATS = ("text", "json", "github")
+# the fields of a `Problem` in constructor order: `Problem(*(getattr(p, f) for f in FIELDS)) == p`
+FIELDS = ("file", "line", "column", "check", "message", "severity", "location", "expr", "metric")
 
 
 @dataclass(frozen=True, order=True)
