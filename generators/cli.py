@@ -381,7 +381,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     from contract.problems import InputError, render
     from generators.config import load_config
 
-    args = build_parser(argv[0] if argv[:1] and argv[0] in COMMANDS else None).parse_args(argv)
+    if argv == ["check"]:
+        from generators.check_cmd import default_args
+
+        args = default_args()
+    else:
+        args = build_parser(argv[0] if argv[:1] and argv[0] in COMMANDS else None).parse_args(argv)
     args.argv = argv   # what `check` records its run under
     try:
         config = load_config()

@@ -190,6 +190,13 @@ def test_cache_skips_validation_and_rendering(project: Path, capsys: pytest.Capt
     assert calls == ["load", "load", "render"]
 
 
+def test_default_args_are_what_the_parser_gives() -> None:
+    from generators.cli import build_parser
+
+    parsed = vars(build_parser().parse_args(["check"]))
+    assert parsed == vars(build_parser("check").parse_args(["check"])) == vars(check_cmd.default_args())
+
+
 # ── replaying unchanged runs (generators/check_cache.py) ───────────────────
 
 def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
