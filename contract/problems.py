@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Literal
 
 # "info" reports something noteworthy that never fails a run (e.g. a compatible contract change)
@@ -20,6 +20,8 @@ FIELDS = ("file", "line", "column", "check", "message", "severity", "location", 
 
 @dataclass(frozen=True, order=True)
 class Problem:
+    """One finding at a place in a file; compared field by field, so problems sort by file, line and column."""
+
     file: str
     line: int
     column: int
@@ -64,7 +66,7 @@ def render(problems: Iterable[Problem], fmt: str) -> str:
     items = sorted(problems)
     if fmt == "json":
         keys = ("check", "severity", "file", "line", "column", "location", "expr", "metric", "message")
-        rows = [{k: asdict(p)[k] for k in keys} for p in items]
+        rows = [{k: getattr(p, k) for k in keys} for p in items]
         return json.dumps({"problems": rows}, indent=2, sort_keys=False) + "\n"
     if fmt == "github":
         lines = []

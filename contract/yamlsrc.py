@@ -8,7 +8,6 @@ parser when present) and converted by hand, so every value has a
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from contract.problems import input_error
@@ -16,13 +15,16 @@ from contract.problems import input_error
 Path = tuple[str | int, ...]
 
 
-@dataclass
 class SourceMap:
     """Positions (1-based line, column) of values and of mapping keys by path."""
 
-    file: str
-    values: dict[Path, tuple[int, int]] = field(default_factory=dict)
-    keys: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    __slots__ = ("file", "values", "keys")
+
+    def __init__(self, file: str, values: dict[Path, tuple[int, int]] | None = None,
+                 keys: dict[Path, tuple[int, int]] | None = None) -> None:
+        self.file = file
+        self.values = {} if values is None else values
+        self.keys = {} if keys is None else keys
 
     def locate(self, path: Path, *, key: bool = False) -> tuple[int, int]:
         """Position of `path`, or of its nearest ancestor that has one."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import zlib
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from contract.cachebase import cache_dir, code_state, load_entry, store_entry
 from contract.problems import input_error
@@ -22,11 +22,10 @@ DEFAULT_CONTRACT = "contract/qortex.yaml"
 DEFAULT_OUT = "out"
 
 
-@dataclass(frozen=True)
-class Config:
+class Config(NamedTuple):
     contract: str = DEFAULT_CONTRACT
     out: str = DEFAULT_OUT
-    ignore: tuple[str, ...] = field(default=())   # check ids suppressed everywhere
+    ignore: tuple[str, ...] = ()   # check ids suppressed everywhere
 
 
 def load_config(pyproject: str = "pyproject.toml") -> Config:
