@@ -59,11 +59,12 @@ def record(argv: list[str], inputs: dict[str, bytes | None], trees: dict[str, li
 
 def walk_files(directory: str) -> list[str]:
     """Every file under `directory`, as `/`-separated relative paths, in a stable order (none if it is missing)."""
-    found = []
+    found: list[str] = []
     for root, dirs, names in os.walk(directory):
         dirs.sort()
-        for name in sorted(names):
-            found.append(os.path.relpath(os.path.join(root, name), directory).replace(os.sep, "/"))
+        rel = os.path.relpath(root, directory).replace(os.sep, "/")   # once per directory, not per file
+        prefix = "" if rel == "." else rel + "/"
+        found.extend(prefix + name for name in sorted(names))
     return found
 
 

@@ -41,7 +41,8 @@ from generators.config import Config, load_config, parse_config, resolve_contrac
 if TYPE_CHECKING:
     import argparse
 
-_CONTRACT_KEY = re.compile(rb"^contract[ \t]*:", re.MULTILINE)
+# a pattern, not compiled at import: only runs given FILEs look for it
+_CONTRACT_KEY = rb"^contract[ \t]*:"
 
 # every argument's value when none is given: the parser's defaults, and all
 # of `default_args`, the pre-commit hook's case
@@ -85,7 +86,7 @@ def _contract_bytes(path: str) -> bytes | None:
             data = fh.read()
     except OSError:
         return None
-    return data if _CONTRACT_KEY.search(data) else None
+    return data if re.search(_CONTRACT_KEY, data, re.MULTILINE) else None
 
 
 def cmd_check(args: argparse.Namespace, config: Config) -> int:
