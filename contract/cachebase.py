@@ -1,15 +1,17 @@
 """What the caches of this package share: where they live, when they may be used, what code they depend on.
 
 `load_entry` and `store_entry` keep plain values as `marshal` data, which
-loads without running code or importing anything. Kept to `marshal`, `os`,
-`stat` and `sys`: replaying an unchanged `check` run
+loads without running code or importing anything. Kept to `binascii`,
+`marshal`, `os`, `stat` and `sys`: replaying an unchanged `check` run
 (`generators/check_cache.py`) goes through this module before anything else
 is imported, and `hashlib`, `pathlib` or `tempfile` alone cost more to
-import than such a replay takes.
+import than such a replay takes (`binascii.crc32` is `zlib.crc32` without
+loading zlib).
 """
 
 from __future__ import annotations
 
+import binascii
 import marshal
 import os
 import site
@@ -45,6 +47,16 @@ def usable(directory: str, create: bool) -> bool:
         return False
     mine = not hasattr(os, "getuid") or st.st_uid == os.getuid()
     return mine and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+def slot(key: object) -> str:
+    """Eight hex digits naming the entry of `key` made in this working directory.
+
+    For entries that hold what they were made for, so that a collision is
+    only a miss; one entry per key, so edits replace entries instead of
+    piling them up.
+    """
+    return f"{binascii.crc32(repr((os.getcwd(), key)).encode('utf-8', 'surrogateescape')):08x}"
 
 
 def load_entry(directory: str, name: str) -> Any:

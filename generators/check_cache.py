@@ -23,9 +23,8 @@ from __future__ import annotations
 
 import os
 import sys
-import zlib
 
-from contract.cachebase import cache_dir, code_state, load_entry, store_entry
+from contract.cachebase import cache_dir, code_state, load_entry, slot, store_entry
 
 FORMAT = 1   # bump when the entry's shape changes
 
@@ -77,6 +76,5 @@ def _unchanged(path: str, recorded: bytes | None) -> bool:
 
 
 def _entry_name(argv: list[str]) -> str:
-    # the entry itself holds the working directory and the arguments, so a crc32 collision is just a miss
-    slot = zlib.crc32(repr((os.getcwd(), argv)).encode("utf-8", "surrogateescape"))
-    return f"check-{slot:08x}.marshal"
+    # the entry itself holds the working directory and the arguments
+    return f"check-{slot(argv)}.marshal"

@@ -12,10 +12,9 @@ parsing it, every time.
 from __future__ import annotations
 
 import os
-import zlib
 from typing import NamedTuple
 
-from contract.cachebase import cache_dir, code_state, load_entry, store_entry
+from contract.cachebase import cache_dir, code_state, load_entry, slot, store_entry
 from contract.problems import input_error
 
 DEFAULT_CONTRACT = "contract/qortex.yaml"
@@ -38,8 +37,7 @@ def load_config(pyproject: str = "pyproject.toml") -> Config:
 def parse_config(pyproject: str, text: bytes) -> Config:
     """The configuration in `text`, the bytes of the file `pyproject`."""
     directory = cache_dir()
-    slot = zlib.crc32(repr((os.getcwd(), pyproject)).encode("utf-8", "surrogateescape"))
-    name = f"config-{slot:08x}.marshal"
+    name = f"config-{slot(pyproject)}.marshal"
     entry = load_entry(directory, name)
     state = code_state()
     if isinstance(entry, tuple) and len(entry) == 3 and entry[0] == state and entry[1] == text:
