@@ -19,12 +19,9 @@ data in the cache directory, under the rule of `contract.cachebase`.
 
 from __future__ import annotations
 
-import marshal
-import os
-import zlib
 from collections.abc import Iterable
 
-from contract.cachebase import cache_dir, usable
+from contract.cachebase import cache_dir, load_entry, slot, store_entry
 from contract.sources import Expression
 
 FORMAT = 1       # bump when the entry's shape changes
@@ -48,21 +45,18 @@ class Verdicts:
     def __init__(self, contract_key: str, ignore: Iterable[str], directory: str | None = None) -> None:
         self.directory = directory or cache_dir()
         self.ignore = tuple(sorted(set(ignore)))
-        slot = zlib.crc32("\0".join(self.ignore).encode())
-        self.path = os.path.join(self.directory, f"{contract_key}-{slot:08x}.verdicts.marshal")
+        self.name = f"{contract_key}-{slot(self.ignore)}.verdicts.marshal"
         self.known: dict[str, Entry] = self._load()
         self.met: dict[str, Entry] = {}    # entries this run used or added
         self.added = False
 
     def _load(self) -> dict[str, Entry]:
-        if not usable(self.directory, create=False):
-            return {}
+        stored = load_entry(self.directory, self.name)
         try:
-            with open(self.path, "rb") as fh:
-                fmt, ignore, known = marshal.load(fh)
-        except (OSError, EOFError, ValueError, TypeError):
+            fmt, ignore, known = stored
+        except (TypeError, ValueError):
             return {}   # no file, or one this version cannot read: nothing known
-        # the file name holds only a checksum of `ignore`: the entry holds it whole
+        # the name holds only a checksum of `ignore`: the entry holds it whole
         return known if fmt == FORMAT and ignore == self.ignore and isinstance(known, dict) else {}
 
     def get(self, key: str) -> Entry | None:
@@ -76,19 +70,8 @@ class Verdicts:
         self.added = True
 
     def save(self) -> None:
-        if not self.added or not usable(self.directory, create=True):
+        if not self.added:
             return
         known = self.known
         known.update(self.met)
-        if len(known) > MAX_ENTRIES:
-            known = self.met
-        partial = f"{self.path}.{os.getpid()}.tmp"
-        try:
-            with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as fh:
-                marshal.dump((FORMAT, self.ignore, known), fh)
-            os.replace(partial, self.path)   # readers see the whole file or none
-        except OSError:
-            try:
-                os.unlink(partial)
-            except OSError:
-                pass
+        store_entry(self.directory, self.name, (FORMAT, self.ignore, known if len(known) <= MAX_ENTRIES else self.met))

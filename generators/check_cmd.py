@@ -20,6 +20,8 @@ which may import grafanalib, are imported only when the cached rendering of
 this contract and code is missing. A run with nothing changed does not get
 here at all: the CLI replays it (`generators/check_cache.py`) from what the
 last run recorded, which is why every file is read once, here, and kept.
+A run after an edit checks again only the expressions not already known to
+be clean under this contract, code and `ignore` (`contract.verdicts`).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from contract.cache import ContractCache, read_bytes, validated
 from contract.lint import Linter
 from contract.problems import FORMATS, InputError, Problem, exit_code, render
 from contract.sources import Source, load_source
+from contract.verdicts import Verdicts
 from generators.check_cache import record, walk_files
 from generators.common import is_checked_output
 from generators.config import Config, load_config, parse_config, resolve_contract
@@ -123,7 +126,10 @@ def cmd_check(args: argparse.Namespace, config: Config) -> int:
         if not exit_code(contract_problems):
             problems.extend(stale_outputs(contract_file, data, key, out, tree, cache))
     sources = _load_all(files, inputs)
-    report = Linter(catalog, config.ignore).check(sources)
+    verdicts = Verdicts(key, config.ignore) if cache.enabled else None
+    report = Linter(catalog, config.ignore).check(sources, verdicts)
+    if verdicts is not None:
+        verdicts.save()
     problems.extend(report.problems)
     if not paths:  # the whole out dir: a metric nothing queries is worth a warning
         from contract.usage import unused_metrics
