@@ -21,7 +21,7 @@ from typing import Any
 
 from contract.cachebase import cache_dir, code_state, load_entry, store_entry
 from contract.catalog import Catalog, build_catalog
-from contract.problems import FIELDS, Problem
+from contract.problems import Problem
 from contract.yamlsrc import read_text
 
 try:   # what hashlib.blake2b is, without hashlib, which loads OpenSSL: more than a `check` run spends hashing
@@ -77,5 +77,5 @@ def validated(file: str, cache: ContractCache, data: bytes | None = None) -> tup
     lc = load_contract(file, data)
     problems = check_contract(lc)
     catalog = build_catalog(lc)
-    cache.store(key, "contract", (catalog.data(), [tuple(getattr(p, name) for name in FIELDS) for p in problems]))
+    cache.store(key, "contract", (catalog.data(), [tuple(p) for p in problems]))
     return catalog, problems, key

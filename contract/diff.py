@@ -11,7 +11,6 @@ rename (breaking) instead of a removal plus an addition.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 
 from contract.loader import LoadedContract
 from contract.model import Metric
@@ -24,7 +23,7 @@ def diff(old: LoadedContract, new: LoadedContract, users: dict[str, list[str]] |
     changes = list(_diff(old, new))
     if not users:
         return changes
-    return [replace(p, message=f"{p.message}; breaks {', '.join(users[p.metric])}")
+    return [p._replace(message=f"{p.message}; breaks {', '.join(users[p.metric])}")
             if p.severity == "error" and users.get(p.metric) else p for p in changes]
 
 

@@ -16,7 +16,6 @@ or any annotation of a rule silences those check ids there; `ignore` in
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 from contract.catalog import Catalog
 from contract.checks.promql_base import PromqlCheck
@@ -103,13 +102,15 @@ _NEEDS = ("error", "selectors", "groupings", "quantiles", "legend", "record")
 _FACTS = _NEEDS[1:]   # what an expression that parses may have, in the order their checks run
 
 
-@dataclass
 class Report:
-    problems: list[Problem] = field(default_factory=list)
-    expressions: int = 0
-    skipped: int = 0
-    files: int = 0
-    selected: set[str] = field(default_factory=set)   # contract series some expression selects
+    __slots__ = ("problems", "expressions", "skipped", "files", "selected")
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+        self.expressions = 0
+        self.skipped = 0
+        self.files = 0
+        self.selected: set[str] = set()   # contract series some expression selects
 
 
 class Linter:

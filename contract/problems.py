@@ -8,19 +8,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 # "info" reports something noteworthy that never fails a run (e.g. a compatible contract change)
 Severity = Literal["error", "warning", "info"]
 FORMATS = ("text", "json", "github")
-# the fields of a `Problem` in constructor order: `Problem(*(getattr(p, f) for f in FIELDS)) == p`
-FIELDS = ("file", "line", "column", "check", "message", "severity", "location", "expr", "metric")
 
 
-@dataclass(frozen=True, order=True)
-class Problem:
-    """One finding at a place in a file; compared field by field, so problems sort by file, line and column."""
+class Problem(NamedTuple):
+    """One finding at a place in a file; compared field by field, so problems sort by file, line and column.
+
+    A NamedTuple rather than a dataclass: `check` runs as a pre-commit hook,
+    and importing `dataclasses` costs it more than a small run takes.
+    """
 
     file: str
     line: int

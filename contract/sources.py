@@ -28,7 +28,6 @@ import json
 import re
 from bisect import bisect_right
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from contract import fastyaml
@@ -192,35 +191,48 @@ def _flow_pieces(lines: list[str], row: int, column: int) -> Iterator[tuple[int,
         yield r, len(lines[r]) - len(lines[r].lstrip(" "))
 
 
-@dataclass(eq=False, slots=True)
 class Expression:
-    text: str
-    kind: Kind
-    file: str
-    where: str
-    anchor: Anchor
-    legend: str = ""
-    legend_anchor: Anchor | None = None
-    suppressed: frozenset[str] = frozenset()
-    variables: frozenset[str] | None = None   # Grafana variables to expand (None: not from a dashboard)
-    record: str = ""                          # the metric a recording rule writes
-    record_anchor: Anchor | None = None
-    rule_labels: tuple[str, ...] = ()         # label names a rule sets
-    var_label: tuple[str, int] | None = None  # label_values(..., label): the label, its offset
-    var_metrics: tuple[str, int] | None = None  # metrics(regex): the regex, its offset
-    panel_id: int | None = None
-    panel_title: str = ""
-    ref_id: str = ""
-    group: str = ""
-    rule: str = ""
+    """One PromQL expression and where it came from; a plain class, as `check` never imports `dataclasses`."""
+
+    __slots__ = ("text", "kind", "file", "where", "anchor", "legend", "legend_anchor", "suppressed", "variables",
+                 "record", "record_anchor", "rule_labels", "var_label", "var_metrics", "panel_id", "panel_title",
+                 "ref_id", "group", "rule")
+
+    def __init__(self, text: str, kind: Kind, file: str, where: str, anchor: Anchor, *, legend: str = "",
+                 legend_anchor: Anchor | None = None, suppressed: frozenset[str] = frozenset(),
+                 variables: frozenset[str] | None = None, record: str = "", record_anchor: Anchor | None = None,
+                 rule_labels: tuple[str, ...] = (), var_label: tuple[str, int] | None = None,
+                 var_metrics: tuple[str, int] | None = None, panel_id: int | None = None, panel_title: str = "",
+                 ref_id: str = "", group: str = "", rule: str = "") -> None:
+        self.text = text
+        self.kind = kind
+        self.file = file
+        self.where = where
+        self.anchor = anchor
+        self.legend = legend
+        self.legend_anchor = legend_anchor
+        self.suppressed = suppressed
+        self.variables = variables      # Grafana variables to expand (None: not from a dashboard)
+        self.record = record            # the metric a recording rule writes
+        self.record_anchor = record_anchor
+        self.rule_labels = rule_labels  # label names a rule sets
+        self.var_label = var_label      # label_values(..., label): the label, its offset
+        self.var_metrics = var_metrics  # metrics(regex): the regex, its offset
+        self.panel_id = panel_id
+        self.panel_title = panel_title
+        self.ref_id = ref_id
+        self.group = group
+        self.rule = rule
 
 
-@dataclass
 class Source:
-    file: str
-    kind: Literal["dashboard", "rules"]
-    expressions: list[Expression] = field(default_factory=list)
-    skipped: int = 0   # targets of other datasources
+    __slots__ = ("file", "kind", "expressions", "skipped")
+
+    def __init__(self, file: str, kind: Literal["dashboard", "rules"]) -> None:
+        self.file = file
+        self.kind = kind
+        self.expressions: list[Expression] = []
+        self.skipped = 0   # targets of other datasources
 
 
 def load_source(file: str, data: bytes | None = None) -> Source:
