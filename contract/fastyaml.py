@@ -50,13 +50,36 @@ class _Fallback(Exception):
 def load(file: str, text: str) -> tuple[Any, SourceMap]:
     """`load_yaml(file, text)`, faster for plain block-style documents."""
     try:
-        return FastReader(file, text).run()
+        value = FastReader(text).run()
     except _Fallback:
         return load_yaml(file, text)
+    return value, _DeferredSourceMap(file, text)
+
+
+class _DeferredSourceMap(SourceMap):
+    """Positions are consulted only to report a problem, and recording them
+    costs about as much as the values: the document is read again, this time
+    recording them, when `values` or `keys` is first used."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, file: str, text: str) -> None:  # `values` and `keys` stay unset
+        self.file = file
+        self.text = text
+
+    def __getattr__(self, name: str) -> Any:  # only called for unset slots
+        if name not in ("values", "keys"):
+            raise AttributeError(name)
+        smap = SourceMap(self.file)
+        FastReader(self.text, smap).run()
+        self.values, self.keys = smap.values, smap.keys
+        return getattr(smap, name)
 
 
 class FastReader:
-    def __init__(self, file: str, text: str) -> None:
+    """Reads the values; records their positions too if given a `SourceMap`."""
+
+    def __init__(self, text: str, smap: SourceMap | None = None) -> None:
         if "\t" in text or "\r" in text or text.startswith("\ufeff"):
             raise _Fallback
         self.lines = lines = text.split("\n")
@@ -67,84 +90,83 @@ class FastReader:
         for i in range(len(lines) - 1, -1, -1):
             rest = stripped[i]
             nexts[i] = i if rest and rest[0] != "#" else nexts[i + 1]
-        self.smap = SourceMap(file)
+        self.smap = smap
         self.i = 0
         self.tags: dict[str, str] = {}
 
-    def run(self) -> tuple[Any, SourceMap]:
-        at = self.peek()
-        if at is None:
+    def run(self) -> Any:
+        at = self.nexts[0]
+        if at == len(self.lines):
             raise _Fallback
-        line = self.lines[at]
-        if line.startswith(("---", "...", "%")):
+        if self.lines[at].startswith(("---", "...", "%")):
             raise _Fallback
         value = self.node((), self.indents[at])
-        if self.peek() is not None:
+        if self.nexts[self.i] != len(self.lines):
             raise _Fallback
-        return value, self.smap
-
-    def peek(self) -> int | None:
-        """Index of the next line that is not blank or a comment."""
-        i = self.i = self.nexts[self.i]
-        return i if i < len(self.lines) else None
+        return value
 
     def node(self, path: Path, indent: int) -> Any:
-        rest = self.lines[self.i][indent:]
-        if rest == "-" or rest.startswith("- "):
+        line = self.lines[self.nexts[self.i]]
+        if line.startswith("- ", indent) or line[indent:] == "-":
             return self.sequence(path, indent)
         return self.mapping(path, indent)
 
     def mapping(self, path: Path, indent: int) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        lines = self.lines
+        lines, indents, nexts, smap = self.lines, self.indents, self.nexts, self.smap
+        end = len(lines)
+        sub = path
         while True:
-            at = self.peek()
-            if at is None:
+            at = nexts[self.i]
+            if at == end:
                 break
-            line = lines[at]
-            here = self.indents[at]
+            here = indents[at]
             if here < indent:
                 break
+            line = lines[at]
             match = _KEY.match(line, indent)
             if here > indent or not match:
                 raise _Fallback
             key = match.group(1)
-            if key in out or maybe_typed(key) and self._tag(key) != _STR_TAG:
+            # a key starts with a letter or `_`, so YAML 1.1 may read it as a bool or null only if it is a word
+            if key in out or key in _WORDS:
                 raise _Fallback
-            if not out:
-                self.smap.values.setdefault(path, (at + 1, indent + 1))
-            self.smap.keys[path + (key,)] = (at + 1, indent + 1)
+            if smap is not None:
+                if not out:
+                    smap.values.setdefault(path, (at + 1, indent + 1))
+                sub = path + (key,)
+                smap.keys[sub] = (at + 1, indent + 1)
             self.i = at + 1
-            out[key] = self.value(path + (key,), line, match.end(), at, indent, True)
+            out[key] = self.value(sub, line, match.end(), at, indent, True)
         return out
 
     def sequence(self, path: Path, indent: int) -> list[Any]:
         out: list[Any] = []
-        lines = self.lines
+        lines, indents, nexts, smap = self.lines, self.indents, self.nexts, self.smap
+        end = len(lines)
+        item = path
         while True:
-            at = self.peek()
-            if at is None:
+            at = nexts[self.i]
+            if at == end:
                 break
+            here = indents[at]
             line = lines[at]
-            here = self.indents[at]
-            if here < indent or (here == indent and not (line[indent:] == "-" or line.startswith("- ", indent))):
+            if here < indent or (here == indent and not (line.startswith("- ", indent) or line[indent:] == "-")):
                 break
             if here > indent:
                 raise _Fallback
-            if not out:
-                self.smap.values.setdefault(path, (at + 1, indent + 1))
-            item: Path = path + (len(out),)
-            start = indent + 1
-            while start < len(line) and line[start] == " ":
-                start += 1
-            rest = line[start:]
-            if not rest or rest.startswith("#"):
+            if smap is not None:
+                if not out:
+                    smap.values.setdefault(path, (at + 1, indent + 1))
+                item = path + (len(out),)
+            rest = line[indent + 1:].lstrip(" ")
+            start = len(line) - len(rest)
+            if not rest or rest[0] == "#":
                 self.i = at + 1
                 out.append(self.value(item, line, len(line), at, indent, False))
-            elif _KEY.match(line, start) or rest == "-" or rest.startswith("- "):
-                # a compact block inside the item: pretend the dash was a space
-                lines[at] = " " * start + rest
-                self.indents[at] = start
+            elif _KEY.match(rest) or rest == "-" or rest.startswith("- "):
+                # a compact block inside the item: read it as if the dash were a space
+                indents[at] = start
                 out.append(self.node(item, start))
             else:
                 self.i = at + 1
@@ -153,17 +175,18 @@ class FastReader:
 
     def value(self, path: Path, line: str, start: int, at: int, indent: int, indentless: bool) -> Any:
         rest = line[start:].rstrip(" ")
-        if not rest or rest.startswith("#"):
-            nxt = self.peek()
-            if nxt is not None:
+        if not rest or rest[0] == "#":
+            nxt = self.nexts[self.i]
+            if nxt != len(self.lines):
                 following = self.lines[nxt]
                 here = self.indents[nxt]
                 if here > indent:
                     return self.node(path, here)
-                if indentless and here == indent and (following[here:] == "-" or following.startswith("- ", here)):
+                if indentless and here == indent and (following.startswith("- ", here) or following[here:] == "-"):
                     return self.sequence(path, here)
             raise _Fallback  # an empty value: let PyYAML place the null
-        self.smap.values.setdefault(path, (at + 1, start + 1))
+        if self.smap is not None:
+            self.smap.values.setdefault(path, (at + 1, start + 1))
         first = rest[0]
         if first == '"':
             return self.double_quoted(rest)
@@ -178,7 +201,7 @@ class FastReader:
             raise _Fallback
         cut = rest.find(" #")
         text = rest[:cut].rstrip(" ") if cut >= 0 else rest
-        if ": " in text or text.endswith(":"):
+        if ": " in text or text[-1] == ":":
             raise _Fallback
         if maybe_typed(text):
             tag = self._tag(text)

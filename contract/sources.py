@@ -32,7 +32,7 @@ from typing import Any, Literal
 
 from contract import fastyaml
 from contract.problems import InputError, input_error
-from contract.yamlsrc import SourceMap, read_text
+from contract.yamlsrc import Path, SourceMap, read_text
 
 Kind = Literal["panel", "annotation", "variable", "rule"]
 SUPPRESS = re.compile(r"metrics-contract:\s*ignore\[([^\]]*)\]")
@@ -138,20 +138,24 @@ class JsonString(Anchor):
 
 
 class YamlScalar(Anchor):
-    """A YAML scalar starting at (line, column): plain, quoted, or a `|`/`>` block."""
+    """The YAML scalar at `path` in a document: plain, quoted, or a `|`/`>` block.
 
-    __slots__ = ("index", "line", "column")
+    Where it starts is looked up only when a position is asked for, as the
+    source map is built only then (`contract.fastyaml`)."""
 
-    def __init__(self, index: TextIndex, line: int, column: int) -> None:
+    __slots__ = ("index", "smap", "path")
+
+    def __init__(self, index: TextIndex, smap: SourceMap, path: Path) -> None:
         self.index = index
-        self.line = line
-        self.column = column
+        self.smap = smap
+        self.path = path
 
     def position(self, offset: int) -> tuple[int, int]:
         lines = self.index.lines
-        row = self.line - 1
+        at = self.smap.values.get(self.path, (1, 1))
+        row = at[0] - 1
         first = lines[row] if row < len(lines) else ""
-        start = self.column - 1
+        start = at[1] - 1
         style = first[start:start + 1]
         if style in ("|", ">"):
             pieces = _block_pieces(lines, row + 1)
@@ -171,7 +175,7 @@ class YamlScalar(Anchor):
             if remaining == 0:
                 return r + 1, i + 1
             remaining -= 1   # the line break, folded or kept
-        return self.line, self.column
+        return at
 
 
 def _block_pieces(lines: list[str], row: int) -> Iterator[tuple[int, int]]:
@@ -460,7 +464,6 @@ def _ref_id(i: int) -> str:
 def _rules(file: str, text: str, data: dict[str, Any], smap: SourceMap) -> Source:
     source = Source(file, "rules")
     index = TextIndex(text)
-    values = smap.values
     expressions = source.expressions
     for gi, group in enumerate(data["groups"]):
         if not isinstance(group, dict) or not isinstance(group.get("rules", []), list):
@@ -483,10 +486,10 @@ def _rules(file: str, text: str, data: dict[str, Any], smap: SourceMap) -> Sourc
             labels = rule.get("labels")
             record_anchor = None
             if record is not None:
-                record_anchor = YamlScalar(index, *values.get(path + ("record",), (1, 1)))
+                record_anchor = YamlScalar(index, smap, path + ("record",))
             expressions.append(Expression(
                 text=str(rule["expr"]), kind="rule", file=file, where=f'group "{group_name}" rule "{name}"',
-                anchor=YamlScalar(index, *values.get(path + ("expr",), (1, 1))), suppressed=suppressed,
+                anchor=YamlScalar(index, smap, path + ("expr",)), suppressed=suppressed,
                 record=str(record) if record is not None else "", record_anchor=record_anchor,
                 rule_labels=tuple(str(k) for k in labels) if isinstance(labels, dict) else (),
                 group=group_name, rule=name))

@@ -96,13 +96,13 @@ def test_same_as_load_yaml(text: str) -> None:
 
 @pytest.mark.parametrize("text", HANDLED)
 def test_fast_path_is_taken(text: str) -> None:
-    FastReader("f.yml", text).run()
+    FastReader(text).run()
 
 
 @pytest.mark.parametrize("text", FALLS_BACK)
 def test_falls_back(text: str) -> None:
     with pytest.raises(_Fallback):
-        FastReader("f.yml", text).run()
+        FastReader(text).run()
 
 
 _text = st.text(st.sampled_from('abc_x:01 (){}[]"\'#|>-=~!,.*\\\n'), max_size=40) | st.text(
@@ -155,7 +155,7 @@ def test_what_is_not_maybe_typed_is_a_string(plain: str) -> None:
 
 def test_a_rule_file_of_strings_does_not_import_pyyaml() -> None:
     text = "groups:\n- name: g\n  rules:\n  - alert: a\n    expr: up == 0\n    for: 5m\n    labels:\n      x: \"y\"\n"
-    script = (f"import sys; from contract import fastyaml; fastyaml.FastReader('f', {text!r}).run(); "
+    script = (f"import sys; from contract import fastyaml; fastyaml.FastReader({text!r}).run(); "
               "print(sys.modules.get('yaml'))")
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert run.stdout.strip() == "None"
