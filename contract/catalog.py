@@ -75,8 +75,10 @@ class Catalog:
     @classmethod
     def from_data(cls, data: tuple[Any, ...]) -> Catalog:
         service, scrape_seconds, paths, series, *rest = data
-        make = SeriesInfo._make
-        return cls(service, scrape_seconds, paths, {name: make(raw) for name, raw in series.items()}, *rest)
+        # tuple.__new__ directly: `SeriesInfo._make` is a Python call per series, and a
+        # large contract has tens of thousands
+        new = tuple.__new__
+        return cls(service, scrape_seconds, paths, {name: new(SeriesInfo, raw) for name, raw in series.items()}, *rest)
 
     def suggest(self, name: str) -> tuple[str, str] | None:
         """(series, "type metric") that `name` most likely meant, or None."""
