@@ -202,12 +202,14 @@ class Expression:
                  "record", "record_anchor", "rule_labels", "var_label", "var_metrics", "panel_id", "panel_title",
                  "ref_id", "group", "rule")
 
-    def __init__(self, text: str, kind: Kind, file: str, where: str, anchor: Anchor, *, legend: str = "",
-                 legend_anchor: Anchor | None = None, suppressed: frozenset[str] = frozenset(),
-                 variables: frozenset[str] | None = None, record: str = "", record_anchor: Anchor | None = None,
-                 rule_labels: tuple[str, ...] = (), var_label: tuple[str, int] | None = None,
-                 var_metrics: tuple[str, int] | None = None, panel_id: int | None = None, panel_title: str = "",
-                 ref_id: str = "", group: str = "", rule: str = "") -> None:
+    # positional in this order, too: a call to a class with keyword arguments packs them into a dict first,
+    # which costs as much as the rest of reading a rule
+    def __init__(self, text: str, kind: Kind, file: str, where: str, anchor: Anchor,
+                 suppressed: frozenset[str] = frozenset(), variables: frozenset[str] | None = None,
+                 record: str = "", record_anchor: Anchor | None = None, rule_labels: tuple[str, ...] = (),
+                 group: str = "", rule: str = "", *, legend: str = "", legend_anchor: Anchor | None = None,
+                 var_label: tuple[str, int] | None = None, var_metrics: tuple[str, int] | None = None,
+                 panel_id: int | None = None, panel_title: str = "", ref_id: str = "") -> None:
         self.text = text
         self.kind = kind
         self.file = file
@@ -465,6 +467,7 @@ def _rules(file: str, text: str, data: dict[str, Any], smap: SourceMap) -> Sourc
     source = Source(file, "rules")
     index = TextIndex(text)
     expressions = source.expressions
+    unsuppressed: frozenset[str] = frozenset()
     for gi, group in enumerate(data["groups"]):
         if not isinstance(group, dict) or not isinstance(group.get("rules", []), list):
             line, col = smap.locate(("groups", gi))
@@ -478,19 +481,21 @@ def _rules(file: str, text: str, data: dict[str, Any], smap: SourceMap) -> Sourc
                 raise input_error(file, "input/rule-file", "a rule is a mapping with `record` or `alert` and `expr`",
                                   line, col)
             record = rule.get("record")
-            name = str(record if record is not None else rule.get("alert", ""))
-            annotations = rule.get("annotations")
-            suppressed: frozenset[str] = frozenset()
-            if isinstance(annotations, dict):
-                suppressed = frozenset().union(*(suppressions(v) for v in annotations.values()))
-            labels = rule.get("labels")
-            record_anchor = None
-            if record is not None:
+            if record is None:
+                name = str(rule.get("alert", ""))
+                recorded = ""
+                record_anchor = None
+            else:
+                name = recorded = str(record)
                 record_anchor = YamlScalar(index, smap, path + ("record",))
+            annotations = rule.get("annotations")
+            suppressed = unsuppressed
+            if isinstance(annotations, dict):
+                suppressed = suppressed.union(*(suppressions(v) for v in annotations.values()))
+            labels = rule.get("labels")
+            rule_labels = tuple(str(k) for k in labels) if isinstance(labels, dict) else ()
             expressions.append(Expression(
-                text=str(rule["expr"]), kind="rule", file=file, where=f'group "{group_name}" rule "{name}"',
-                anchor=YamlScalar(index, smap, path + ("expr",)), suppressed=suppressed,
-                record=str(record) if record is not None else "", record_anchor=record_anchor,
-                rule_labels=tuple(str(k) for k in labels) if isinstance(labels, dict) else (),
-                group=group_name, rule=name))
+                str(rule["expr"]), "rule", file, f'group "{group_name}" rule "{name}"',
+                YamlScalar(index, smap, path + ("expr",)), suppressed, None, recorded, record_anchor, rule_labels,
+                group_name, name))
     return source
