@@ -40,6 +40,7 @@ _VARIABLE = re.compile(r"\$(\w+)|\[\[(\w+?)(?::(\w+))?\]\]|\$\{(\w+)(?:\.([^:^}]
 _GROUPING_WORDS = frozenset({"by", "without", "on", "ignoring", "group_left", "group_right"})
 _NUMERIC = frozenset({"__range_s", "__range_ms", "__interval_ms", "__from", "__to"})
 _IDENT_CHAR = re.compile(r"[A-Za-z0-9_:]")
+_QUOTES = (('"', '\\"'), ("'", "\\'"))   # quotes that a backslash escapes, with their escaped form
 RANGE_SECONDS = 3600.0   # what `$__range` stands for
 
 
@@ -103,7 +104,8 @@ def expand(text: str, scrape_seconds: float, declared: frozenset[str] | None = N
     pos = 0
     length = 0
     for match in _VARIABLE.finditer(text):
-        name = match.group(1) or match.group(2) or match.group(4)
+        groups = match.groups()
+        name = groups[0] or groups[1] or groups[3]
         start, end = match.span()
         if not name.startswith("__") and declared is not None and name not in declared:
             continue
@@ -160,12 +162,12 @@ def _context(text: str, at: int) -> str:
     a bracket inside a string literal can fool this, which costs at most a
     stand-in of the wrong kind.
     """
-    for quote in "\"'`":
+    for quote, escaped in _QUOTES:
         count = text.count(quote, 0, at)
-        if count and quote != "`":
-            count -= text.count("\\" + quote, 0, at)
-        if count % 2:
+        if count and (count - text.count(escaped, 0, at)) % 2:
             return "string"
+    if text.count("`", 0, at) % 2:   # no escapes in raw strings
+        return "string"
     if text.rfind("[", 0, at) > text.rfind("]", 0, at):
         return "duration"
     opened = text.rfind("(", 0, at)
@@ -176,10 +178,8 @@ def _context(text: str, at: int) -> str:
 
 def _word_before(text: str, at: int) -> str:
     """The lowercased identifier ending just before `at` (spaces skipped), or ""."""
-    end = at
-    while end > 0 and text[end - 1].isspace():
-        end -= 1
-    start = end
-    while start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"):
+    head = text[:at].rstrip()
+    start = end = len(head)
+    while start > 0 and (head[start - 1].isalnum() or head[start - 1] == "_"):
         start -= 1
-    return text[start:end].lower()
+    return head[start:end].lower()
