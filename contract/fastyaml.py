@@ -127,7 +127,7 @@ class FastReader:
             match = _KEY.match(line, indent)
             if here > indent or not match:
                 raise _Fallback
-            key = match.group(1)
+            key = match[1]
             # a key starts with a letter or `_`, so YAML 1.1 may read it as a bool or null only if it is a word
             if key in out or key in _WORDS:
                 raise _Fallback
@@ -164,10 +164,13 @@ class FastReader:
             if not rest or rest[0] == "#":
                 self.i = at + 1
                 out.append(self.value(item, line, len(line), at, indent, False))
-            elif _KEY.match(rest) or rest == "-" or rest.startswith("- "):
+            elif _KEY.match(rest):
                 # a compact block inside the item: read it as if the dash were a space
                 indents[at] = start
-                out.append(self.node(item, start))
+                out.append(self.mapping(item, start))
+            elif rest == "-" or rest.startswith("- "):
+                indents[at] = start
+                out.append(self.sequence(item, start))
             else:
                 self.i = at + 1
                 out.append(self.value(item, line, start, at, indent, False))
