@@ -19,7 +19,8 @@ Python's JSON parser keeps no positions, and most expressions never need
 one: `JsonString` finds where a value is written only when a problem is
 reported, by scanning the file for that key with that value and taking the
 n-th such occurrence in document order (the reader walks the dashboard in
-document order and counts repeats).
+document order, noting each string it anchors; repeats are counted when a
+position is first needed).
 """
 
 from __future__ import annotations
@@ -82,14 +83,30 @@ class Shifted(Anchor):
 
 
 class JsonDoc:
-    """A JSON file's text, with the offsets of string values by key, found on first use."""
+    """A JSON file's text and the strings anchored in it; their offsets are found on first use."""
 
     def __init__(self, text: str) -> None:
         self.index = TextIndex(text)
+        self.anchored: list[tuple[str, str]] = []   # (key, value) of each `JsonString`, in document order
+        self._occurrences: list[int] | None = None
         self._values: dict[str, dict[str, list[int]]] = {}
 
-    def quote(self, key: str, value: str, occurrence: int) -> int | None:
-        """Offset of the opening quote of the `occurrence`-th `"key": "value"` in the file."""
+    def anchor(self, key: str, value: str) -> JsonString:
+        """The string `value` of `key`, met next in document order."""
+        self.anchored.append((key, value))
+        return JsonString(self, len(self.anchored) - 1)
+
+    def quote(self, n: int) -> int | None:
+        """Offset of the opening quote of the n-th anchored string: if it is the k-th anchored with that key and
+        value, the k-th `"key": "value"` in the file."""
+        if self._occurrences is None:
+            seen: dict[tuple[str, str], int] = {}
+            self._occurrences = []
+            for pair in self.anchored:
+                self._occurrences.append(seen.get(pair, 0))
+                seen[pair] = self._occurrences[-1] + 1
+        key, value = self.anchored[n]
+        occurrence = self._occurrences[n]
         table = self._values.get(key)
         if table is None:
             table = {}
@@ -108,16 +125,14 @@ class JsonDoc:
 
 
 class JsonString(Anchor):
-    __slots__ = ("doc", "key", "value", "occurrence")
+    __slots__ = ("doc", "n")
 
-    def __init__(self, doc: JsonDoc, key: str, value: str, occurrence: int) -> None:
+    def __init__(self, doc: JsonDoc, n: int) -> None:
         self.doc = doc
-        self.key = key
-        self.value = value
-        self.occurrence = occurrence
+        self.n = n
 
     def position(self, offset: int) -> tuple[int, int]:
-        quote = self.doc.quote(self.key, self.value, self.occurrence)
+        quote = self.doc.quote(self.n)
         if quote is None:
             return 1, 1
         text = self.doc.index.text
@@ -296,7 +311,6 @@ class _DashboardReader:
         self.doc = doc
         self.dash = dash
         self.source = Source(file, "dashboard")
-        self.seen: dict[tuple[str, str], int] = {}   # (key, value) -> times met so far, in document order
         self.ds_types: dict[str, str] = {}
         templating = dash.get("templating")
         self.variable_list = _dicts(templating.get("list")) if isinstance(templating, dict) else []
@@ -311,7 +325,7 @@ class _DashboardReader:
         self.variables = frozenset(names)
 
     def read(self) -> Source:
-        for key in self.dash:   # document order, which `JsonString` occurrences count in
+        for key in self.dash:   # document order, which `JsonDoc.anchor` is called in
             if key == "panels" or key == "rows":
                 for number, panel in enumerate(self.panels(key), 1):
                     self.panel(panel, number)
@@ -327,11 +341,6 @@ class _DashboardReader:
                 for number, model in enumerate(_dicts(models), 1):
                     self.panel(model, number)
         return self.source
-
-    def anchor(self, key: str, value: str) -> JsonString:
-        occurrence = self.seen.get((key, value), 0)
-        self.seen[(key, value)] = occurrence + 1
-        return JsonString(self.doc, key, value, occurrence)
 
     def panels(self, key: str) -> Iterator[dict[str, Any]]:
         if key == "panels":
@@ -380,7 +389,7 @@ class _DashboardReader:
             text = target.get("expr")
             if not isinstance(text, str):
                 continue
-            anchor = self.anchor("expr", text)
+            anchor = self.doc.anchor("expr", text)
             ds = panel_ds
             if "datasource" in target:
                 ds = self.ds_type(target["datasource"])
@@ -396,13 +405,12 @@ class _DashboardReader:
             legend = target.get("legendFormat")
             legend_anchor = None
             if isinstance(legend, str) and legend:
-                legend_anchor = self.anchor("legendFormat", legend)
+                legend_anchor = self.doc.anchor("legendFormat", legend)
             else:
                 legend = ""
             expressions.append(Expression(
-                text=text, kind="panel", file=self.file, where=f"{name} target {ref_id}", anchor=anchor,
-                legend=legend, legend_anchor=legend_anchor, suppressed=suppressed, variables=self.variables,
-                panel_id=panel_id, panel_title=title, ref_id=ref_id))
+                text, "panel", self.file, f"{name} target {ref_id}", anchor, suppressed, self.variables,
+                legend=legend, legend_anchor=legend_anchor, panel_id=panel_id, panel_title=title, ref_id=ref_id))
 
     def templating(self) -> None:
         for var in self.variable_list:
@@ -411,7 +419,7 @@ class _DashboardReader:
                 query = query.get("query")
             if not isinstance(query, str) or var.get("type") != "query":
                 continue
-            anchor = self.anchor("query", query)
+            anchor = self.doc.anchor("query", query)
             if self.ds_type(var.get("datasource")) not in _PROMETHEUS:
                 continue
             name = var.get("name")
@@ -437,7 +445,7 @@ class _DashboardReader:
             text = item.get("expr")
             if item.get("builtIn") or not isinstance(text, str):
                 continue
-            anchor = self.anchor("expr", text)
+            anchor = self.doc.anchor("expr", text)
             if self.ds_type(item.get("datasource")) not in _PROMETHEUS:
                 self.source.skipped += 1
                 continue

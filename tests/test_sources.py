@@ -97,6 +97,21 @@ def test_json_escapes_keep_columns() -> None:
     assert text[columns["promql/unknown-metric"] - 1:].startswith('x"}')
 
 
+
+def test_repeated_dashboard_strings_are_located_in_order() -> None:
+    dash = {"panels": [{"title": "a", "targets": [{"expr": "up", "legendFormat": "x"}, {"expr": "up"}]},
+                       {"title": "b", "targets": [{"expr": "rate(x[5m])"}, {"expr": "up", "legendFormat": "x"}]}],
+            "annotations": {"list": [{"name": "n", "expr": "up"}]}}
+    text = json.dumps(dash, indent=1)
+    lines = text.split("\n")
+    rows = [i + 1 for i, line in enumerate(lines) if '"expr": "up"' in line]
+    legends = [i + 1 for i, line in enumerate(lines) if '"legendFormat": "x"' in line]
+    source = load_source("d.json", text.encode())
+    ups = [e for e in source.expressions if e.text == "up"]
+    assert [e.anchor.position(0)[0] for e in ups] == rows
+    assert [e.legend_anchor.position(0)[0] for e in ups if e.legend_anchor] == legends
+
+
 RULES = '''\
 groups:
   - name: g
