@@ -204,7 +204,7 @@ class Linter:
         for check in todo:
             if suppressed and check.id in suppressed:
                 continue
-            out.extend(check.run(ctx))
+            check.run(ctx, out)
 
 
 def _recorded(analysis: Analysis, labels: tuple[str, ...]) -> Flow:

@@ -1,13 +1,14 @@
 """What every PromQL check is: an id, a one-line summary, a docstring, `run`.
 
 A PromQL check reads the facts `contract.promql.analyze` collected for one
-expression (through a `contract.lint.Context`) and yields problems; it never
-walks the tree itself, so all checks together cost one walk.
+expression (through a `contract.lint.Context`) and appends problems to `out`;
+it never walks the tree itself, so all checks together cost one walk. `run`
+appends rather than yields: most runs find nothing, and a generator per
+check and expression costs more than the check itself.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 from contract.problems import Problem, Severity
@@ -28,5 +29,5 @@ class PromqlCheck:
     # `{{...}}`, a recording rule name (dashboard variables run every check)
     needs: ClassVar[Need]
 
-    def run(self, ctx: Context) -> Iterator[Problem]:
+    def run(self, ctx: Context, out: list[Problem]) -> None:
         raise NotImplementedError

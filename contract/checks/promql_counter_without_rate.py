@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from contract.checks.promql_base import PromqlCheck
@@ -27,13 +26,13 @@ class CounterWithoutRate(PromqlCheck):
     severity = "warning"
     needs = "selectors"
 
-    def run(self, ctx: Context) -> Iterator[Problem]:
+    def run(self, ctx: Context, out: list[Problem]) -> None:
         if ctx.expression.kind != "panel":
             return
         for sel in ctx.analysis.selectors:
             info = sel.info
             if info is None or sel.counter_ok or not info.cumulative:
                 continue
-            yield ctx.at(self, f"counter `{sel.name}` is plotted raw; wrap it in `rate()` or `increase()`, since its "
-                               "value restarts from zero with the process", offset=ctx.selector_offset(sel),
-                         metric=info.metric)
+            out.append(ctx.at(self, f"counter `{sel.name}` is plotted raw; wrap it in `rate()` or `increase()`, "
+                                    "since its value restarts from zero with the process",
+                              offset=ctx.selector_offset(sel), metric=info.metric))

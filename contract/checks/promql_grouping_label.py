@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from contract.checks.promql_base import PromqlCheck
@@ -28,7 +27,7 @@ class GroupingLabel(PromqlCheck):
     summary = "grouping and matching labels must exist on the input"
     needs = "groupings"
 
-    def run(self, ctx: Context) -> Iterator[Problem]:
+    def run(self, ctx: Context, out: list[Problem]) -> None:
         for grouping in ctx.analysis.groupings:
             for label in grouping.labels:
                 if label == "__name__":
@@ -41,5 +40,5 @@ class GroupingLabel(PromqlCheck):
                         what = f"`{grouping.op} by ({label})`: the input"
                     else:
                         what = f"`{grouping.clause} ({label})` of `{grouping.op}`: the {side}"
-                    yield ctx.at(self, f"{what} does not carry label `{label}` (it carries {carries})",
-                                 offset=ctx.locator.grouping(grouping.clause, label))
+                    out.append(ctx.at(self, f"{what} does not carry label `{label}` (it carries {carries})",
+                                      offset=ctx.locator.grouping(grouping.clause, label)))

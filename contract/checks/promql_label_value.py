@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -31,7 +30,7 @@ class LabelValue(PromqlCheck):
     summary = "matcher values must come from the label's closed value set"
     needs = "selectors"
 
-    def run(self, ctx: Context) -> Iterator[Problem]:
+    def run(self, ctx: Context, out: list[Problem]) -> None:
         for sel in ctx.analysis.selectors:
             info = sel.info
             if info is None or not info.values or not sel.matchers:
@@ -49,9 +48,9 @@ class LabelValue(PromqlCheck):
                 for literal, at in literals:
                     if literal and literal not in allowed:
                         offset = ctx.matcher_value_offset(sel, label)
-                        yield ctx.at(self, f"`{literal}` is not a value of label `{label}` of `{sel.name}`; allowed: "
-                                           f"{', '.join(f'`{v}`' for v in allowed)}",
-                                     offset=offset + at if offset is not None else None, metric=info.metric)
+                        out.append(ctx.at(self, f"`{literal}` is not a value of label `{label}` of `{sel.name}`; "
+                                                f"allowed: {', '.join(f'`{v}`' for v in allowed)}",
+                                          offset=offset + at if offset is not None else None, metric=info.metric))
 
 
 @lru_cache(maxsize=4096)

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -28,7 +27,7 @@ class LegendLabel(PromqlCheck):
     summary = "legend placeholders must name labels of the query result"
     needs = "legend"
 
-    def run(self, ctx: Context) -> Iterator[Problem]:
+    def run(self, ctx: Context, out: list[Problem]) -> None:
         expression = ctx.expression
         legend = expression.legend
         if "{{" not in legend or expression.legend_anchor is None:
@@ -39,8 +38,8 @@ class LegendLabel(PromqlCheck):
         for label, start, written in _placeholders(legend):
             if label == "__name__" or label in root.labels:
                 continue
-            yield ctx.at(self, f"legend `{written}` names a label the query result does not carry (it carries "
-                               f"{ctx.label_list(root.labels)})", offset=start, anchor=expression.legend_anchor)
+            out.append(ctx.at(self, f"legend `{written}` names a label the query result does not carry (it carries "
+                                    f"{ctx.label_list(root.labels)})", offset=start, anchor=expression.legend_anchor))
 
 
 @lru_cache(maxsize=4096)

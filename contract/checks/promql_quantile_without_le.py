@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from contract.checks.promql_base import PromqlCheck
@@ -25,7 +24,7 @@ class QuantileWithoutLe(PromqlCheck):
     summary = "histogram_quantile input must be `_bucket` series with `le`"
     needs = "quantiles"
 
-    def run(self, ctx: Context) -> Iterator[Problem]:
+    def run(self, ctx: Context, out: list[Problem]) -> None:
         for quantile in ctx.analysis.quantiles:
             flow = quantile.input
             if flow.buckets is False:
@@ -35,4 +34,4 @@ class QuantileWithoutLe(PromqlCheck):
                            "`sum by (le) (...)`")
             else:
                 continue
-            yield ctx.at(self, message, offset=ctx.locator.call(quantile.func, quantile.ordinal))
+            out.append(ctx.at(self, message, offset=ctx.locator.call(quantile.func, quantile.ordinal)))

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from contract.checks.promql_base import PromqlCheck
@@ -27,7 +26,7 @@ class RateOnGauge(PromqlCheck):
     summary = "rate/increase/irate need a counter, deriv/delta a gauge"
     needs = "selectors"
 
-    def run(self, ctx: Context) -> Iterator[Problem]:
+    def run(self, ctx: Context, out: list[Problem]) -> None:
         for sel in ctx.analysis.selectors:
             func, info = sel.func, sel.info
             if func is None or info is None or info.part == "synthetic":
@@ -35,9 +34,10 @@ class RateOnGauge(PromqlCheck):
             if func in COUNTER_FUNCS and not info.cumulative:
                 what = (f"the creation time of {info.mtype} {info.metric}" if info.part == "created"
                         else f"{info.mtype} {info.metric}")
-                yield ctx.at(self, f"`{func}()` of `{sel.name}`, which is not a counter ({what}); use `deriv()` or "
-                                   "`delta()` for a gauge", offset=ctx.selector_offset(sel), metric=info.metric)
+                out.append(ctx.at(self, f"`{func}()` of `{sel.name}`, which is not a counter ({what}); use "
+                                        "`deriv()` or `delta()` for a gauge", offset=ctx.selector_offset(sel),
+                                  metric=info.metric))
             elif func in GAUGE_FUNCS and info.cumulative:
-                yield ctx.at(self, f"`{func}()` of counter `{sel.name}` breaks at every counter reset; use "
-                                   "`rate()` or `increase()`", offset=ctx.selector_offset(sel), severity="warning",
-                             metric=info.metric)
+                out.append(ctx.at(self, f"`{func}()` of counter `{sel.name}` breaks at every counter reset; use "
+                                        "`rate()` or `increase()`", offset=ctx.selector_offset(sel), severity="warning",
+                                  metric=info.metric))

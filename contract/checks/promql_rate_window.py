@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from contract.checks.promql_base import PromqlCheck
@@ -29,7 +28,7 @@ class RateWindow(PromqlCheck):
     summary = "range windows of rate-like functions must span two scrape intervals"
     needs = "selectors"
 
-    def run(self, ctx: Context) -> Iterator[Problem]:
+    def run(self, ctx: Context, out: list[Problem]) -> None:
         shortest = 2 * ctx.catalog.scrape_seconds
         for sel in ctx.analysis.selectors:
             if sel.range is None or sel.range >= shortest or sel.func not in _WINDOW_FUNCS:
@@ -39,5 +38,6 @@ class RateWindow(PromqlCheck):
             shown = f"`[{written}]`" + (f" ({window})" if written != window else "")
             fix = ("`[$__rate_interval]`" if ctx.expression.kind != "rule"
                    else f"at least `[{duration_text(4 * ctx.catalog.scrape_seconds)}]`")
-            yield ctx.at(self, f"`{sel.func}()` over {shown} is shorter than 2×scrape_interval "
-                               f"({duration_text(shortest)}); use {fix}", offset=offset, metric=ctx.metric_of(sel))
+            out.append(ctx.at(self, f"`{sel.func}()` over {shown} is shorter than 2×scrape_interval "
+                                    f"({duration_text(shortest)}); use {fix}", offset=offset,
+                              metric=ctx.metric_of(sel)))

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from contract.checks.promql_base import PromqlCheck
@@ -23,7 +22,7 @@ class Syntax(PromqlCheck):
     summary = "every expression must be valid PromQL"
     needs = "error"
 
-    def run(self, ctx: Context) -> Iterator[Problem]:
+    def run(self, ctx: Context, out: list[Problem]) -> None:
         error = ctx.analysis.error
         if error is not None:
-            yield ctx.at(self, f"invalid PromQL: {error}")
+            out.append(ctx.at(self, f"invalid PromQL: {error}"))

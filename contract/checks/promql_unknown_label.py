@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from contract.checks.promql_base import PromqlCheck
@@ -28,7 +27,7 @@ class UnknownLabel(PromqlCheck):
     summary = "label matchers must name labels the series carries"
     needs = "selectors"
 
-    def run(self, ctx: Context) -> Iterator[Problem]:
+    def run(self, ctx: Context, out: list[Problem]) -> None:
         for sel in ctx.analysis.selectors:
             flow = sel.flow
             if flow.open or not sel.matchers:
@@ -37,8 +36,8 @@ class UnknownLabel(PromqlCheck):
             for label, _, _ in sel.matchers:
                 if label in labels or label == "__name__" or label.startswith(LABEL_PLACEHOLDER):
                     continue
-                yield ctx.at(self, _message(ctx, sel.name or "", label, flow.labels),
-                             offset=ctx.matcher_offset(sel, label), metric=ctx.metric_of(sel))
+                out.append(ctx.at(self, _message(ctx, sel.name or "", label, flow.labels),
+                                  offset=ctx.matcher_offset(sel, label), metric=ctx.metric_of(sel)))
         wanted = ctx.expression.var_label
         if wanted is None or wanted[0].startswith(LABEL_PLACEHOLDER) or ctx.analysis.error is not None:
             return
@@ -46,14 +45,15 @@ class UnknownLabel(PromqlCheck):
         if not ctx.expression.text.strip():
             if label not in ctx.catalog.all_labels:
                 hint = _close(label, ctx.catalog.all_labels)
-                yield ctx.at(self, f"no series in the contract has label `{label}`{hint}", offset=offset, raw=True)
+                out.append(ctx.at(self, f"no series in the contract has label `{label}`{hint}", offset=offset,
+                                  raw=True))
             return
         root = ctx.analysis.root
         if not root.open and not root.scalar and label not in root.labels:
             selectors = ctx.analysis.selectors
             name = selectors[0].name or "" if len(selectors) == 1 else ""
-            yield ctx.at(self, _message(ctx, name, label, root.labels), offset=offset, raw=True,
-                         metric=ctx.metric_of(selectors[0]) if len(selectors) == 1 else "")
+            out.append(ctx.at(self, _message(ctx, name, label, root.labels), offset=offset, raw=True,
+                              metric=ctx.metric_of(selectors[0]) if len(selectors) == 1 else ""))
 
 
 def _message(ctx: Context, series: str, label: str, labels: frozenset[str]) -> str:

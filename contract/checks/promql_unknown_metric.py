@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from contract.checks.promql_base import PromqlCheck
@@ -32,7 +31,7 @@ class UnknownMetric(PromqlCheck):
     summary = "selected series must be in the contract or recorded by a rule"
     needs = "selectors"
 
-    def run(self, ctx: Context) -> Iterator[Problem]:
+    def run(self, ctx: Context, out: list[Problem]) -> None:
         catalog = ctx.catalog
         for sel in ctx.analysis.selectors:
             if sel.info is not None or sel.recorded or sel.placeholder or sel.name is None:
@@ -43,14 +42,14 @@ class UnknownMetric(PromqlCheck):
                 message += f"; did you mean `{guess[0]}` ({guess[1]})?"
             elif ":" in sel.name:
                 message += " and no recording rule records it"
-            yield ctx.at(self, message, offset=ctx.selector_offset(sel), metric=sel.name)
+            out.append(ctx.at(self, message, offset=ctx.selector_offset(sel), metric=sel.name))
         wanted = ctx.expression.var_metrics
         if wanted is not None and "$" not in wanted[0]:
             try:
                 pattern = re.compile(wanted[0])
             except re.error:
-                yield ctx.at(self, f"`metrics({wanted[0]})` is not a valid regex", offset=wanted[1], raw=True)
+                out.append(ctx.at(self, f"`metrics({wanted[0]})` is not a valid regex", offset=wanted[1], raw=True))
                 return
             if not any(pattern.search(name) for name, info in catalog.series.items() if info.metric):
-                yield ctx.at(self, f"`metrics({wanted[0]})` matches no series of the contract", offset=wanted[1],
-                             raw=True)
+                out.append(ctx.at(self, f"`metrics({wanted[0]})` matches no series of the contract", offset=wanted[1],
+                                  raw=True))

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from contract.checks.promql_base import PromqlCheck
 from contract.problems import Problem
 
 if TYPE_CHECKING:
+    from contract.catalog import SeriesInfo
     from contract.lint import Context
 
 _SUFFIXES = ("_total", "_bucket", "_count", "_sum", "_created")
@@ -29,35 +29,36 @@ class NameConvention(PromqlCheck):
     severity = "warning"
     needs = "record"
 
-    def run(self, ctx: Context) -> Iterator[Problem]:
+    def run(self, ctx: Context, out: list[Problem]) -> None:
         expression = ctx.expression
         if not expression.record or expression.record_anchor is None:
             return
         record = expression.record
         parts = record.split(":")
         if len(parts) != 3 or not all(parts):
-            yield ctx.at(self, f"recording rule `{record}` is not named `level:metric:operations`",
-                         anchor=expression.record_anchor)
+            out.append(ctx.at(self, f"recording rule `{record}` is not named `level:metric:operations`",
+                              anchor=expression.record_anchor))
             return
-        selected: set[str] = set()
-        for sel in ctx.analysis.selectors:
-            if sel.name is None or sel.placeholder or (sel.info is None and not sel.recorded):
+        metric = parts[1]
+        selectors = ctx.analysis.selectors
+        named = False
+        for sel in selectors:
+            name = sel.name
+            if name is None or sel.placeholder or (sel.info is None and not sel.recorded):
                 return
-            selected.add(sel.name)
-        if not selected:
+            named = named or _names(metric, name, sel.info)
+        if named or not selectors:
             return
-        names = set(selected)
-        for name in selected:
-            names.add(_family(name))
-            if name.count(":") == 2:
-                names.add(name.split(":")[1])
-            info = ctx.catalog.series.get(name)
-            if info is not None and info.metric:
-                names.add(info.metric)
-        if parts[1] not in names:
-            listed = ", ".join(f"`{n}`" for n in sorted(selected))
-            yield ctx.at(self, f"recording rule `{record}` names metric `{parts[1]}`, but its expression selects "
-                               f"{listed}", anchor=expression.record_anchor)
+        listed = ", ".join(f"`{n}`" for n in sorted({sel.name for sel in selectors if sel.name}))
+        out.append(ctx.at(self, f"recording rule `{record}` names metric `{metric}`, but its expression selects "
+                                f"{listed}", anchor=expression.record_anchor))
+
+
+def _names(metric: str, name: str, info: SeriesInfo | None) -> bool:
+    """Whether `metric` names series `name`: the name itself, its family, the metric part of a recorded name, or the
+    contract metric it belongs to."""
+    return (name == metric or _family(name) == metric or (name.count(":") == 2 and name.split(":")[1] == metric)
+            or (info is not None and info.metric == metric))
 
 
 def _family(name: str) -> str:
