@@ -111,7 +111,8 @@ class FastReader:
             return self.sequence(path, indent)
         return self.mapping(path, indent)
 
-    def mapping(self, path: Path, indent: int) -> dict[str, Any]:
+    def mapping(self, path: Path, indent: int, match: re.Match[str] | None = None) -> dict[str, Any]:
+        """The mapping at `indent`; `match` is its first key's if the caller has matched it already."""
         out: dict[str, Any] = {}
         lines, indents, nexts, smap = self.lines, self.indents, self.nexts, self.smap
         end = len(lines)
@@ -124,7 +125,8 @@ class FastReader:
             if here < indent:
                 break
             line = lines[at]
-            match = _KEY.match(line, indent)
+            if match is None:
+                match = _KEY.match(line, indent)
             if here > indent or not match:
                 raise _Fallback
             key = match[1]
@@ -138,6 +140,7 @@ class FastReader:
                 smap.keys[sub] = (at + 1, indent + 1)
             self.i = at + 1
             out[key] = self.value(sub, line, match.end(), at, indent, True)
+            match = None
         return out
 
     def sequence(self, path: Path, indent: int) -> list[Any]:
@@ -164,10 +167,10 @@ class FastReader:
             if not rest or rest[0] == "#":
                 self.i = at + 1
                 out.append(self.value(item, line, len(line), at, indent, False))
-            elif _KEY.match(rest):
+            elif match := _KEY.match(line, start):
                 # a compact block inside the item: read it as if the dash were a space
                 indents[at] = start
-                out.append(self.mapping(item, start))
+                out.append(self.mapping(item, start, match))
             elif rest == "-" or rest.startswith("- "):
                 indents[at] = start
                 out.append(self.sequence(item, start))
