@@ -116,7 +116,7 @@ class FastReader:
         out: dict[str, Any] = {}
         lines, indents, nexts, smap = self.lines, self.indents, self.nexts, self.smap
         end = len(lines)
-        sub = path
+        sub = path   # a key's own path is built only when positions are recorded
         while True:
             at = nexts[self.i]
             if at == end:
@@ -147,7 +147,7 @@ class FastReader:
         out: list[Any] = []
         lines, indents, nexts, smap = self.lines, self.indents, self.nexts, self.smap
         end = len(lines)
-        item = path
+        item = path   # likewise an item's
         while True:
             at = nexts[self.i]
             if at == end:
