@@ -20,9 +20,9 @@ of the tree (walked in text order) with the n-th selector of the text.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from functools import cache
-from typing import NamedTuple
+from collections.abc import Callable, Sequence
+from functools import cache, partial
+from typing import Any, NamedTuple
 
 import promql_parser as pp
 
@@ -79,14 +79,14 @@ class Selector:
                  "flow")
 
     def __init__(self, index: int, name: str | None, info: SeriesInfo | None, recorded: bool, placeholder: bool,
-                 matchers: list[tuple[str, str, str]], func: str | None, counter_ok: bool) -> None:
+                 matchers: list[tuple[str, str, str]], range: float | None, func: str | None, counter_ok: bool) -> None:
         self.index = index
         self.name = name
         self.info = info
         self.recorded = recorded
         self.placeholder = placeholder
         self.matchers = matchers     # (label, op text, value)
-        self.range: float | None = None   # seconds, when the selector is a range `x[5m]`
+        self.range = range           # seconds, when the selector is a range `x[5m]`
         self.func = func             # the range function applied to it (through a subquery too)
         self.counter_ok = counter_ok  # inside a function for which raw counter values are right
         self.flow = UNKNOWN
@@ -103,6 +103,12 @@ class Quantile(NamedTuple):
     func: str
     ordinal: int                 # among calls of `func`, in text order
     input: Flow
+
+
+# NamedTuple's __new__ is a Python function; these build the same tuples without its frame (every field given)
+_new_flow = partial(tuple.__new__, Flow)
+_new_grouping = partial(tuple.__new__, Grouping)
+_new_quantile = partial(tuple.__new__, Quantile)
 
 
 class Analysis:
@@ -200,30 +206,29 @@ class Analyzer:
         self.marked = marked
         self.regexes = []
         self.alternatives = "or" in text.lower()
-        out.root = self.walk(tree, None, False)
+        out.root = _WALK[type(tree)](self, tree, None, False)
         return out
 
-    def walk(self, node: object, range_func: str | None, counter_ok: bool) -> Flow:
-        kind = type(node)
-        if kind is _CALL:
-            return self.call(node, counter_ok)  # type: ignore[arg-type]
-        if kind is _MS:
-            flow = self.selector(node.vector_selector, range_func, counter_ok)  # type: ignore[attr-defined]
-            self.out.selectors[-1].range = node.range.total_seconds()  # type: ignore[attr-defined]
-            return flow
-        if kind is _VS:
-            return self.selector(node, range_func, counter_ok)  # type: ignore[arg-type]
-        if kind is _AGG:
-            return self.aggregate(node, range_func, counter_ok)  # type: ignore[arg-type]
-        if kind is _BIN:
-            return self.binary(node, range_func, counter_ok)  # type: ignore[arg-type]
-        if kind is _PAREN or kind is _UNARY or kind is _SUB:
-            return self.walk(node.expr, range_func, counter_ok)  # type: ignore[attr-defined]
-        return SCALAR  # number and string literals
+    # Each node type has its handler, taking (node, range_func, counter_ok) and returning the node's flow,
+    # reached through `_WALK[type(node)]` (below the class): one lookup per node, not a dispatching method's
+    # frame and chain of type tests.
 
-    def selector(self, node: pp.VectorSelector, range_func: str | None, counter_ok: bool) -> Flow:
-        name = node.name
-        ms = node.matchers
+    def inner(self, node: pp.ParenExpr | pp.UnaryExpr | pp.SubqueryExpr, range_func: str | None,
+              counter_ok: bool) -> Flow:
+        expr = node.expr
+        return _WALK[type(expr)](self, expr, range_func, counter_ok)
+
+    def literal(self, node: pp.NumberLiteral | pp.StringLiteral, range_func: str | None, counter_ok: bool) -> Flow:
+        return SCALAR
+
+    def selector(self, node: pp.VectorSelector | pp.MatrixSelector, range_func: str | None, counter_ok: bool) -> Flow:
+        range = None
+        vs = node
+        if type(node) is _MS:
+            range = node.range.total_seconds()
+            vs = node.vector_selector
+        name = vs.name  # type: ignore[union-attr]
+        ms = vs.matchers  # type: ignore[union-attr]
         matchers = _matchers(ms.matchers, self.marked, self.regexes)
         if self.alternatives:
             for group in ms.or_matchers:
@@ -234,7 +239,7 @@ class Analyzer:
         recorded = info is None and name in self.recorded
         selectors = self.out.selectors
         sel = Selector(len(selectors), name, info, recorded, name is not None and LABEL_PLACEHOLDER in name, matchers,
-                       range_func, counter_ok)
+                       range, range_func, counter_ok)
         selectors.append(sel)
         if info is not None:
             self.seen.add(name)  # type: ignore[arg-type]
@@ -247,7 +252,7 @@ class Analyzer:
             sel.flow = self.recorded[name]  # type: ignore[index]
         return sel.flow
 
-    def call(self, node: pp.Call, counter_ok: bool) -> Flow:
+    def call(self, node: pp.Call, range_func: str | None, counter_ok: bool) -> Flow:
         name = node.func.name
         inner_ok = counter_ok or name in _COUNTER_SAFE
         base: Flow | None = None
@@ -262,7 +267,7 @@ class Analyzer:
             if kind is _STRING:
                 strings.append(arg.val)
                 continue
-            flow = self.walk(arg, name if kind is _MS or kind is _SUB else None, inner_ok)
+            flow = _WALK[kind](self, arg, name if kind is _MS or kind is _SUB else None, inner_ok)
             if base is None and not flow.scalar:
                 base = flow
         if name in _SCALAR_FUNCS:
@@ -270,11 +275,11 @@ class Analyzer:
         if base is None:
             return EMPTY
         if name in _QUANTILE_FUNCS:
-            self.out.quantiles.append(Quantile(name, ordinal, base))
-            return Flow(base.labels - _NO_LE, base.open, False)
+            self.out.quantiles.append(_new_quantile((name, ordinal, base)))
+            return _new_flow((base.labels - _NO_LE, base.open, False, False))
         if name == "label_replace" or name == "label_join":
             if strings:
-                return Flow(base.labels | {strings[0]}, base.open, base.buckets)
+                return _new_flow((base.labels | {strings[0]}, base.open, base.buckets, False))
             return base
         if name == "absent" or name == "absent_over_time":
             # the labels of the single series absent() returns: the selector's equality matchers
@@ -288,8 +293,9 @@ class Analyzer:
         op = str(node.op)
         param = node.param
         if param is not None and type(param) is not _STRING:
-            self.walk(param, None, counter_ok)
-        inner = self.walk(node.expr, range_func, counter_ok or op in _COUNTING_AGGS)
+            _WALK[type(param)](self, param, None, counter_ok)
+        expr = node.expr
+        inner = _WALK[type(expr)](self, expr, range_func, counter_ok or op in _COUNTING_AGGS)
         if op in _KEEP_LABELS_AGGS:
             mod = node.modifier
             if mod is not None and mod.type is _BY:
@@ -297,13 +303,13 @@ class Analyzer:
             return inner
         mod = node.modifier
         if mod is None:
-            out = Flow(frozenset(), False, inner.buckets)
+            out = _new_flow((frozenset(), False, inner.buckets, False))
         elif mod.type is _BY:
             labels = mod.labels
             real = self._group_by(labels, inner, op)
-            out = Flow(frozenset(real), len(real) != len(labels), inner.buckets)
+            out = _new_flow((frozenset(real), len(real) != len(labels), inner.buckets, False))
         else:
-            out = Flow(inner.labels.difference(_real_labels(mod.labels)), inner.open, inner.buckets)
+            out = _new_flow((inner.labels.difference(_real_labels(mod.labels)), inner.open, inner.buckets, False))
         if op == "count_values" and type(param) is _STRING:
             out = out._replace(labels=out.labels | {param.val})
         return out
@@ -312,13 +318,14 @@ class Analyzer:
         """The labels of a `by` clause as written, placeholders removed; recorded as a grouping."""
         real = _real_labels(labels)
         if real and not inner.scalar:
-            self.out.groupings.append(Grouping("by", real, (("input", inner),), op))
+            self.out.groupings.append(_new_grouping(("by", real, (("input", inner),), op)))
         return real
 
     def binary(self, node: pp.BinaryExpr, range_func: str | None, counter_ok: bool) -> Flow:
         op = str(node.op)
-        lhs = self.walk(node.lhs, range_func, counter_ok)
-        rhs = self.walk(node.rhs, range_func, counter_ok or op == "and" or op == "unless")
+        left, right = node.lhs, node.rhs
+        lhs = _WALK[type(left)](self, left, range_func, counter_ok)
+        rhs = _WALK[type(right)](self, right, range_func, counter_ok or op == "and" or op == "unless")
         if lhs.scalar or rhs.scalar:
             return rhs if lhs.scalar else lhs
         mod = node.modifier
@@ -336,8 +343,8 @@ class Analyzer:
             placeholder = len(on_labels) != len(labels)
             include = matching.type is _INCLUDE
             if include and on_labels:
-                self.out.groupings.append(Grouping("on", on_labels, (("left-hand side", lhs),
-                                                                     ("right-hand side", rhs)), op))
+                self.out.groupings.append(_new_grouping(("on", on_labels, (("left-hand side", lhs),
+                                                                               ("right-hand side", rhs)), op)))
         if op == "or":
             return _union(lhs, rhs)
         if op == "and" or op == "unless":
@@ -348,23 +355,35 @@ class Analyzer:
             group = _real_labels(mod.group_labels or ())
             if group:
                 clause = "group_left" if card is _MANY_TO_ONE else "group_right"
-                self.out.groupings.append(Grouping(clause, group, ((side, one),), op))
-            return Flow(many.labels.union(group), many.open or placeholder, many.buckets)
+                self.out.groupings.append(_new_grouping((clause, group, ((side, one),), op)))
+            return _new_flow((many.labels.union(group), many.open or placeholder, many.buckets, False))
         if include:
-            return Flow(frozenset(on_labels), placeholder, lhs.buckets)
+            return _new_flow((frozenset(on_labels), placeholder, lhs.buckets, False))
         if matching is not None:
-            return Flow(lhs.labels.difference(on_labels), lhs.open, lhs.buckets)
+            return _new_flow((lhs.labels.difference(on_labels), lhs.open, lhs.buckets, False))
         return lhs
+
+
+_WALK: dict[type, Callable[[Analyzer, Any, str | None, bool], Flow]] = {
+    _CALL: Analyzer.call, _MS: Analyzer.selector, _VS: Analyzer.selector, _AGG: Analyzer.aggregate,
+    _BIN: Analyzer.binary, _PAREN: Analyzer.inner, _UNARY: Analyzer.inner, _SUB: Analyzer.inner,
+    pp.NumberLiteral: Analyzer.literal, _STRING: Analyzer.literal,
+}
 
 
 def _union(lhs: Flow, rhs: Flow) -> Flow:
     """What `lhs or rhs` yields."""
-    return Flow(lhs.labels | rhs.labels, lhs.open or rhs.open, lhs.buckets if lhs.buckets == rhs.buckets else None)
+    buckets = lhs.buckets if lhs.buckets == rhs.buckets else None
+    return _new_flow((lhs.labels | rhs.labels, lhs.open or rhs.open, buckets, False))
 
 
 def _real_labels(labels: Sequence[str]) -> tuple[str, ...]:
     """Labels of a grouping list without the stand-ins of Grafana variables."""
-    return tuple([label for label in labels if not label.startswith(LABEL_PLACEHOLDER)])
+    real = tuple(labels)
+    for label in real:   # a loop, not a comprehension: most lists hold no stand-in
+        if label.startswith(LABEL_PLACEHOLDER):
+            return tuple([label for label in real if not label.startswith(LABEL_PLACEHOLDER)])
+    return real
 
 
 def _matchers(matchers: list[pp.Matcher], marked: bool, regexes: list[str]) -> list[tuple[str, str, str]]:
