@@ -75,11 +75,13 @@ UNKNOWN = Flow(frozenset(), open=True, buckets=None)
 class Selector:
     """One vector selector of the expression, in text order."""
 
+    # slots rather than a NamedTuple: the checks read these attributes often, and slot reads are the faster ones
     __slots__ = ("index", "name", "info", "recorded", "placeholder", "matchers", "range", "func", "counter_ok",
                  "flow")
 
     def __init__(self, index: int, name: str | None, info: SeriesInfo | None, recorded: bool, placeholder: bool,
-                 matchers: list[tuple[str, str, str]], range: float | None, func: str | None, counter_ok: bool) -> None:
+                 matchers: list[tuple[str, str, str]], range: float | None, func: str | None, counter_ok: bool,
+                 flow: Flow) -> None:
         self.index = index
         self.name = name
         self.info = info
@@ -89,7 +91,7 @@ class Selector:
         self.range = range           # seconds, when the selector is a range `x[5m]`
         self.func = func             # the range function applied to it (through a subquery too)
         self.counter_ok = counter_ok  # inside a function for which raw counter values are right
-        self.flow = UNKNOWN
+        self.flow = flow
 
 
 class Grouping(NamedTuple):
@@ -160,7 +162,7 @@ class Analyzer:
     parse and one walk.
     """
 
-    __slots__ = ("series", "flows", "recorded", "out", "calls", "marked", "regexes", "alternatives", "seen",
+    __slots__ = ("series", "flows", "recorded", "out", "calls", "marked", "regexes", "seen",
                  "selected_recorded")
 
     def __init__(self, catalog: Catalog, recorded: dict[str, Flow]) -> None:
@@ -172,7 +174,6 @@ class Analyzer:
         self.calls: dict[str, int] = {}      # quantile functions met so far, for `Quantile.ordinal`
         self.marked = False                  # regex matchers come as `=`/`!=` with REGEX_MARK
         self.regexes: list[str] = []         # those regexes, to validate
-        self.alternatives = False            # `{a="x" or b="y"}` is possible
         self.seen: set[str] = set()          # contract series selected so far
         self.selected_recorded = False       # set when a series recorded by a rule is selected
 
@@ -205,7 +206,6 @@ class Analyzer:
         self.calls = {}
         self.marked = marked
         self.regexes = []
-        self.alternatives = "or" in text.lower()
         out.root = _WALK[type(tree)](self, tree, None, False)
         return out
 
@@ -230,27 +230,26 @@ class Analyzer:
         name = vs.name  # type: ignore[union-attr]
         ms = vs.matchers  # type: ignore[union-attr]
         matchers = _matchers(ms.matchers, self.marked, self.regexes)
-        if self.alternatives:
-            for group in ms.or_matchers:
-                matchers += _matchers(group, self.marked, self.regexes)
+        for group in ms.or_matchers:   # `{a="x" or b="y"}`
+            matchers += _matchers(group, self.marked, self.regexes)
         if name is None:
             name = next((v for label, op, v in matchers if label == "__name__" and op == "="), None)
         info = self.series.get(name) if name is not None else None
         recorded = info is None and name in self.recorded
-        selectors = self.out.selectors
-        sel = Selector(len(selectors), name, info, recorded, name is not None and LABEL_PLACEHOLDER in name, matchers,
-                       range, range_func, counter_ok)
-        selectors.append(sel)
         if info is not None:
             self.seen.add(name)  # type: ignore[arg-type]
             flow = self.flows.get(name)  # type: ignore[arg-type]
             if flow is None:
                 flow = self.flows[name] = Flow(info.labels, info.open, info.part == "bucket")  # type: ignore[index]
-            sel.flow = flow
         elif recorded:
             self.selected_recorded = True
-            sel.flow = self.recorded[name]  # type: ignore[index]
-        return sel.flow
+            flow = self.recorded[name]  # type: ignore[index]
+        else:
+            flow = UNKNOWN
+        selectors = self.out.selectors
+        selectors.append(Selector(len(selectors), name, info, recorded, name is not None and LABEL_PLACEHOLDER in name,
+                                  matchers, range, range_func, counter_ok, flow))
+        return flow
 
     def call(self, node: pp.Call, range_func: str | None, counter_ok: bool) -> Flow:
         name = node.func.name
