@@ -29,6 +29,11 @@ class GroupingLabel(PromqlCheck):
 
     def run(self, ctx: Context, out: list[Problem]) -> None:
         for grouping in ctx.analysis.groupings:
+            for _, flow in grouping.sides:   # first, in one go per side, the common case: nothing to report
+                if not (flow.open or flow.scalar or flow.labels.issuperset(grouping.labels)):
+                    break
+            else:
+                continue
             for label in grouping.labels:
                 if label == "__name__":
                     continue
