@@ -219,8 +219,7 @@ def _read_out(out: str) -> dict[str, bytes]:
     # bytes, not `generators.outputs.read_tree`: that module imports the generators
     found: dict[str, bytes] = {}
     for rel in walk_files(out):
-        with open(os.path.join(out, rel), "rb") as fh:
-            found[rel] = fh.read()
+        found[rel] = read_bytes(os.path.join(out, rel))   # a dangling link or unreadable file: a located error
     return found
 
 

@@ -18,6 +18,7 @@ import contract.usage
 import generators.check_cache
 import generators.outputs
 from contract.lint import Linter
+from contract.problems import InputError
 from contract.sources import load_source
 from generators import check_cmd
 from generators.cli import main as cli_main
@@ -140,6 +141,14 @@ def test_out_dir_warns_about_unused_metrics(project: Path, monkeypatch: pytest.M
 
 def test_out_dir_clean(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(capsys) == (0, "", "checked 3 expressions in 2 files\n")
+
+
+def test_out_dir_with_a_dangling_link_is_bad_input(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    os.symlink("nowhere.json", "out/grafana/broken.json")
+    with pytest.raises(InputError) as caught:
+        run(capsys)
+    assert [p.text() for p in caught.value.problems] == [
+        f"{os.path.join('out', 'grafana', 'broken.json')}: error[input/not-found]: no such file"]
 
 
 def test_out_dir_stale_missing_extra(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
