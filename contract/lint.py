@@ -145,28 +145,24 @@ class Linter:
             report.skipped += source.skipped
             report.expressions += len(source.expressions)
             for e in source.expressions:
-                if verdicts is None:
-                    ctx = self.context(e)
-                    if e.record:
-                        self.recorded[e.record] = _recorded(ctx.analysis, e.rule_labels)
-                    self.run(ctx, out)
-                    continue
-                key = verdict_key(e)
-                known = verdicts.get(key)
-                if known is not None:
-                    flow, names = known
-                    if flow is not None:
-                        self.recorded[e.record] = Flow(*flow)
-                    selected.update(names)
-                    continue
-                analyzer.selected_recorded = False
+                key = ""
+                if verdicts is not None:
+                    key = verdict_key(e)
+                    known = verdicts.get(key)
+                    if known is not None:
+                        flow, names = known
+                        if flow is not None:
+                            self.recorded[e.record] = Flow(*flow)
+                        selected.update(names)
+                        continue
+                    analyzer.selected_recorded = False
                 ctx = self.context(e)
                 recorded = _recorded(ctx.analysis, e.rule_labels) if e.record else None
                 if recorded is not None:
                     self.recorded[e.record] = recorded
                 found = len(out)
                 self.run(ctx, out)
-                if len(out) == found and not analyzer.selected_recorded:
+                if verdicts is not None and len(out) == found and not analyzer.selected_recorded:
                     flow = None if recorded is None else (recorded.labels, recorded.open, recorded.buckets,
                                                           recorded.scalar)
                     verdicts.add(key, (flow, tuple(s.info.name for s in ctx.analysis.selectors if s.info is not None)))
