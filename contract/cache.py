@@ -17,12 +17,14 @@ directory under the system temp dir, used only when it is ours alone
 
 from __future__ import annotations
 
-from typing import Any
-
 from contract.cachebase import cache_dir, code_state, load_entry, store_entry
 from contract.catalog import Catalog, build_catalog
 from contract.problems import Problem
 from contract.yamlsrc import read_text
+
+TYPE_CHECKING = False   # `typing.TYPE_CHECKING`, without importing typing (see contract/records.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 try:   # what hashlib.blake2b is, without hashlib, which loads OpenSSL: more than a `check` run spends hashing
     from _blake2 import blake2b

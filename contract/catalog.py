@@ -9,14 +9,18 @@ the model and naming rules only inside `build_catalog`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from contract.records import NamedTuple
 
+TYPE_CHECKING = False   # `typing.TYPE_CHECKING`, without importing typing (see contract/records.py)
 if TYPE_CHECKING:
+    from typing import Any, Literal
+
     from contract.loader import LoadedContract
 
-# what a series is within its family; everything but "gauge" and "synthetic"
-# is cumulative (a counter in Prometheus terms)
-Part = Literal["total", "bucket", "count", "sum", "created", "gauge", "synthetic"]
+    # what a series is within its family; everything but "gauge" and "synthetic"
+    # is cumulative (a counter in Prometheus terms)
+    Part = Literal["total", "bucket", "count", "sum", "created", "gauge", "synthetic"]
+
 CUMULATIVE: frozenset[str] = frozenset({"total", "bucket", "count", "sum"})
 
 # Prometheus writes these for every scrape target; alerting writes ALERTS.

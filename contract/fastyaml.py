@@ -18,9 +18,12 @@ one with escapes.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from contract.yamlsrc import Path, SourceMap, load_yaml
+
+TYPE_CHECKING = False   # `typing.TYPE_CHECKING`, without importing typing (see contract/records.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 _KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_.\-/]*)[ ]*:(?:[ ]+|$)")
 _BLOCK_HEADER = re.compile(r"([|>])([+-]?)[ ]*(?:#.*)?$")

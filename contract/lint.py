@@ -15,16 +15,20 @@ or any annotation of a rule silences those check ids there; `ignore` in
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from contract.catalog import Catalog
 from contract.checks.promql_base import PromqlCheck
 from contract.checks.promql_registry import PROMQL_CHECKS
-from contract.problems import Problem, Severity
+from contract.problems import Problem
 from contract.promql import EMPTY, UNKNOWN, Analysis, Analyzer, Flow, Locator, Selector
 from contract.promql_vars import Expansion, expand
 from contract.sources import Anchor, Expression, Source
 from contract.verdicts import Verdicts, verdict_key
+
+TYPE_CHECKING = False   # `typing.TYPE_CHECKING`, without importing typing (see contract/records.py)
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from contract.problems import Severity
 
 
 class Context:

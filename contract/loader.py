@@ -7,12 +7,16 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
 from contract.model import Contract
-from contract.problems import InputError, Problem, Severity, input_error
+from contract.problems import InputError, Problem, input_error
 from contract.yamlsrc import Path, SourceMap, load_yaml, read_text
+
+if TYPE_CHECKING:
+    from contract.problems import Severity
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,17 @@ CLI picks one with `--format`.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
-from typing import Literal, NamedTuple
 
-# "info" reports something noteworthy that never fails a run (e.g. a compatible contract change)
-Severity = Literal["error", "warning", "info"]
+from contract.records import NamedTuple
+
+TYPE_CHECKING = False   # `typing.TYPE_CHECKING`, without importing typing (see contract/records.py)
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Literal
+
+    # "info" reports something noteworthy that never fails a run (e.g. a compatible contract change)
+    Severity = Literal["error", "warning", "info"]
+
 FORMATS = ("text", "json", "github")
 
 

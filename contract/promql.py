@@ -20,14 +20,19 @@ of the tree (walked in text order) with the n-th selector of the text.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
 from functools import cache, partial
-from typing import Any, NamedTuple
 
 import promql_parser as pp
 
-from contract.catalog import Catalog, SeriesInfo
 from contract.promql_vars import LABEL_PLACEHOLDER
+from contract.records import NamedTuple
+
+TYPE_CHECKING = False   # `typing.TYPE_CHECKING`, without importing typing (see contract/records.py)
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from typing import Any
+
+    from contract.catalog import Catalog, SeriesInfo
 
 # Prometheus 2.x has `holt_winters`; the parser knows only its Prometheus 3 name.
 pp.clear_extra_functions()

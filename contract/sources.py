@@ -28,14 +28,20 @@ from __future__ import annotations
 import json
 import re
 from bisect import bisect_right
-from collections.abc import Iterator
-from typing import Any, Literal
 
 from contract import fastyaml
 from contract.problems import InputError, input_error
-from contract.yamlsrc import Path, SourceMap, read_text
+from contract.yamlsrc import SourceMap, read_text
 
-Kind = Literal["panel", "annotation", "variable", "rule"]
+TYPE_CHECKING = False   # `typing.TYPE_CHECKING`, without importing typing (see contract/records.py)
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any, Literal
+
+    from contract.yamlsrc import Path
+
+    Kind = Literal["panel", "annotation", "variable", "rule"]
+
 SUPPRESS = re.compile(r"metrics-contract:\s*ignore\[([^\]]*)\]")
 
 

@@ -8,10 +8,13 @@ the metric's name in the contract. Works from the catalog, so no pydantic.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 
 from contract.catalog import Catalog
 from contract.problems import Problem
+
+TYPE_CHECKING = False   # `typing.TYPE_CHECKING`, without importing typing (see contract/records.py)
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 
 def unused_metrics(contract_file: str, contract_text: str, catalog: Catalog, selected: Iterable[str]

@@ -19,10 +19,12 @@ data in the cache directory, under the rule of `contract.cachebase`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from contract.cachebase import cache_dir, load_entry, slot, store_entry
 from contract.sources import Expression
+
+TYPE_CHECKING = False   # `typing.TYPE_CHECKING`, without importing typing (see contract/records.py)
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 FORMAT = 1       # bump when the entry's shape changes
 MAX_ENTRIES = 500_000   # beyond this, only what the last run met is kept

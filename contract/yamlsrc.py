@@ -8,9 +8,11 @@ parser when present) and converted by hand, so every value has a
 
 from __future__ import annotations
 
-from typing import Any
-
 from contract.problems import input_error
+
+TYPE_CHECKING = False   # `typing.TYPE_CHECKING`, without importing typing (see contract/records.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 Path = tuple[str | int, ...]
 

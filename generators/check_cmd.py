@@ -29,8 +29,6 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, cast
 
 from contract.cache import ContractCache, read_bytes, validated
 from contract.lint import Linter
@@ -41,8 +39,10 @@ from generators.check_cache import record, walk_files
 from generators.common import is_checked_output
 from generators.config import Config, load_config, parse_config, resolve_contract
 
+TYPE_CHECKING = False   # `typing.TYPE_CHECKING`, without importing typing (see contract/records.py)
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Sequence
 
 # a pattern, not compiled at import: only runs given FILEs look for it
 _CONTRACT_KEY = rb"^contract[ \t]*:"
@@ -73,7 +73,8 @@ def default_args() -> argparse.Namespace:
     """
     from types import SimpleNamespace
 
-    return cast("argparse.Namespace", SimpleNamespace(command="check", **DEFAULTS))
+    # the attributes an argparse.Namespace would have, which is all its users read
+    return SimpleNamespace(command="check", **DEFAULTS)  # type: ignore[return-value]
 
 
 def is_contract(path: str) -> bool:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
 
 from contract.problems import one_line
 
+TYPE_CHECKING = False   # `typing.TYPE_CHECKING`, without importing typing (see contract/records.py)
 if TYPE_CHECKING:   # `check` imports this module and must not import pydantic
+    from typing import Any
+
     from contract.loader import LoadedContract
 
 

@@ -12,10 +12,10 @@ parsing it, every time.
 from __future__ import annotations
 
 import os
-from typing import NamedTuple
 
 from contract.cachebase import cache_dir, code_state, load_entry, slot, store_entry
 from contract.problems import input_error
+from contract.records import NamedTuple
 
 DEFAULT_CONTRACT = "contract/qortex.yaml"
 DEFAULT_OUT = "out"

@@ -44,7 +44,7 @@ def test_an_unreadable_entry_is_a_miss(cache: ContractCache) -> None:
 
 
 def test_a_cold_check_imports_only_what_it_uses(tmp_path: Path) -> None:
-    """With the contract cached and no run to replay: no pickle, hashing library, TOML parser, argparse, naming."""
+    """With the contract cached and no run to replay: no pickle, hashing library, TOML parser, argparse, typing, naming."""
     cache = tmp_path / "cache"
     cache.mkdir(mode=0o700)
     env = {**os.environ, "METRICS_CONTRACT_CACHE": str(cache), "PYTHONPATH": str(ROOT)}
@@ -56,4 +56,5 @@ def test_a_cold_check_imports_only_what_it_uses(tmp_path: Path) -> None:
     assert (cold.returncode, cold.stdout) == (first.returncode, first.stdout)
     imported = {line.split("|")[-1].strip() for line in cold.stderr.splitlines() if line.startswith("import time:")}
     assert "contract.lint" in imported
-    assert not imported & {"pickle", "hashlib", "tomllib", "argparse", "contract.naming", "pydantic"}
+    assert not imported & {"pickle", "hashlib", "tomllib", "argparse", "typing", "dataclasses", "contract.naming",
+                           "pydantic"}

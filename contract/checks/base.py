@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from contract.loader import LoadedContract
-from contract.problems import Problem, Severity
+from contract.problems import Problem
+
+if TYPE_CHECKING:
+    from contract.problems import Severity
 
 
 class ContractCheck:

@@ -9,15 +9,16 @@ check and expression costs more than the check itself.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, Literal
+from contract.problems import Problem
 
-from contract.problems import Problem, Severity
-
+TYPE_CHECKING = False   # `typing.TYPE_CHECKING`, without importing typing (see contract/records.py)
 if TYPE_CHECKING:
+    from typing import ClassVar, Literal
+
     from contract.lint import Context
+    from contract.problems import Severity
 
-
-Need = Literal["error", "selectors", "groupings", "quantiles", "legend", "record"]
+    Need = Literal["error", "selectors", "groupings", "quantiles", "legend", "record"]
 
 
 class PromqlCheck:

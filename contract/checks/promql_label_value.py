@@ -2,12 +2,12 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
 from contract.checks.promql_base import PromqlCheck
 from contract.problems import Problem
 from contract.promql_vars import PLACEHOLDER_MARK
 
+TYPE_CHECKING = False   # `typing.TYPE_CHECKING`, without importing typing (see contract/records.py)
 if TYPE_CHECKING:
     from contract.lint import Context
 

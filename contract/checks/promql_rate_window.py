@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from contract.checks.promql_base import PromqlCheck
 from contract.problems import Problem
 from contract.promql import COUNTER_FUNCS, GAUGE_FUNCS
 from contract.promql_vars import duration_text
 
+TYPE_CHECKING = False   # `typing.TYPE_CHECKING`, without importing typing (see contract/records.py)
 if TYPE_CHECKING:
     from contract.lint import Context
 

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 from contract.checks.promql_base import PromqlCheck
 from contract.problems import Problem
 
+TYPE_CHECKING = False   # `typing.TYPE_CHECKING`, without importing typing (see contract/records.py)
 if TYPE_CHECKING:
     from contract.lint import Context
 
