@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 _KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_.\-/]*)[ ]*:(?:[ ]+|$)")
-_BLOCK_HEADER = re.compile(r"([|>])([+-]?)[ ]*(?:#.*)?$")
+_BLOCK_HEADER = r"([|>])([+-]?)[ ]*(?:#.*)?$"   # compiled by re.match when a block scalar first needs it
 _STR_TAG = "tag:yaml.org,2002:str"
 # PyYAML's implicit resolvers (`yaml.resolver.Resolver.yaml_implicit_resolvers`)
 # match a plain scalar starting with a letter only if it is one of _WORDS
@@ -243,7 +243,7 @@ class FastReader:
         return body
 
     def block(self, header: str, indent: int) -> str:
-        match = _BLOCK_HEADER.match(header)
+        match = re.match(_BLOCK_HEADER, header)
         if not match:
             raise _Fallback
         style, chomp = match.groups()

@@ -137,8 +137,9 @@ class Analysis:
 # or that uses something RE2 lacks, sends the expression through the
 # parser as written, which has the last word.
 REGEX_MARK = "\ue001"
-_RE_OP = re.compile(r"=~(\s*)([\"'`])")
-_NOT_RE_OP = re.compile(r"!~(\s*)([\"'`])")
+# patterns left to re's own cache of compiled patterns are only compiled when a run needs them
+_RE_OP = r"=~(\s*)([\"'`])"
+_NOT_RE_OP = r"!~(\s*)([\"'`])"
 _RE2_LACKS = re.compile(r"\(\?[=!<>(]|\(\?P=|\\[1-9]|[*+?}]\+")
 _REGEX_OK: dict[str, bool] = {}
 
@@ -186,7 +187,7 @@ class Analyzer:
         if "~" in text:
             fast = text.replace('=~"', '="' + REGEX_MARK).replace('!~"', '!="' + REGEX_MARK)
             if "~" in fast:   # other quotes or spacing
-                fast = _NOT_RE_OP.sub("!=\\1\\2" + REGEX_MARK, _RE_OP.sub("=\\1\\2" + REGEX_MARK, fast))
+                fast = re.sub(_NOT_RE_OP, "!=\\1\\2" + REGEX_MARK, re.sub(_RE_OP, "=\\1\\2" + REGEX_MARK, fast))
             try:
                 tree = pp.parse(fast)
             except ValueError:

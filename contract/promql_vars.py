@@ -39,7 +39,7 @@ LABEL_PLACEHOLDER = "__gvar_"
 _VARIABLE = re.compile(r"\$(\w+)|\[\[(\w+?)(?::(\w+))?\]\]|\$\{(\w+)(?:\.([^:^}]+))?(?::([^}]+))?\}")
 _GROUPING_WORDS = frozenset({"by", "without", "on", "ignoring", "group_left", "group_right"})
 _NUMERIC = frozenset({"__range_s", "__range_ms", "__interval_ms", "__from", "__to"})
-_IDENT_CHAR = re.compile(r"[A-Za-z0-9_:]")
+_IDENT_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_:")
 _QUOTES = (('"', '\\"'), ("'", "\\'"))   # quotes that a backslash escapes, with their escaped form
 RANGE_SECONDS = 3600.0   # what `$__range` stands for
 
@@ -124,8 +124,7 @@ def expand(text: str, scrape_seconds: float, declared: frozenset[str] | None = N
             bare = True
             value = "1" if bare_numbers else LABEL_PLACEHOLDER + name
             # a name glued to other name characters stays a name
-            glued = (start > 0 and _IDENT_CHAR.match(text[start - 1])) or (
-                end < len(text) and _IDENT_CHAR.match(text[end]))
+            glued = (start > 0 and text[start - 1] in _IDENT_CHARS) or (end < len(text) and text[end] in _IDENT_CHARS)
             if glued:
                 value = LABEL_PLACEHOLDER + name
         out.append(text[pos:start])

@@ -42,7 +42,8 @@ if TYPE_CHECKING:
 
     Kind = Literal["panel", "annotation", "variable", "rule"]
 
-SUPPRESS = re.compile(r"metrics-contract:\s*ignore\[([^\]]*)\]")
+# patterns left to re's own cache of compiled patterns are only compiled when a run needs them
+_SUPPRESS = r"metrics-contract:\s*ignore\[([^\]]*)\]"
 
 
 class TextIndex:
@@ -285,17 +286,18 @@ def _unknown(file: str) -> InputError:
 def suppressions(text: object) -> frozenset[str]:
     if not isinstance(text, str) or "metrics-contract" not in text:
         return frozenset()
-    return frozenset(part.strip() for m in SUPPRESS.finditer(text) for part in m.group(1).split(",") if part.strip())
+    parts = (part.strip() for m in re.finditer(_SUPPRESS, text) for part in m.group(1).split(","))
+    return frozenset(part for part in parts if part)
 
 
 # ── Grafana dashboards ─────────────────────────────────────────────────────
 
 _BUILTIN_DS = {"-- Grafana --": "grafana", "grafana": "grafana", "-- Dashboard --": "dashboard",
                "-- Mixed --": "mixed"}
-_DS_VARIABLE = re.compile(r"^\$\{?(\w+)\}?$")
-_LABEL_VALUES = re.compile(r"\s*label_values\(\s*(?:(.*?)\s*,\s*)?([a-zA-Z_][a-zA-Z0-9_]*)\s*\)\s*$", re.DOTALL)
-_QUERY_RESULT = re.compile(r"\s*query_result\(\s*(.*?)\s*\)\s*$", re.DOTALL)
-_METRICS = re.compile(r"\s*metrics\(\s*(.*?)\s*\)\s*$", re.DOTALL)
+_DS_VARIABLE = r"^\$\{?(\w+)\}?$"
+_LABEL_VALUES = r"(?s)\s*label_values\(\s*(?:(.*?)\s*,\s*)?([a-zA-Z_][a-zA-Z0-9_]*)\s*\)\s*$"
+_QUERY_RESULT = r"(?s)\s*query_result\(\s*(.*?)\s*\)\s*$"
+_METRICS = r"(?s)\s*metrics\(\s*(.*?)\s*\)\s*$"
 _PROMETHEUS = ("prometheus", "default")
 
 
@@ -370,7 +372,7 @@ class _DashboardReader:
         if isinstance(ds, str):
             if ds in _BUILTIN_DS:
                 return _BUILTIN_DS[ds]
-            var = _DS_VARIABLE.match(ds)
+            var = re.match(_DS_VARIABLE, ds)
             if var:
                 return self.ds_types.get(var.group(1), "default")
         return "default"
@@ -431,16 +433,16 @@ class _DashboardReader:
             name = var.get("name")
             common: dict[str, Any] = {"kind": "variable", "file": self.file, "where": f'variable "{name}"',
                       "suppressed": suppressions(var.get("description")), "variables": self.variables}
-            if match := _LABEL_VALUES.match(query):
+            if match := re.match(_LABEL_VALUES, query):
                 selector = match.group(1) or ""
                 base = match.start(1) if match.group(1) else match.start(2)
                 label = (match.group(2), match.start(2) - base)
                 self.source.expressions.append(Expression(text=selector, anchor=Shifted(anchor, base),
                                                           var_label=label, **common))
-            elif match := _QUERY_RESULT.match(query):
+            elif match := re.match(_QUERY_RESULT, query):
                 self.source.expressions.append(Expression(text=match.group(1), anchor=Shifted(anchor, match.start(1)),
                                                           **common))
-            elif match := _METRICS.match(query):
+            elif match := re.match(_METRICS, query):
                 self.source.expressions.append(Expression(text="", anchor=Shifted(anchor, match.start(1)),
                                                           var_metrics=(match.group(1), 0), **common))
 

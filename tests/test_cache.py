@@ -44,7 +44,7 @@ def test_an_unreadable_entry_is_a_miss(cache: ContractCache) -> None:
 
 
 def test_a_cold_check_imports_only_what_it_uses(tmp_path: Path) -> None:
-    """With the contract cached and no run to replay: no pickle, hashing library, TOML parser, argparse, typing, naming."""
+    """With the contract cached and no run to replay: no pickle, hashing, TOML, argparse, typing or naming modules."""
     cache = tmp_path / "cache"
     cache.mkdir(mode=0o700)
     env = {**os.environ, "METRICS_CONTRACT_CACHE": str(cache), "PYTHONPATH": str(ROOT)}
