@@ -12,12 +12,14 @@ data, so loading it imports neither pydantic nor the model.
 
 Entries are `marshal` data in `$METRICS_CONTRACT_CACHE`, else in a per-user
 directory under the system temp dir, used only when it is ours alone
-(`contract.cachebase`).
+(`contract.cachebase`). Validating a contract (a new key) prunes the
+directory: the entries of the 8 keys written to last stay
+(`contract.cachebase.prune`).
 """
 
 from __future__ import annotations
 
-from contract.cachebase import cache_dir, code_state, load_entry, store_entry
+from contract.cachebase import cache_dir, code_state, load_entry, prune, store_entry
 from contract.catalog import Catalog, build_catalog
 from contract.problems import Problem
 from contract.yamlsrc import read_text
@@ -80,4 +82,6 @@ def validated(file: str, cache: ContractCache, data: bytes | None = None) -> tup
     problems = check_contract(lc)
     catalog = build_catalog(lc)
     cache.store(key, "contract", (catalog.data(), [tuple(p) for p in problems]))
+    if cache.enabled:
+        prune(cache.directory)   # a new key: entries of old contracts and old code may go
     return catalog, problems, key

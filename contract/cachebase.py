@@ -25,6 +25,11 @@ if TYPE_CHECKING:
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _SOURCE_DIRS = ("contract", "generators", "dashboards")
 
+KEEP_CONTRACTS = 8            # contract keys whose entries `prune` keeps: a few branches' or code versions' worth
+STALE_SECONDS = 30 * 86400    # per-directory entries (replayed runs, config) not rewritten for this long
+TMP_SECONDS = 3600            # a partial write this old belongs to a process that died
+_HEX = frozenset("0123456789abcdef")
+
 
 def cache_dir() -> str:
     """`$METRICS_CONTRACT_CACHE`, else a per-user directory under the system temp dir."""
@@ -86,6 +91,49 @@ def store_entry(directory: str, name: str, value: Any) -> None:
             os.unlink(partial)
         except OSError:
             pass
+
+
+def prune(directory: str, keep: int = KEEP_CONTRACTS, now: float | None = None) -> None:
+    """Bound what the cache holds; run after a contract is validated, which is rare and slow anyway.
+
+    Entries of one contract key (`<key>.contract`, `<key>.render`,
+    `<key>-<ignore>.verdicts`) go together: those of the `keep` keys written
+    to last stay. Replay and config entries go when not rewritten for
+    STALE_SECONDS, partial writes after TMP_SECONDS, and `.pickle` entries
+    (a format no longer read) at once. Files of other names are left alone.
+    """
+    import time
+
+    if not usable(directory, create=False):
+        return
+    now = time.time() if now is None else now
+    groups: dict[str, list[tuple[str, float]]] = {}
+    doomed = []
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return
+    for entry in entries:
+        name = entry.name
+        try:
+            mtime = entry.stat(follow_symlinks=False).st_mtime
+        except OSError:
+            continue
+        if len(name) > 65 and name[64] in ".-" and _HEX.issuperset(name[:64]) and name.endswith(".marshal"):
+            groups.setdefault(name[:64], []).append((entry.path, mtime))
+        elif name.endswith(".pickle"):
+            doomed.append(entry.path)
+        elif name.endswith(".tmp") and now - mtime > TMP_SECONDS:
+            doomed.append(entry.path)
+        elif name.startswith(("check-", "config-")) and name.endswith(".marshal") and now - mtime > STALE_SECONDS:
+            doomed.append(entry.path)
+    by_age = sorted(groups.values(), key=lambda files: max(m for _, m in files), reverse=True)
+    doomed += [path for files in by_age[keep:] for path, _ in files]
+    for path in doomed:
+        try:
+            os.unlink(path)
+        except OSError:
+            continue   # gone already, or not ours to remove: pruning never fails a run
 
 
 def code_state() -> str:

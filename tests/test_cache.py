@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 import contract.loader
 from contract.cache import ContractCache, validated
+from contract.cachebase import KEEP_CONTRACTS, prune
 from tests.conftest import MINIMAL, QORTEX_CONTRACT, ROOT
 
 
@@ -58,3 +60,55 @@ def test_a_cold_check_imports_only_what_it_uses(tmp_path: Path) -> None:
     assert "contract.lint" in imported
     assert not imported & {"pickle", "hashlib", "tomllib", "argparse", "typing", "dataclasses", "contract.naming",
                            "pydantic"}
+
+
+def _entry(directory: Path, name: str, age_days: float, now: float) -> None:
+    (directory / name).write_bytes(b"x")
+    os.utime(directory / name, (now - age_days * 86400, now - age_days * 86400))
+
+
+def test_prune_keeps_the_contract_keys_written_last_and_drops_stale_entries(cache: ContractCache) -> None:
+    directory, now = Path(cache.directory), 2_000_000_000.0
+    keys = [f"{n:x}" * 64 for n in range(10)]
+    for age, key in enumerate(keys):   # keys[0] written to last
+        _entry(directory, f"{key}.contract.marshal", age + 40, now)
+        _entry(directory, f"{key}.render.marshal", age + 40, now)
+        # a recent verdicts file keeps its whole key: the contract is still in use
+        _entry(directory, f"{key}-0badcafe.verdicts.marshal", 0.5 if key == keys[9] else age + 40, now)
+    _entry(directory, f"{keys[1]}.contract.pickle", 0, now)             # the old cache format
+    _entry(directory, f"{keys[1]}.contract.marshal.77.tmp", 1, now)     # a write whose process died
+    _entry(directory, f"{keys[1]}.render.marshal.78.tmp", 0.001, now)   # a write in progress
+    _entry(directory, "check-0000abcd.marshal", 31, now)
+    _entry(directory, "check-0000abce.marshal", 29, now)
+    _entry(directory, "config-0000abcd.marshal", 31, now)
+    _entry(directory, "notes.txt", 400, now)                             # not ours
+    prune(str(directory), keep=8, now=now)
+    kept_keys = [keys[9], *keys[:7]]
+    assert sorted(p.name for p in directory.iterdir()) == sorted(
+        [f"{k}{suffix}" for k in kept_keys for suffix in (".contract.marshal", ".render.marshal",
+                                                           "-0badcafe.verdicts.marshal")]
+        + [f"{keys[1]}.render.marshal.78.tmp", "check-0000abce.marshal", "notes.txt"])
+
+
+def test_prune_leaves_a_directory_that_is_not_ours_alone(cache: ContractCache) -> None:
+    directory = Path(cache.directory)
+    (directory / "x.pickle").write_bytes(b"x")
+    directory.chmod(0o777)
+    try:
+        prune(str(directory))
+        assert (directory / "x.pickle").exists()
+    finally:
+        directory.chmod(0o700)
+
+
+def test_validating_a_contract_prunes_the_cache(tmp_path: Path, cache: ContractCache) -> None:
+    directory = Path(cache.directory)
+    old = [f"{n:x}" * 64 for n in range(KEEP_CONTRACTS)]
+    for age, key in enumerate(old, 1):
+        _entry(directory, f"{key}.contract.marshal", age, time.time())
+    path = tmp_path / "c.yaml"
+    path.write_text(MINIMAL)
+    _, _, key = validated(str(path), cache)
+    names = {p.name for p in directory.iterdir()}
+    assert f"{key}.contract.marshal" in names
+    assert len(names) == KEEP_CONTRACTS and f"{old[-1]}.contract.marshal" not in names
