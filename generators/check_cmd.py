@@ -26,6 +26,7 @@ be clean under this contract, code and `ignore` (`contract.verdicts`).
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import sys
@@ -94,6 +95,19 @@ def _contract_bytes(path: str) -> bytes | None:
 
 
 def cmd_check(args: argparse.Namespace, config: Config) -> int:
+    # A run frees what it allocates by reference counting: a whole 10,000-rule run leaves about 500 objects
+    # in reference cycles, all from imports. The cyclic collector would only walk the catalog and the sources
+    # again and again, 7% of the instructions of such a run, so it is off while the run lasts.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _check(args, config)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _check(args: argparse.Namespace, config: Config) -> int:
     paths = list(args.paths)
     explicit = getattr(args, "contract", None)   # when a shared CONTRACT positional was parsed first
     if explicit:

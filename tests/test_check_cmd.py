@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import shutil
@@ -141,6 +142,25 @@ def test_out_dir_warns_about_unused_metrics(project: Path, monkeypatch: pytest.M
 
 def test_out_dir_clean(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(capsys) == (0, "", "checked 3 expressions in 2 files\n")
+
+
+def test_the_cyclic_collector_is_off_during_a_run_and_back_after(project: Path, capsys: pytest.CaptureFixture[str],
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    during = []
+    real = Linter.check
+    monkeypatch.setattr(Linter, "check", lambda self, *a: during.append(gc.isenabled()) or real(self, *a))
+    assert run(capsys)[0] == 0
+    os.symlink("nowhere.json", "out/grafana/broken.json")   # a run that ends in an error
+    with pytest.raises(InputError):
+        run(capsys)
+    assert during == [False] and gc.isenabled()
+    gc.disable()   # a caller that had it off keeps it off
+    try:
+        os.unlink("out/grafana/broken.json")
+        run(capsys)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_out_dir_with_a_dangling_link_is_bad_input(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
