@@ -11,6 +11,11 @@
    out dir) versus `promtool check rules out/prometheus/rules.yml`, median
    of 10 runs (target: ratio <= 1.5).
 
+For 2 and 3 a floor is printed too: a Python process that imports json and
+promql_parser and parses the same expressions, and does nothing else. That
+is what any checker built on promql_parser pays before reading a file,
+following a label or running a check.
+
 For 2 and 3, every run but the very first finds the validated contract in
 the contract cache, as every run after the first does. Beyond that:
 "unchanged" is a repeated run with nothing changed, which
@@ -168,6 +173,25 @@ def _median_wall(cmd: list[str], runs: int, env: dict[str, str], before: Callabl
     return statistics.median(_wall(cmd, env, before) for _ in range(runs))
 
 
+FLOOR = "import json, sys, promql_parser\nfor text in json.load(open(sys.argv[1])):\n    promql_parser.parse(text)\n"
+
+
+def _floor(texts: list[str], tmp: Path, env: dict[str, str], runs: int) -> float:
+    """Median wall time of a process that only starts Python, imports json and promql_parser and parses `texts`."""
+    from contract.promql_vars import expand
+
+    path = tmp / "floor.json"
+    path.write_text(json.dumps([expand(text, 15.0, frozenset()).text for text in texts]))
+    subprocess.run([PYTHON, "-c", FLOOR, str(path)], env=env, check=True)   # every text parses
+    return _median_wall([PYTHON, "-c", FLOOR, str(path)], runs, env)
+
+
+def _texts(files: list[Path]) -> list[str]:
+    from contract.sources import load_source
+
+    return [e.text for file in files for e in load_source(str(file)).expressions if e.text.strip()]
+
+
 def _forget_runs(cache: Path) -> None:
     """Remove the recorded runs and the clean verdicts, keeping the validated contracts: the next run checks all."""
     for entry in [*cache.glob("check-*.marshal"), *cache.glob("*.verdicts.marshal")]:
@@ -194,10 +218,12 @@ def versus_promtool(tmp: Path) -> None:
     edited = _median_wall(check, 5, env, edit_one_rule)
     unchanged = _median_wall(check, 5, env)
     theirs = _median_wall([PROMTOOL, "check", "rules", str(rules)], 5, env)
+    rules.write_text(text)
+    floor = _floor(_texts([rules]), tmp, env, 5)
     print(f"  10,000 rules: promtool {theirs:.3f} s; check with everything checked {everything:.3f} s, ratio "
           f"{everything / theirs:.2f} (target <= 1.5); one rule edited {edited:.3f} s, ratio {edited / theirs:.2f}; "
           f"unchanged (replayed) {unchanged:.3f} s, ratio {unchanged / theirs:.2f}; first run (contract not cached) "
-          f"{first:.1f} s")
+          f"{first:.1f} s; floor (start-up and parse alone) {floor:.3f} s, ratio {floor / theirs:.2f}")
 
 
 def this_repo(tmp: Path) -> None:
@@ -212,9 +238,15 @@ def this_repo(tmp: Path) -> None:
     everything = _median_wall([CHECK, "check"], 10, env, lambda: _forget_runs(cache))
     theirs = _median_wall([PROMTOOL, "check", "rules", str(rules)], 10, env)
     bare = _median_wall([PYTHON, "-c", "pass"], 10, env)
+    from generators.check_cache import walk_files
+    from generators.common import is_checked_output
+
+    texts = _texts([ROOT / "out" / rel for rel in walk_files(str(ROOT / "out")) if is_checked_output(rel)])
+    floor = _floor(texts, tmp, env, 10)
     print(f"  this repo: promtool check rules {theirs:.3f} s; check with everything checked {everything:.3f} s, "
           f"ratio {everything / theirs:.2f} (target <= 1.5); unchanged (replayed) {unchanged:.3f} s, ratio "
-          f"{unchanged / theirs:.2f}; bare `python -c pass` {bare:.3f} s")
+          f"{unchanged / theirs:.2f}; bare `python -c pass` {bare:.3f} s; floor (start-up and parse alone, "
+          f"{len(texts)} expressions) {floor:.3f} s, ratio {floor / theirs:.2f}")
 
 
 def main() -> None:
