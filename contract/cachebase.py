@@ -28,7 +28,9 @@ _SOURCE_DIRS = ("contract", "generators", "dashboards")
 KEEP_CONTRACTS = 8            # contract keys whose entries `prune` keeps: a few branches' or code versions' worth
 STALE_SECONDS = 30 * 86400    # per-directory entries (replayed runs, config) not rewritten for this long
 TMP_SECONDS = 3600            # a partial write this old belongs to a process that died
-_HEX = frozenset("0123456789abcdef")
+# the names of this package's entries (`.pickle`: an earlier format), and of their partial writes
+_OURS = (r"(?:(?P<key>[0-9a-f]{64})(?:\.[a-z]+|-[0-9a-f]{8}\.verdicts)|(?:check|config)-[0-9a-f]{8})"
+         r"\.(?P<format>marshal|pickle)(?P<tmp>\.[0-9]+\.tmp)?")
 
 
 def cache_dir() -> str:
@@ -99,35 +101,42 @@ def prune(directory: str, keep: int = KEEP_CONTRACTS, now: float | None = None) 
     Entries of one contract key (`<key>.contract`, `<key>.render`,
     `<key>-<ignore>.verdicts`) go together: those of the `keep` keys written
     to last stay. Replay and config entries go when not rewritten for
-    STALE_SECONDS, partial writes after TMP_SECONDS, and `.pickle` entries
-    (a format no longer read) at once. Files of other names are left alone.
+    STALE_SECONDS, partial writes after TMP_SECONDS, and `<key>.<kind>.pickle`
+    entries (a format no longer read) at once. Only names this package
+    writes are touched: `$METRICS_CONTRACT_CACHE` may name a directory that
+    holds other files too.
     """
+    import re
     import time
 
     if not usable(directory, create=False):
         return
     now = time.time() if now is None else now
-    groups: dict[str, list[tuple[str, float]]] = {}
-    doomed = []
     try:
         entries = list(os.scandir(directory))
     except OSError:
         return
+    groups: dict[str, list[tuple[str, float]]] = {}
+    doomed = []
     for entry in entries:
-        name = entry.name
+        ours = re.fullmatch(_OURS, entry.name)
+        if ours is None:
+            continue
         try:
-            mtime = entry.stat(follow_symlinks=False).st_mtime
+            age = now - entry.stat(follow_symlinks=False).st_mtime
         except OSError:
             continue
-        if len(name) > 65 and name[64] in ".-" and _HEX.issuperset(name[:64]) and name.endswith(".marshal"):
-            groups.setdefault(name[:64], []).append((entry.path, mtime))
-        elif name.endswith(".pickle"):
+        key = ours["key"]
+        if ours["tmp"]:
+            if age > TMP_SECONDS:
+                doomed.append(entry.path)
+        elif ours["format"] == "pickle":
             doomed.append(entry.path)
-        elif name.endswith(".tmp") and now - mtime > TMP_SECONDS:
+        elif key:
+            groups.setdefault(key, []).append((entry.path, age))
+        elif age > STALE_SECONDS:
             doomed.append(entry.path)
-        elif name.startswith(("check-", "config-")) and name.endswith(".marshal") and now - mtime > STALE_SECONDS:
-            doomed.append(entry.path)
-    by_age = sorted(groups.values(), key=lambda files: max(m for _, m in files), reverse=True)
+    by_age = sorted(groups.values(), key=lambda files: min(a for _, a in files))
     doomed += [path for files in by_age[keep:] for path, _ in files]
     for path in doomed:
         try:

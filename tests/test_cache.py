@@ -81,13 +81,15 @@ def test_prune_keeps_the_contract_keys_written_last_and_drops_stale_entries(cach
     _entry(directory, "check-0000abcd.marshal", 31, now)
     _entry(directory, "check-0000abce.marshal", 29, now)
     _entry(directory, "config-0000abcd.marshal", 31, now)
-    _entry(directory, "notes.txt", 400, now)                             # not ours
+    for name in ("notes.txt", "other.pickle", "other.marshal.5.tmp", "check-notes.marshal"):   # not ours
+        _entry(directory, name, 400, now)
     prune(str(directory), keep=8, now=now)
     kept_keys = [keys[9], *keys[:7]]
     assert sorted(p.name for p in directory.iterdir()) == sorted(
         [f"{k}{suffix}" for k in kept_keys for suffix in (".contract.marshal", ".render.marshal",
                                                            "-0badcafe.verdicts.marshal")]
-        + [f"{keys[1]}.render.marshal.78.tmp", "check-0000abce.marshal", "notes.txt"])
+        + [f"{keys[1]}.render.marshal.78.tmp", "check-0000abce.marshal", "notes.txt", "other.pickle",
+           "other.marshal.5.tmp", "check-notes.marshal"])
 
 
 def test_prune_leaves_a_directory_that_is_not_ours_alone(cache: ContractCache) -> None:
