@@ -38,7 +38,7 @@ from contract.sources import Source, load_source
 from contract.verdicts import Verdicts
 from generators.check_cache import record, walk_files
 from generators.common import is_checked_output
-from generators.config import Config, load_config, parse_config, resolve_contract
+from generators.config import PYPROJECT, Config, load_config, resolve_contract
 
 TYPE_CHECKING = False   # `typing.TYPE_CHECKING`, without importing typing (see contract/records.py)
 if TYPE_CHECKING:
@@ -162,28 +162,10 @@ def _check(args: argparse.Namespace, config: Config) -> int:
     sys.stderr.write(err_text)
     status = exit_code(problems, args.strict)
     argv = getattr(args, "argv", None)   # set by the CLI, which replays unchanged runs
-    if argv is not None and not args.no_cache and _config_unchanged(config, inputs):
+    if argv is not None and not args.no_cache:
+        inputs[PYPROJECT] = args.config_bytes   # what the CLI read `config` from (None: no such file)
         record(argv, inputs, trees, out_text, err_text, status)
     return status
-
-
-def _config_unchanged(config: Config, inputs: dict[str, bytes | None]) -> bool:
-    """Whether pyproject.toml (where the CLI loaded `config` from) still yields it; if so, it joins `inputs`."""
-    pyproject = "pyproject.toml"
-    try:
-        with open(pyproject, "rb") as fh:
-            data = fh.read()
-    except OSError:
-        if os.path.exists(pyproject):
-            return False
-        inputs[pyproject] = None
-        return config == Config()
-    try:
-        same = parse_config(pyproject, data) == config
-    except InputError:
-        return False
-    inputs[pyproject] = data
-    return same
 
 
 def _load_all(files: list[str], inputs: dict[str, bytes | None]) -> list[Source]:

@@ -379,7 +379,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if replayed is not None:
             return replayed
     from contract.problems import InputError, render
-    from generators.config import load_config
+    from generators.config import read_config
 
     if argv == ["check"]:
         from generators.check_cmd import default_args
@@ -389,7 +389,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser(argv[0] if argv[:1] and argv[0] in COMMANDS else None).parse_args(argv)
     args.argv = argv   # what `check` records its run under
     try:
-        config = load_config()
+        config, args.config_bytes = read_config()   # the bytes, for `check` to record its run with
         return COMMANDS[args.command].handler(args, config)
     except InputError as exc:
         sys.stderr.write(render(exc.problems, getattr(args, "format", "text")))

@@ -19,6 +19,7 @@ from contract.records import NamedTuple
 
 DEFAULT_CONTRACT = "contract/qortex.yaml"
 DEFAULT_OUT = "out"
+PYPROJECT = "pyproject.toml"
 
 
 class Config(NamedTuple):
@@ -27,11 +28,17 @@ class Config(NamedTuple):
     ignore: tuple[str, ...] = ()   # check ids suppressed everywhere
 
 
-def load_config(pyproject: str = "pyproject.toml") -> Config:
+def load_config(pyproject: str = PYPROJECT) -> Config:
+    return read_config(pyproject)[0]
+
+
+def read_config(pyproject: str = PYPROJECT) -> tuple[Config, bytes | None]:
+    """The configuration, and the bytes it was parsed from (None: there is no such file, so the defaults)."""
     if not os.path.isfile(pyproject):
-        return Config()
+        return Config(), None
     with open(pyproject, "rb") as fh:
-        return parse_config(pyproject, fh.read())
+        data = fh.read()
+    return parse_config(pyproject, data), data
 
 
 def parse_config(pyproject: str, text: bytes) -> Config:
