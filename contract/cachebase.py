@@ -45,7 +45,7 @@ def cache_dir() -> str:
 
 
 def usable(directory: str, create: bool) -> bool:
-    """Whether `directory` may hold cache entries: entries run code when loaded, so it must be ours alone."""
+    """Whether `directory` may hold cache entries: they decide what `check` reports, so it must be ours alone."""
     try:
         if create:
             os.makedirs(directory, mode=0o700, exist_ok=True)

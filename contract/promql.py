@@ -20,7 +20,7 @@ of the tree (walked in text order) with the n-th selector of the text.
 from __future__ import annotations
 
 import re
-from functools import cache, partial
+from functools import partial
 
 import promql_parser as pp
 
@@ -412,17 +412,15 @@ def _matchers(matchers: list[pp.Matcher], marked: bool, regexes: list[str]) -> l
 
 # ── locating things in the text ────────────────────────────────────────────
 
-@cache
-def _tokens() -> re.Pattern[str]:
-    # compiled on first use: only a reported problem needs a position
-    return re.compile(r"""
-        (?P<space>\s+|\#[^\n]*)
-      | (?P<str>"(?:[^"\\]|\\.)*"?|'(?:[^'\\]|\\.)*'?|`[^`]*`?)
-      | (?P<num>0[xX][0-9a-fA-F]+|[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?[a-zA-Z0-9]*)
-      | (?P<id>[a-zA-Z_:][a-zA-Z0-9_:]*)
-      | (?P<op>=~|!~|!=|==|>=|<=|[-+*/%^<>=,(){}\[\]@])
-      | (?P<other>.)
-    """, re.VERBOSE | re.DOTALL)
+# compiled on first use (re's cache): only a reported problem needs a position
+_TOKEN = r"""(?xs)
+    (?P<space>\s+|\#[^\n]*)
+  | (?P<str>"(?:[^"\\]|\\.)*"?|'(?:[^'\\]|\\.)*'?|`[^`]*`?)
+  | (?P<num>0[xX][0-9a-fA-F]+|[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?[a-zA-Z0-9]*)
+  | (?P<id>[a-zA-Z_:][a-zA-Z0-9_:]*)
+  | (?P<op>=~|!~|!=|==|>=|<=|[-+*/%^<>=,(){}\[\]@])
+  | (?P<other>.)
+"""
 
 
 _GROUPING_WORDS = frozenset({"by", "without", "on", "ignoring", "group_left", "group_right"})
@@ -450,7 +448,7 @@ class Locator:
         self.selectors: list[SelectorSpan] = []
         self.calls: dict[str, list[int]] = {}
         self.clauses: list[tuple[str, list[tuple[str, int]]]] = []
-        tokens = [(m.lastgroup, m.group(), m.start()) for m in _tokens().finditer(text) if m.lastgroup != "space"]
+        tokens = [(m.lastgroup, m.group(), m.start()) for m in re.finditer(_TOKEN, text) if m.lastgroup != "space"]
         self._scan(tokens)
 
     def _scan(self, tokens: list[tuple[str | None, str, int]]) -> None:
