@@ -18,11 +18,12 @@ from __future__ import annotations
 from contract.catalog import Catalog
 from contract.checks.promql_base import PromqlCheck
 from contract.checks.promql_registry import PROMQL_CHECKS
+from contract.parallel import fork_map
 from contract.problems import Problem
 from contract.promql import EMPTY, UNKNOWN, Analysis, Analyzer, Flow, Locator, Selector
 from contract.promql_vars import Expansion, expand
 from contract.sources import Anchor, Expression, Source
-from contract.verdicts import Verdicts, verdict_key
+from contract.verdicts import Entry, Verdicts, verdict_key
 
 TYPE_CHECKING = False   # `typing.TYPE_CHECKING`, without importing typing (see contract/records.py)
 if TYPE_CHECKING:
@@ -105,6 +106,12 @@ class Context:
 _NEEDS = ("error", "selectors", "groupings", "quantiles", "legend", "record")
 _FACTS = _NEEDS[1:]   # what an expression that parses may have, in the order their checks run
 
+# fewer expressions than this for each process do not pay for starting it
+MIN_PER_JOB = 1000
+# what a piece of a split check found for one expression: its problems as plain tuples (None: none), and its
+# verdict entry
+_Done = tuple[list[tuple[object, ...]] | None, Entry]
+
 
 class Report:
     __slots__ = ("problems", "expressions", "skipped", "files", "selected")
@@ -133,44 +140,88 @@ class Linter:
         for name, expr, labels in catalog.rules:
             self.recorded[name] = _recorded(self.analyzer.analyze(expr), labels)
 
-    def check(self, sources: Iterable[Source], verdicts: Verdicts | None = None) -> Report:
-        """Problems of every expression; with `verdicts`, expressions known to be clean are skipped."""
+    def check(self, sources: Iterable[Source], verdicts: Verdicts | None = None, jobs: int = 1) -> Report:
+        """Problems of every expression; with `verdicts`, expressions known to be clean are skipped.
+
+        With `jobs` > 1, a check of many expressions is split between that
+        many processes (`_pieces`); what it finds, and in what order, is
+        what one process finds.
+        """
         report = Report()
         analyzer = self.analyzer
         analyzer.seen = selected = report.selected
         ordered = sorted(sources, key=lambda s: s.kind != "rules")   # stable: rule files first, in order given
         for source in ordered:
-            for e in source.expressions:
-                if e.record:
-                    self.recorded.setdefault(e.record, UNKNOWN)
-        out = report.problems
-        for source in ordered:
             report.files += 1
             report.skipped += source.skipped
             report.expressions += len(source.expressions)
             for e in source.expressions:
-                key = ""
-                if verdicts is not None:
-                    key = verdict_key(e)
-                    known = verdicts.get(key)
-                    if known is not None:
-                        flow, names = known
-                        if flow is not None:
-                            self.recorded[e.record] = Flow(*flow)
-                        selected.update(names)
-                        continue
-                    analyzer.selected_recorded = False
-                ctx = self.context(e)
-                recorded = _recorded(ctx.analysis, e.rule_labels) if e.record else None
-                if recorded is not None:
-                    self.recorded[e.record] = recorded
-                found = len(out)
-                self.run(ctx, out)
-                if verdicts is not None and len(out) == found and not analyzer.selected_recorded:
-                    flow = None if recorded is None else (recorded.labels, recorded.open, recorded.buckets,
-                                                          recorded.scalar)
-                    verdicts.add(key, (flow, tuple(s.info.name for s in ctx.analysis.selectors if s.info is not None)))
+                if e.record:
+                    self.recorded.setdefault(e.record, UNKNOWN)
+        items = [e for source in ordered for e in source.expressions]
+        keys = [verdict_key(e) for e in items] if verdicts is not None else None
+        known = [verdicts.get(key) for key in keys] if verdicts is not None and keys is not None else None
+        todo = [i for i in range(len(items)) if known is None or known[i] is None]
+        jobs = min(jobs, len(todo) // MIN_PER_JOB)
+        done = self._pieces(items, todo, jobs) if jobs > 1 else {}
+        out = report.problems
+        for i, e in enumerate(items):
+            entry = known[i] if known is not None else None
+            if entry is None and i in done:
+                problems, entry = done[i]
+                if problems:
+                    out.extend(tuple.__new__(Problem, p) for p in problems)
+                elif verdicts is not None:
+                    verdicts.add(keys[i], entry)   # type: ignore[index]
+            if entry is not None:   # known clean, or checked in a piece: what later expressions need from it
+                flow, names = entry
+                if flow is not None:
+                    self.recorded[e.record] = Flow(*flow)
+                selected.update(names)
+                continue
+            analyzer.selected_recorded = False
+            ctx = self.context(e)
+            recorded = _recorded(ctx.analysis, e.rule_labels) if e.record else None
+            if recorded is not None:
+                self.recorded[e.record] = recorded
+            found = len(out)
+            self.run(ctx, out)
+            if verdicts is not None and len(out) == found and not analyzer.selected_recorded:
+                verdicts.add(keys[i], _entry(ctx, recorded))   # type: ignore[index]
         return report
+
+    def _pieces(self, items: list[Expression], todo: list[int], jobs: int) -> dict[int, _Done]:
+        """What checking `items[i]` for every i of `todo` found, split between `jobs` processes.
+
+        An expression's analysis depends on the others only through the
+        series recorded by rules that it selects, whose labels are those of
+        the last such rule above it. A piece therefore checks only the
+        expressions that select none, and leaves out the others, which
+        `check` then checks itself, in order, once every rule above has
+        given its recorded labels.
+        """
+        size = -(-len(todo) // jobs)
+        parts = fork_map(self._piece, [(items, todo[start:start + size]) for start in range(0, len(todo), size)])
+        done: dict[int, _Done] = {}
+        for part in parts:
+            done.update(part)
+        return done
+
+    def _piece(self, piece: tuple[list[Expression], list[int]]) -> dict[int, _Done]:
+        items, indices = piece
+        analyzer = self.analyzer
+        done: dict[int, _Done] = {}
+        for i in indices:
+            e = items[i]
+            analyzer.selected_recorded = False
+            ctx = self.context(e)
+            if analyzer.selected_recorded:
+                continue
+            found: list[Problem] = []
+            self.run(ctx, found)
+            recorded = _recorded(ctx.analysis, e.rule_labels) if e.record else None
+            done[i] = ([tuple(p) for p in found] if found else None, _entry(ctx, recorded))
+        return done
 
     def context(self, e: Expression) -> Context:
         catalog = self.catalog
@@ -205,6 +256,12 @@ class Linter:
             if suppressed and check.id in suppressed:
                 continue
             check.run(ctx, out)
+
+
+def _entry(ctx: Context, recorded: Flow | None) -> Entry:
+    """What later expressions need from a clean one: the flow it records (a plain tuple), the series it selects."""
+    return (None if recorded is None else tuple(recorded),   # type: ignore[return-value]
+            tuple(s.info.name for s in ctx.analysis.selectors if s.info is not None))
 
 
 def _recorded(analysis: Analysis, labels: tuple[str, ...]) -> Flow:

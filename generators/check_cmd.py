@@ -21,7 +21,9 @@ this contract and code is missing. A run with nothing changed does not get
 here at all: the CLI replays it (`generators/check_cache.py`) from what the
 last run recorded, which is why every file is read once, here, and kept.
 A run after an edit checks again only the expressions not already known to
-be clean under this contract, code and `ignore` (`contract.verdicts`).
+be clean under this contract, code and `ignore` (`contract.verdicts`). A
+run with thousands of expressions to check splits them between processes
+(`--jobs`, `contract.parallel`).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import sys
 
 from contract.cache import ContractCache, read_bytes, validated
 from contract.lint import Linter
+from contract.parallel import available_cpus
 from contract.problems import FORMATS, InputError, Problem, exit_code, render
 from contract.sources import Source, load_source
 from contract.verdicts import Verdicts
@@ -50,7 +53,7 @@ _CONTRACT_KEY = rb"^contract[ \t]*:"
 
 # every argument's value when none is given: the parser's defaults, and all
 # of `default_args`, the pre-commit hook's case
-DEFAULTS = {"paths": (), "format": "text", "strict": False, "out": None, "no_cache": False}
+DEFAULTS = {"paths": (), "format": "text", "strict": False, "out": None, "no_cache": False, "jobs": 0}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -62,7 +65,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "[tool.metrics-contract], else out/)")
     parser.add_argument("--no-cache", action="store_true", help="validate the contract even if it is unchanged, "
                         "and do not replay the last run")
+    parser.add_argument("--jobs", type=_jobs, metavar="N", help="processes to split a check of many expressions "
+                        "between (default: one per CPU this process may use; 1: never split)")
     parser.set_defaults(**DEFAULTS)
+
+
+def _jobs(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        import argparse
+
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, not {text!r}")
+    return int(text)
 
 
 def default_args() -> argparse.Namespace:
@@ -143,7 +156,7 @@ def _check(args: argparse.Namespace, config: Config) -> int:
             problems.extend(stale_outputs(contract_file, data, key, out, tree, cache))
     sources = _load_all(files, inputs)
     verdicts = Verdicts(key, config.ignore) if cache.enabled else None
-    report = Linter(catalog, config.ignore).check(sources, verdicts)
+    report = Linter(catalog, config.ignore).check(sources, verdicts, args.jobs or available_cpus())
     if verdicts is not None:
         verdicts.save()
     problems.extend(report.problems)

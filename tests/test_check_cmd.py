@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+import contract.lint
 import contract.loader
 import contract.usage
 import generators.check_cache
@@ -108,6 +109,23 @@ def test_formats(in_root: Path, capsys: pytest.CaptureFixture[str]) -> None:
                    "message": row["message"]}
     code, out, _ = run(capsys, "contract/qortex.yaml", seed, "--format", "github")
     assert out.startswith(f"::warning file={seed},line=218,col=20,title=promql/counter-without-rate::panel ")
+
+
+def test_jobs_change_nothing_but_the_processes(in_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    seed = ".venv/seed/qortex-0.3.0/docker/grafana/dashboards/qortex.json"
+    rules = tmp_path / "rules.yml"
+    rules.write_text(RULES + "  - record: job:qortex_querys:rate5m\n    expr: sum(rate(qortex_querys_total[5m]))\n"
+                     "  - alert: NoQueries\n    expr: job:qortex_queries:rate5m{mod=\"vec\"} == 0\n")
+    monkeypatch.setattr(contract.lint, "MIN_PER_JOB", 1)   # split even these few expressions
+    runs = {jobs: run(capsys, "contract/qortex.yaml", seed, str(rules), "--no-cache", *jobs)
+            for jobs in ((), ("--jobs", "1"), ("--jobs", "2"), ("--jobs", "7"))}
+    assert len(set(runs.values())) == 1
+    code, out, err = runs[()]
+    assert code == 1 and err == "checked 28 expressions in 2 files\n"
+    # the last one needs the labels of a series recorded by a rule: checked after the split, in order
+    assert [line.split(": ")[1] for line in out.splitlines() if not line.startswith(" ")] == [
+        "warning[promql/counter-without-rate]", "error[promql/unknown-metric]", "error[promql/unknown-label]"]
 
 
 # ── the out dir: dashboards, rules, contract checks, freshness ─────────────

@@ -87,6 +87,14 @@ def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert exc.value.code == 2
 
 
+@pytest.mark.parametrize("jobs", ["0", "-1", "two", ""])
+def test_check_jobs_must_be_a_whole_number(jobs: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["check", "--jobs", jobs])
+    assert exc.value.code == 2
+    assert f"argument --jobs: expected a whole number of at least 1, not {jobs!r}" in capsys.readouterr().err
+
+
 def test_config_from_pyproject(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.chdir(tmp_path)
