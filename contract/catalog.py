@@ -9,6 +9,8 @@ the model and naming rules only inside `build_catalog`.
 
 from __future__ import annotations
 
+import marshal
+
 from contract.records import NamedTuple
 
 TYPE_CHECKING = False   # `typing.TYPE_CHECKING`, without importing typing (see contract/records.py)
@@ -47,22 +49,21 @@ class SeriesInfo(NamedTuple):
 
 
 class Catalog:
-    __slots__ = ("service", "scrape_seconds", "paths", "series", "metrics", "aliases", "infra_labels", "all_labels",
-                 "rules", "_guesses", "memo")
+    __slots__ = ("service", "scrape_seconds", "paths", "series", "_metrics", "_aliases", "_names", "infra_labels",
+                 "all_labels", "rules", "_guesses", "memo")
 
     def __init__(self, service: str, scrape_seconds: float, paths: tuple[str, ...], series: dict[str, SeriesInfo],
-                 metrics: dict[str, tuple[str, tuple[str, ...], dict[str, str]]], aliases: dict[str, str],
+                 metrics: dict[str, tuple[str, tuple[str, ...], dict[str, str]]] | None, aliases: dict[str, str] | None,
                  infra_labels: frozenset[str], all_labels: frozenset[str],
-                 rules: tuple[tuple[str, str, tuple[str, ...]], ...] = ()) -> None:
+                 rules: tuple[tuple[str, str, tuple[str, ...]], ...] = (), names: bytes | None = None) -> None:
         self.service = service
         self.scrape_seconds = scrape_seconds
         self.paths = paths
         self.series = series
-        # contract metric -> (type, contract labels as exposed, {part: series name})
-        self.metrics = metrics
-        # many spellings of a metric (contract name, family with and without the
-        # unit word, ...) -> contract metric name, for did-you-mean
-        self.aliases = aliases
+        self._metrics = metrics
+        self._aliases = aliases
+        # `metrics` and `aliases` as marshal data, read on first use (None: given as dicts)
+        self._names = names
         self.infra_labels = infra_labels     # exporter and scrape labels of the declared paths
         self.all_labels = all_labels
         # the contract's recording rules: (recorded name, expr, label names the rule sets)
@@ -70,19 +71,47 @@ class Catalog:
         self._guesses: dict[str, tuple[str, str] | None] = {}
         self.memo: dict[str, Any] = {}   # tables derived by users of the catalog
 
+    @property
+    def metrics(self) -> dict[str, tuple[str, tuple[str, ...], dict[str, str]]]:
+        """contract metric -> (type, contract labels as exposed, {part: series name})"""
+        if self._metrics is None:
+            self._read_names()
+        return self._metrics  # type: ignore[return-value]
+
+    @property
+    def aliases(self) -> dict[str, str]:
+        """Many spellings of a metric (contract name, family with and without the unit word, ...) -> contract metric
+        name, for did-you-mean."""
+        if self._aliases is None:
+            self._read_names()
+        return self._aliases  # type: ignore[return-value]
+
+    def _read_names(self) -> None:
+        self._metrics, self._aliases = marshal.loads(self._names)  # type: ignore[arg-type]
+
     def data(self) -> tuple[Any, ...]:
-        """The catalog as plain values (what `marshal` stores); `Catalog.from_data` makes it again."""
+        """The catalog as plain values (what `marshal` stores); `Catalog.from_data` makes it again.
+
+        `metrics` and `aliases` go in as marshal data of their own: only a
+        did-you-mean and the out dir's unused-metric warnings read them, and
+        for a large contract they are most of what loading the catalog
+        costs (10,000 metrics: about 60% of its bytes).
+        """
         series = {name: tuple(info) for name, info in self.series.items()}
-        return (self.service, self.scrape_seconds, self.paths, series, self.metrics, self.aliases, self.infra_labels,
-                self.all_labels, self.rules)
+        names = self._names
+        if names is None:
+            names = marshal.dumps((self._metrics, self._aliases))
+        return (self.service, self.scrape_seconds, self.paths, series, self.infra_labels, self.all_labels, self.rules,
+                names)
 
     @classmethod
     def from_data(cls, data: tuple[Any, ...]) -> Catalog:
-        service, scrape_seconds, paths, series, *rest = data
+        service, scrape_seconds, paths, series, infra_labels, all_labels, rules, names = data
         # tuple.__new__ directly: `SeriesInfo._make` is a Python call per series, and a
         # large contract has tens of thousands
         new = tuple.__new__
-        return cls(service, scrape_seconds, paths, {name: new(SeriesInfo, raw) for name, raw in series.items()}, *rest)
+        return cls(service, scrape_seconds, paths, {name: new(SeriesInfo, raw) for name, raw in series.items()},
+                   None, None, infra_labels, all_labels, rules, names)
 
     def suggest(self, name: str) -> tuple[str, str] | None:
         """(series, "type metric") that `name` most likely meant, or None."""

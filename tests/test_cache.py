@@ -34,7 +34,12 @@ def test_cached_catalog_and_problems_are_the_built_ones(tmp_path: Path, cache: C
     assert again == key and cached is not built
     assert problems == built_problems
     assert cached.data() == built.data()
-    assert cached.suggest("svc_requests") == built.suggest("svc_requests")
+    assert cached._metrics is None   # read only when something needs it
+    assert cached.suggest("svc_requests") == built.suggest("svc_requests") == ("svc_requests_total",
+                                                                              "counter svc_requests")
+    assert (cached.metrics, cached.aliases) == (built.metrics, built.aliases)
+    assert cached.metrics["svc_requests"] == ("counter", ("code",), {"created": "svc_requests_created",
+                                                                   "total": "svc_requests_total"})
 
 
 def test_an_unreadable_entry_is_a_miss(cache: ContractCache) -> None:
