@@ -175,8 +175,8 @@ class Linter:
                     verdicts.add(keys[i], entry)   # type: ignore[index]
             if entry is not None:   # known clean, or checked in a piece: what later expressions need from it
                 flow, names = entry
-                if flow is not None:
-                    self.recorded[e.record] = Flow(*flow)
+                if flow is not None:   # tuple.__new__: Flow(*flow) is a Python call per recording rule
+                    self.recorded[e.record] = tuple.__new__(Flow, flow)
                 selected.update(names)
                 continue
             analyzer.selected_recorded = False
