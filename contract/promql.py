@@ -134,24 +134,28 @@ class Analysis:
 # fast path parses a copy with those matchers turned into `=`/`!=` whose
 # value starts with REGEX_MARK, and checks the regexes with Python's `re`
 # (cached per regex). A parse error there, or a regex that Python rejects
-# or that uses something RE2 lacks, sends the expression through the
-# parser as written, which has the last word.
+# or may read otherwise than RE2 (`_NOT_PYTHON_RE`), sends the expression
+# through the parser as written, which has the last word.
 REGEX_MARK = "\ue001"
 # patterns left to re's own cache of compiled patterns are only compiled when a run needs them
 _RE_OP = r"=~(\s*)([\"'`])"
 _NOT_RE_OP = r"!~(\s*)([\"'`])"
-_RE2_LACKS = re.compile(r"\(\?[=!<>(]|\(\?P=|\\[1-9]|[*+?}]\+")
+# where Python's re is no stand-in for RE2, so the parser must decide: what RE2 lacks (lookaround, conditionals,
+# backreferences, possessive repeats), named groups (Python warns about names RE2 takes or refuses), and sets that
+# Python reads otherwise and warns about (`[[:alpha:]]` is a POSIX class in RE2; `--`, `&&`, `~~`, `||`)
+_NOT_PYTHON_RE = re.compile(r"\(\?[=!<>(]|\(\?P[=<]|\\[1-9]|[*+?}]\+|\[[\[:]|--|&&|~~|\|\|")
 _REGEX_OK: dict[str, bool] = {}
 
 
 def _regex_ok(regex: str) -> bool:
     ok = _REGEX_OK.get(regex)
     if ok is None:
-        try:
-            re.compile(regex)
-            ok = not _RE2_LACKS.search(regex)
-        except (re.error, OverflowError, RecursionError):
-            ok = False
+        ok = _NOT_PYTHON_RE.search(regex) is None
+        if ok:
+            try:
+                re.compile(regex)
+            except (re.error, OverflowError, RecursionError):
+                ok = False
         _REGEX_OK[regex] = ok
     return ok
 

@@ -210,6 +210,19 @@ def test_check_table(check: str, target: str | tuple[str, str], expected: list[s
     assert lint_short(target) == expected
 
 
+def test_regexes_python_reads_otherwise_are_left_to_the_parser() -> None:
+    """RE2, not Python, decides: `[[:alpha:]]` is a POSIX class to RE2 and a warned-about nested set to Python."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")   # and nothing is printed about them
+        assert lint_short('sum(rate(qortex_queries_total{job=~"[[:alpha:]]+-ex"}[5m]))') == []
+        assert lint_short('sum(rate(qortex_queries_total{job!~"x[a&&b]"}[5m]))') == []
+        # Python reads this as a set of `[:alph` followed by `]`; RE2 finds the outer set unclosed
+        assert lint_short('sum(rate(qortex_queries_total{job=~"[[:alpha:]"}[5m]))') == [
+            "promql/syntax@0: invalid PromQL: illegal regex for [[:alpha:]"]
+
+
 def test_every_check_has_documentation() -> None:
     ids = [c.id for c in PROMQL_CHECKS]
     assert len(set(ids)) == len(ids)
