@@ -1,5 +1,3 @@
-import sys
+from generators.cli import run
 
-from generators.cli import main
-
-sys.exit(main())
+run()

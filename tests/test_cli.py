@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from generators.cli import main
-from tests.conftest import MINIMAL
+from tests.conftest import MINIMAL, QORTEX_CONTRACT, ROOT
 from tests.seed_names import seed_instruments, seed_series
 
 
@@ -121,3 +124,26 @@ def test_generate_refuses_a_broken_contract(tmp_path: Path, capsys: pytest.Captu
     code, _, err = run(capsys, "generate", _broken(tmp_path), "--out", str(out_dir))
     assert code == 1 and err.endswith("nothing written: the contract has errors\n")
     assert [p.name for p in out_dir.iterdir()] == ["keep.txt"]
+
+
+@pytest.mark.parametrize("command", ["check", "validate"])
+def test_the_program_exits_with_the_status_after_all_its_output(command: str, tmp_path: Path) -> None:
+    """`check` skips the interpreter's teardown (`generators.cli.run`): its output must still be whole."""
+    cache = tmp_path / "cache"
+    cache.mkdir(mode=0o700)
+    dashboard = tmp_path / "d.json"
+    dashboard.write_text(json.dumps({"panels": [
+        {"id": i, "title": f"p{i}", "datasource": {"type": "prometheus", "uid": "prom"},
+         "targets": [{"refId": "A", "expr": f"rate(qortex_querys_{i}_total[5m])"}]} for i in range(3)]}))
+    argv = [str(QORTEX_CONTRACT), str(dashboard)] if command == "check" else [str(tmp_path / "missing.yaml")]
+    # buffered, as output to a pipe usually is: a few lines stay in the buffer until flushed
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    done = subprocess.run([sys.executable, "-m", "generators", command, *argv], cwd=ROOT, capture_output=True,
+                          text=True, env={**env, "METRICS_CONTRACT_CACHE": str(cache)}, check=False)
+    if command == "check":
+        assert done.returncode == 1
+        assert done.stdout.count("error[promql/unknown-metric]") == 3
+        assert done.stdout.endswith("\n") and done.stderr == "checked 3 expressions in 1 files\n"
+    else:
+        assert (done.returncode, done.stdout) == (2, "")
+        assert done.stderr == f"{tmp_path / 'missing.yaml'}: error[input/not-found]: no such file\n"
