@@ -165,6 +165,7 @@ class Linter:
         jobs = min(jobs, len(todo) // MIN_PER_JOB)
         done = self._pieces(items, todo, jobs) if jobs > 1 else {}
         out = report.problems
+        shared: dict[object, object] = {}   # see `_entry`
         for i, e in enumerate(items):
             entry = known[i] if known is not None else None
             if entry is None and i in done:
@@ -187,7 +188,7 @@ class Linter:
             found = len(out)
             self.run(ctx, out)
             if verdicts is not None and len(out) == found and not analyzer.selected_recorded:
-                verdicts.add(keys[i], _entry(ctx, recorded))   # type: ignore[index]
+                verdicts.add(keys[i], _entry(ctx, recorded, shared))   # type: ignore[index]
         return report
 
     def _pieces(self, items: list[Expression], todo: list[int], jobs: int) -> dict[int, _Done]:
@@ -211,6 +212,7 @@ class Linter:
         items, indices = piece
         analyzer = self.analyzer
         done: dict[int, _Done] = {}
+        shared: dict[object, object] = {}   # see `_entry`
         for i in indices:
             e = items[i]
             analyzer.selected_recorded = False
@@ -220,7 +222,7 @@ class Linter:
             found: list[Problem] = []
             self.run(ctx, found)
             recorded = _recorded(ctx.analysis, e.rule_labels) if e.record else None
-            done[i] = ([tuple(p) for p in found] if found else None, _entry(ctx, recorded))
+            done[i] = ([tuple(p) for p in found] if found else None, _entry(ctx, recorded, shared))
         return done
 
     def context(self, e: Expression) -> Context:
@@ -258,10 +260,20 @@ class Linter:
             check.run(ctx, out)
 
 
-def _entry(ctx: Context, recorded: Flow | None) -> Entry:
-    """What later expressions need from a clean one: the flow it records (a plain tuple), the series it selects."""
-    return (None if recorded is None else tuple(recorded),   # type: ignore[return-value]
-            tuple(s.info.name for s in ctx.analysis.selectors if s.info is not None))
+def _entry(ctx: Context, recorded: Flow | None, shared: dict[object, object]) -> Entry:
+    """What later expressions need from a clean one: the flow it records (a plain tuple), the series it selects.
+
+    Equal parts of entries are one object (`shared`), which `marshal` then
+    writes once and reads back once: the recording rules of a large file
+    produce a few label sets, many times over, and writing each as a new
+    frozenset made storing the verdicts of 10,000 rules take 25 ms instead
+    of 5.
+    """
+    names = tuple(s.info.name for s in ctx.analysis.selectors if s.info is not None)
+    if recorded is None:
+        return None, shared.setdefault(names, names)  # type: ignore[return-value]
+    flow = tuple(recorded)
+    return shared.setdefault(flow, flow), shared.setdefault(names, names)  # type: ignore[return-value]
 
 
 def _recorded(analysis: Analysis, labels: tuple[str, ...]) -> Flow:

@@ -55,6 +55,21 @@ def _same(a: Report, b: Report) -> None:
     assert (a.expressions, a.files, a.selected) == (b.expressions, b.files, b.selected)
 
 
+def test_equal_parts_of_entries_are_one_object(tmp_path: Path) -> None:
+    """What lets marshal write each label set once (`contract.lint._entry`), also after a round trip."""
+    rules = "groups:\n  - name: g\n    rules:\n" + "".join(
+        f"      - record: job:qortex_queries:r{i}\n"
+        f"        expr: sum by (job, mode) (rate(qortex_queries_total[{i}m]))\n" for i in range(1, 6))
+    verdicts = Verdicts("k", (), str(tmp_path))
+    Linter(qortex_catalog()).check([load_source("r.yml", rules.encode())], verdicts)
+    verdicts.save()
+    for entries in (verdicts.met, Verdicts("k", (), str(tmp_path)).known):
+        assert len(entries) == 5
+        assert len({id(flow) for flow, _ in entries.values()}) == 1
+        assert len({id(names) for _, names in entries.values()}) == 1
+        assert {flow for flow, _ in entries.values()} == {(frozenset({"job", "mode"}), False, False, False)}
+
+
 def test_second_run_analyses_only_what_was_not_clean(tmp_path: Path) -> None:
     first, analysed = _check(tmp_path)
     _same(first, _alone())
