@@ -108,9 +108,9 @@ _FACTS = _NEEDS[1:]   # what an expression that parses may have, in the order th
 
 # fewer expressions than this for each process do not pay for starting it
 MIN_PER_JOB = 1000
-# what a piece of a split check found for one expression: its problems as plain tuples (None: none), and its
-# verdict entry
-_Done = tuple[list[tuple[object, ...]] | None, Entry]
+# what a piece of a split check found for one expression: its problems as plain tuples (None: none), its verdict
+# entry, and its verdict key when asked for and clean
+_Done = tuple[list[tuple[object, ...]] | None, Entry, str | None]
 
 
 class Report:
@@ -159,21 +159,25 @@ class Linter:
                 if e.record:
                     self.recorded.setdefault(e.record, UNKNOWN)
         items = [e for source in ordered for e in source.expressions]
-        keys = [verdict_key(e) for e in items] if verdicts is not None else None
-        known = [verdicts.get(key) for key in keys] if verdicts is not None and keys is not None else None
+        known: list[Entry | None] | None = None
+        keys: list[str] | None = None
+        if verdicts is not None and verdicts.known:
+            keys = [verdict_key(e) for e in items]
+            known = [verdicts.get(key) for key in keys]
         todo = [i for i in range(len(items)) if known is None or known[i] is None]
         jobs = min(jobs, len(todo) // MIN_PER_JOB)
-        done = self._pieces(items, todo, jobs) if jobs > 1 else {}
+        # with nothing known yet, the keys of what proves clean are made by the pieces, in parallel
+        done = self._pieces(items, todo, jobs, verdicts is not None and keys is None) if jobs > 1 else {}
         out = report.problems
         shared: dict[object, object] = {}   # see `_entry`
         for i, e in enumerate(items):
             entry = known[i] if known is not None else None
             if entry is None and i in done:
-                problems, entry = done[i]
+                problems, entry, key = done[i]
                 if problems:
                     out.extend(tuple.__new__(Problem, p) for p in problems)
                 elif verdicts is not None:
-                    verdicts.add(keys[i], entry)   # type: ignore[index]
+                    verdicts.add(key or keys[i], entry)   # type: ignore[index]
             if entry is not None:   # known clean, or checked in a piece: what later expressions need from it
                 flow, names = entry
                 if flow is not None:   # tuple.__new__: Flow(*flow) is a Python call per recording rule
@@ -188,10 +192,10 @@ class Linter:
             found = len(out)
             self.run(ctx, out)
             if verdicts is not None and len(out) == found and not analyzer.selected_recorded:
-                verdicts.add(keys[i], _entry(ctx, recorded, shared))   # type: ignore[index]
+                verdicts.add(keys[i] if keys is not None else verdict_key(e), _entry(ctx, recorded, shared))
         return report
 
-    def _pieces(self, items: list[Expression], todo: list[int], jobs: int) -> dict[int, _Done]:
+    def _pieces(self, items: list[Expression], todo: list[int], jobs: int, keys: bool) -> dict[int, _Done]:
         """What checking `items[i]` for every i of `todo` found, split between `jobs` processes.
 
         An expression's analysis depends on the others only through the
@@ -199,17 +203,19 @@ class Linter:
         the last such rule above it. A piece therefore checks only the
         expressions that select none, and leaves out the others, which
         `check` then checks itself, in order, once every rule above has
-        given its recorded labels.
+        given its recorded labels. With `keys`, a piece also gives the
+        verdict key of each clean expression.
         """
         size = -(-len(todo) // jobs)
-        parts = fork_map(self._piece, [(items, todo[start:start + size]) for start in range(0, len(todo), size)])
+        parts = fork_map(self._piece, [(items, todo[start:start + size], keys)
+                                       for start in range(0, len(todo), size)])
         done: dict[int, _Done] = {}
         for part in parts:
             done.update(part)
         return done
 
-    def _piece(self, piece: tuple[list[Expression], list[int]]) -> dict[int, _Done]:
-        items, indices = piece
+    def _piece(self, piece: tuple[list[Expression], list[int], bool]) -> dict[int, _Done]:
+        items, indices, keys = piece
         analyzer = self.analyzer
         done: dict[int, _Done] = {}
         shared: dict[object, object] = {}   # see `_entry`
@@ -222,7 +228,8 @@ class Linter:
             found: list[Problem] = []
             self.run(ctx, found)
             recorded = _recorded(ctx.analysis, e.rule_labels) if e.record else None
-            done[i] = ([tuple(p) for p in found] if found else None, _entry(ctx, recorded, shared))
+            done[i] = ([tuple(p) for p in found] if found else None, _entry(ctx, recorded, shared),
+                       verdict_key(e) if keys and not found else None)
         return done
 
     def context(self, e: Expression) -> Context:

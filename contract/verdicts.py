@@ -35,12 +35,17 @@ Entry = tuple[tuple[frozenset[str], bool, bool | None, bool] | None, tuple[str, 
 
 
 def verdict_key(e: Expression) -> str:
-    """Every field of `e` that a PromQL check reads, or that decides which checks run."""
+    """Every field of `e` that a PromQL check reads, or that decides which checks run.
+
+    (The tests of empty fields spare a rule, which has none of them, a call each.)
+    """
+    variables, suppressed, var_label, var_metrics = e.variables, e.suppressed, e.var_label, e.var_metrics
     return "\0".join((
         e.kind, e.text, e.legend, "L" if e.legend_anchor is not None else "",
-        "" if e.variables is None else "$" + ",".join(sorted(e.variables)),
+        "" if variables is None else "$" + ",".join(sorted(variables)),
         e.record, "R" if e.record_anchor is not None else "", ",".join(e.rule_labels),
-        ",".join(sorted(e.suppressed)), repr(e.var_label), repr(e.var_metrics)))
+        ",".join(sorted(suppressed)) if suppressed else "",
+        "" if var_label is None else repr(var_label), "" if var_metrics is None else repr(var_metrics)))
 
 
 class Verdicts:
