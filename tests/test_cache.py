@@ -42,6 +42,17 @@ def test_cached_catalog_and_problems_are_the_built_ones(tmp_path: Path, cache: C
                                                                    "total": "svc_requests_total"})
 
 
+def test_equal_label_sets_and_value_tables_are_one_object(cache: ContractCache) -> None:
+    """So marshal writes each once (`contract.catalog.build_catalog`); a cached catalog keeps that."""
+    for catalog in (validated(str(QORTEX_CONTRACT), cache)[0], validated(str(QORTEX_CONTRACT), cache)[0]):
+        tables: dict[str, set[int]] = {}
+        for info in catalog.series.values():
+            if info.metric:
+                tables.setdefault(repr(info.values), set()).add(id(info.values))
+        assert len(tables) == 4   # no closed label, `mode`, `outcome` (two metrics), `stage`
+        assert all(len(ids) == 1 for ids in tables.values())
+
+
 def test_an_unreadable_entry_is_a_miss(cache: ContractCache) -> None:
     catalog, problems, key = validated(str(QORTEX_CONTRACT), cache)
     for entry in Path(cache.directory).iterdir():
