@@ -52,13 +52,17 @@ def fork_map(work: Callable[[P], R], pieces: Sequence[P]) -> list[R]:
     children: dict[int, tuple[int, int]] = {}
     try:
         for index in range(1, len(pieces)):
-            children[index] = _start(work, pieces[index])
+            try:
+                children[index] = _start(work, pieces[index])
+            except OSError:   # no process or memory left for another child: the pieces left are done here
+                break
     finally:
         gc.unfreeze()
     try:
         results = [work(pieces[0])]
         for index in range(1, len(pieces)):
-            got = _collect(*children.pop(index))
+            child = children.pop(index, None)
+            got = None if child is None else _collect(*child)
             results.append(work(pieces[index]) if got is None else got[0])
     finally:
         if children:   # left only after an error here: nobody will read what they send
@@ -78,7 +82,12 @@ def _stop(children: Iterable[tuple[int, int]]) -> None:
 
 def _start(work: Callable[[P], R], piece: P) -> tuple[int, int]:
     read_end, write_end = os.pipe()
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read_end)
+        os.close(write_end)
+        raise
     if pid == 0:   # the child: never returns, never runs the parent's exit handlers or flushes its buffers
         status = 1
         try:

@@ -139,6 +139,26 @@ def test_a_result_marshal_cannot_carry_is_computed_here() -> None:
     assert fork_map(lambda piece: object() if os.getpid() != parent else piece, [1, 2]) == [1, 2]
 
 
+def test_pieces_no_child_could_be_started_for_are_done_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    forks = []
+    fork = os.fork
+
+    def failing_after_one() -> int:
+        if forks:
+            raise BlockingIOError(11, "Resource temporarily unavailable")
+        forks.append(1)
+        return fork()
+
+    open_fds = len(os.listdir("/proc/self/fd"))
+    monkeypatch.setattr(os, "fork", failing_after_one)
+    parent = os.getpid()
+    assert fork_map(lambda piece: (piece, os.getpid() == parent), [0, 1, 2, 3]) == [
+        (0, True), (1, False), (2, True), (3, True)]
+    with pytest.raises(ChildProcessError):   # the one child was waited for
+        os.waitpid(-1, os.WNOHANG)
+    assert len(os.listdir("/proc/self/fd")) == open_fds   # and no pipe was left open
+
+
 def test_children_are_reaped_when_this_process_fails() -> None:
     parent = os.getpid()
 
