@@ -37,6 +37,7 @@ _WORDS = frozenset("yes Yes YES no No NO true True TRUE false False FALSE on On 
 _SYMBOLIC = frozenset("+-.0123456789<=~!&*")
 _SYMBOLIC_CHARS = _SYMBOLIC | frozenset("_:eExXabcdfABCDFinINTtZ \t")
 _FLOW_STARTS = frozenset("{[]},&*!%@`?:|>\"'")
+_NOT_PLAIN_START = _FLOW_STARTS | frozenset("#-")   # what `value` reads otherwise than as a plain string, or refuses
 
 
 def maybe_typed(plain: str) -> bool:
@@ -142,7 +143,15 @@ class FastReader:
                 sub = path + (key,)
                 smap.keys[sub] = (at + 1, indent + 1)
             self.i = at + 1
-            out[key] = self.value(sub, line, match.end(), at, indent, True)
+            start = match.end()
+            rest = line[start:]
+            # most values of a rule file are plain strings on the key's line: read here what `value` would
+            # read, without its call; anything else, or recording positions, goes through `value`
+            if (smap is None and rest and rest[0] not in _NOT_PLAIN_START and rest[-1] not in " :"
+                    and " #" not in rest and ": " not in rest and not maybe_typed(rest)):
+                out[key] = rest
+            else:
+                out[key] = self.value(sub, line, start, at, indent, True)
             match = None
         return out
 

@@ -16,6 +16,9 @@ from contract.problems import InputError
 from contract.yamlsrc import load_yaml
 
 HANDLED = [
+    # plain values read without `FastReader.value`, and their neighbours that are not
+    'record: a:b:c\nexpr: x{a="b"} > 0 # note\nfor: 5m\nkeep: yes please\nv: 1.5e3x\nw: x:y\n'
+    "a: trailing  \nc: -1\ne: '#'\nf: x#y\n",
     """\
 # comment
 groups:
@@ -75,6 +78,8 @@ FALLS_BACK = [
     "---\na: 1\n",                          # document marker
     "a:\n",                                 # empty value
     '"quoted key": 1\n',
+    "a: ends:\n",                          # a plain value ending in `:`
+    "a: - x\n",                            # a sequence entry where a value was
     "true: 1\n",
 ]
 
