@@ -20,7 +20,7 @@ from contract.checks.promql_base import PromqlCheck
 from contract.checks.promql_registry import PROMQL_CHECKS
 from contract.parallel import fork_map
 from contract.problems import Problem
-from contract.promql import EMPTY, UNKNOWN, Analysis, Analyzer, Flow, Locator, Selector
+from contract.promql import EMPTY, UNKNOWN, Analysis, Analyzer, Flow, Locator, Selector, new_flow
 from contract.promql_vars import Expansion, expand
 from contract.sources import Anchor, Expression, Source
 from contract.verdicts import Entry, Verdicts, verdict_key
@@ -180,8 +180,8 @@ class Linter:
                     verdicts.add(key or keys[i], entry)   # type: ignore[index]
             if entry is not None:   # known clean, or checked in a piece: what later expressions need from it
                 flow, names = entry
-                if flow is not None:   # tuple.__new__: Flow(*flow) is a Python call per recording rule
-                    self.recorded[e.record] = tuple.__new__(Flow, flow)
+                if flow is not None:
+                    self.recorded[e.record] = new_flow(flow)
                 selected.update(names)
                 continue
             analyzer.selected_recorded = False

@@ -113,7 +113,7 @@ class Quantile(NamedTuple):
 
 
 # NamedTuple's __new__ is a Python function; these build the same tuples without its frame (every field given)
-_new_flow = partial(tuple.__new__, Flow)
+new_flow = partial(tuple.__new__, Flow)
 _new_grouping = partial(tuple.__new__, Grouping)
 _new_quantile = partial(tuple.__new__, Quantile)
 
@@ -285,10 +285,10 @@ class Analyzer:
             return EMPTY
         if name in _QUANTILE_FUNCS:
             self.out.quantiles.append(_new_quantile((name, ordinal, base)))
-            return _new_flow((base.labels - _NO_LE, base.open, False, False))
+            return new_flow((base.labels - _NO_LE, base.open, False, False))
         if name == "label_replace" or name == "label_join":
             if strings:
-                return _new_flow((base.labels | {strings[0]}, base.open, base.buckets, False))
+                return new_flow((base.labels | {strings[0]}, base.open, base.buckets, False))
             return base
         if name == "absent" or name == "absent_over_time":
             # the labels of the single series absent() returns: the selector's equality matchers
@@ -312,13 +312,13 @@ class Analyzer:
             return inner
         mod = node.modifier
         if mod is None:
-            out = _new_flow((frozenset(), False, inner.buckets, False))
+            out = new_flow((frozenset(), False, inner.buckets, False))
         elif mod.type is _BY:
             labels = mod.labels
             real = self._group_by(labels, inner, op)
-            out = _new_flow((frozenset(real), len(real) != len(labels), inner.buckets, False))
+            out = new_flow((frozenset(real), len(real) != len(labels), inner.buckets, False))
         else:
-            out = _new_flow((inner.labels.difference(_real_labels(mod.labels)), inner.open, inner.buckets, False))
+            out = new_flow((inner.labels.difference(_real_labels(mod.labels)), inner.open, inner.buckets, False))
         if op == "count_values" and type(param) is _STRING:
             out = out._replace(labels=out.labels | {param.val})
         return out
@@ -365,11 +365,11 @@ class Analyzer:
             if group:
                 clause = "group_left" if card is _MANY_TO_ONE else "group_right"
                 self.out.groupings.append(_new_grouping((clause, group, ((side, one),), op)))
-            return _new_flow((many.labels.union(group), many.open or placeholder, many.buckets, False))
+            return new_flow((many.labels.union(group), many.open or placeholder, many.buckets, False))
         if include:
-            return _new_flow((frozenset(on_labels), placeholder, lhs.buckets, False))
+            return new_flow((frozenset(on_labels), placeholder, lhs.buckets, False))
         if matching is not None:
-            return _new_flow((lhs.labels.difference(on_labels), lhs.open, lhs.buckets, False))
+            return new_flow((lhs.labels.difference(on_labels), lhs.open, lhs.buckets, False))
         return lhs
 
 
@@ -383,7 +383,7 @@ _WALK: dict[type, Callable[[Analyzer, Any, str | None, bool], Flow]] = {
 def _union(lhs: Flow, rhs: Flow) -> Flow:
     """What `lhs or rhs` yields."""
     buckets = lhs.buckets if lhs.buckets == rhs.buckets else None
-    return _new_flow((lhs.labels | rhs.labels, lhs.open or rhs.open, buckets, False))
+    return new_flow((lhs.labels | rhs.labels, lhs.open or rhs.open, buckets, False))
 
 
 def _real_labels(labels: Sequence[str]) -> tuple[str, ...]:
