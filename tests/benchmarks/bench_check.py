@@ -109,7 +109,7 @@ def in_process(tmp: Path) -> None:
     import promql_parser
 
     from contract.cache import ContractCache, validated
-    from contract.lint import Linter
+    from contract.lint import Linter, Report
     from contract.naming import expose
     from contract.parallel import available_cpus, can_fork
     from contract.sources import load_source
@@ -137,13 +137,17 @@ def in_process(tmp: Path) -> None:
         texts = [expression(i)[0].replace("$__rate_interval", "1m").replace("$job", "x") for i in range(total)]
         assert len(set(texts)) == total
         parse = _best(lambda texts=texts: [promql_parser.parse(text) for text in texts]) / total * 1e6
-        report = Linter(catalog).check([load_source(f) for f in files])
+
+        def run(files: list[str] = files, jobs: int = 1) -> Report:
+            return Linter(catalog).check([load_source(f) for f in files], jobs=jobs)
+
+        report = run()
         assert report.expressions == total + len(files) and not report.problems, report.problems[:3]
-        check = _best(lambda files=files: Linter(catalog).check([load_source(f) for f in files])) / total * 1e6
+        check = _best(run) / total * 1e6
         per_expr[total] = check
         split = ""
         if jobs > 1:
-            took = _best(lambda files=files: Linter(catalog).check([load_source(f) for f in files], jobs=jobs))
+            took = _best(lambda: run(jobs=jobs))
             split = f"; split between {jobs} processes (as `check` does) {took / total * 1e6:5.1f} µs/expr"
         print(f"  {total:>7,} expressions: check {check:5.1f} µs/expr in one process (target <= 40), parse alone "
               f"{parse:5.1f} µs/expr, ratio {check / parse:.2f}{split}")
