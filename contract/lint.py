@@ -18,7 +18,6 @@ from __future__ import annotations
 from contract.catalog import Catalog
 from contract.checks.promql_base import PromqlCheck
 from contract.checks.promql_registry import PROMQL_CHECKS
-from contract.parallel import fork_map
 from contract.problems import Problem
 from contract.promql import EMPTY, UNKNOWN, Analysis, Analyzer, Flow, Locator, Selector, new_flow
 from contract.promql_vars import Expansion, expand
@@ -144,8 +143,8 @@ class Linter:
         """Problems of every expression; with `verdicts`, expressions known to be clean are skipped.
 
         With `jobs` > 1, a check of many expressions is split between that
-        many processes (`_pieces`); what it finds, and in what order, is
-        what one process finds.
+        many processes (`_pieces`), with 0 between one per CPU this process
+        may use; what it finds, and in what order, is what one process finds.
         """
         report = Report()
         analyzer = self.analyzer
@@ -165,6 +164,12 @@ class Linter:
             keys = [verdict_key(e) for e in items]
             known = [verdicts.get(key) for key in keys]
         todo = [i for i in range(len(items)) if known is None or known[i] is None]
+        if jobs == 0:
+            # `contract.parallel` only when a split can happen: a small check does not pay for importing it
+            if len(todo) >= 2 * MIN_PER_JOB:
+                from contract.parallel import available_cpus
+
+                jobs = available_cpus()
         jobs = min(jobs, len(todo) // MIN_PER_JOB)
         # with nothing known yet, the keys of what proves clean are made by the pieces, in parallel
         done = self._pieces(items, todo, jobs, verdicts is not None and keys is None) if jobs > 1 else {}
@@ -206,6 +211,8 @@ class Linter:
         given its recorded labels. With `keys`, a piece also gives the
         verdict key of each clean expression.
         """
+        from contract.parallel import fork_map
+
         size = -(-len(todo) // jobs)
         parts = fork_map(self._piece, [(items, todo[start:start + size], keys)
                                        for start in range(0, len(todo), size)])

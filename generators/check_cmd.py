@@ -35,7 +35,6 @@ import sys
 
 from contract.cache import ContractCache, read_bytes, validated
 from contract.lint import Linter
-from contract.parallel import available_cpus
 from contract.problems import FORMATS, InputError, Problem, exit_code, render
 from contract.sources import Source, load_source
 from contract.verdicts import Verdicts
@@ -156,7 +155,7 @@ def _check(args: argparse.Namespace, config: Config) -> int:
             problems.extend(stale_outputs(contract_file, data, key, out, tree, cache))
     sources = _load_all(files, inputs)
     verdicts = Verdicts(key, config.ignore) if cache.enabled else None
-    report = Linter(catalog, config.ignore).check(sources, verdicts, args.jobs or available_cpus())
+    report = Linter(catalog, config.ignore).check(sources, verdicts, args.jobs)
     if verdicts is not None:
         verdicts.save()
     problems.extend(report.problems)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 import contract.lint
+import contract.parallel
 from contract.lint import Linter, Report
 from contract.parallel import can_fork, fork_map
 from contract.sources import Source, load_source
@@ -114,10 +115,24 @@ def test_the_pieces_run_in_other_processes(split_always: None, monkeypatch: pyte
 
 def test_small_checks_stay_in_one_process(monkeypatch: pytest.MonkeyPatch) -> None:
     started: list[object] = []
-    monkeypatch.setattr(contract.lint, "fork_map", lambda work, pieces: started.append(pieces) or [])
-    report = Linter(qortex_catalog()).check(_sources(), jobs=8)
-    assert started == []
-    assert report.expressions == len(PANELS) + 9
+    monkeypatch.setattr(contract.parallel, "fork_map", lambda work, pieces: started.append(pieces) or [])
+    for jobs in (8, 0):
+        report = Linter(qortex_catalog()).check(_sources(), jobs=jobs)
+        assert started == []
+        assert report.expressions == len(PANELS) + 9
+
+
+def test_jobs_0_splits_between_the_cpus_this_process_may_use(split_always: None,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    pieces: list[int] = []
+    fork = contract.parallel.fork_map
+    monkeypatch.setattr(contract.parallel, "available_cpus", lambda: 3)
+    monkeypatch.setattr(contract.parallel, "fork_map", lambda work, p: pieces.append(len(p)) or fork(work, p))
+    alone = Linter(qortex_catalog()).check(_sources())
+    assert pieces == []
+    split = Linter(qortex_catalog()).check(_sources(), jobs=0)
+    assert pieces == [3]
+    assert _facts(split) == _facts(alone)
 
 
 def test_a_failing_child_piece_is_done_in_this_process() -> None:
