@@ -56,7 +56,8 @@ class Expansion:
         """Offset in the text as written for an offset in the expanded text."""
         if not self.segments:
             return offset
-        from bisect import bisect_right   # here: only a problem's position needs it, and a cold import costs 0.5 ms
+        # imported here: only a problem's position needs it, and a cold import costs 0.5 ms
+        from bisect import bisect_right
 
         i = bisect_right(self._starts, offset) - 1
         if i < 0:

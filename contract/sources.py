@@ -62,7 +62,8 @@ class TextIndex:
     def line_col(self, offset: int) -> tuple[int, int]:
         if self._starts is None:
             self._starts = [0] + [m.end() for m in re.finditer("\n", self.text)]
-        from bisect import bisect_right   # here: only a problem's position needs it, and a cold import costs 0.5 ms
+        # imported here: only a problem's position needs it, and a cold import costs 0.5 ms
+        from bisect import bisect_right
 
         row = bisect_right(self._starts, offset) - 1
         return row + 1, offset - self._starts[row] + 1
