@@ -439,7 +439,7 @@ def _datetime_without_python() -> None:
     """
     if "datetime" not in sys.modules:
         try:
-            import _datetime
+            import _datetime  # type: ignore[import-not-found]  # typeshed has no stub for the C module
         except ImportError:   # a Python built without the C module: the pure-Python one is all there is
             return
         sys.modules["datetime"] = _datetime
