@@ -13,7 +13,8 @@
    out dir) versus `promtool check rules out/prometheus/rules.yml`, median
    of 10 runs (target: ratio <= 1.5).
 
-For 2 and 3 a floor is printed too: a Python process that imports json and
+For 2 and 3 the commands run in turn, and each figure is the median of its
+runs. A floor is printed too: a Python process that imports json and
 promql_parser and parses the same expressions, and does nothing else. That
 is what any checker built on promql_parser pays before reading a file,
 following a label or running a check.
@@ -178,7 +179,11 @@ def _env(cache: Path) -> dict[str, str]:
     return env
 
 
-def _wall(cmd: list[str], env: dict[str, str], before: Callable[[], object] = lambda: None) -> float:
+def _nothing() -> None:
+    return None
+
+
+def _wall(cmd: list[str], env: dict[str, str], before: Callable[[], object] = _nothing) -> float:
     before()
     started = time.perf_counter()
     done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, check=False)
@@ -188,21 +193,31 @@ def _wall(cmd: list[str], env: dict[str, str], before: Callable[[], object] = la
     return elapsed
 
 
-def _median_wall(cmd: list[str], runs: int, env: dict[str, str], before: Callable[[], object] = lambda: None) -> float:
-    return statistics.median(_wall(cmd, env, before) for _ in range(runs))
+def _medians(runs: int, env: dict[str, str], *commands: tuple[list[str], Callable[[], object]]) -> list[float]:
+    """Median wall time of each (command, what to do before it), the commands run in turn `runs` times.
+
+    In turn, not one after the other: a slow spell of this machine then slows every command alike, and the
+    ratios between them hold, where runs in blocks would charge it to whichever command ran at the time.
+    """
+    times: list[list[float]] = [[] for _ in commands]
+    for _ in range(runs):
+        for (cmd, before), taken in zip(commands, times, strict=True):
+            taken.append(_wall(cmd, env, before))
+    return [statistics.median(taken) for taken in times]
 
 
 FLOOR = "import json, sys, promql_parser\nfor text in json.load(open(sys.argv[1])):\n    promql_parser.parse(text)\n"
 
 
-def _floor(texts: list[str], tmp: Path, env: dict[str, str], runs: int) -> float:
-    """Median wall time of a process that only starts Python, imports json and promql_parser and parses `texts`."""
+def _floor(texts: list[str], tmp: Path, env: dict[str, str]) -> list[str]:
+    """A process that only starts Python, imports json and promql_parser and parses `texts`."""
     from contract.promql_vars import expand
 
     path = tmp / "floor.json"
     path.write_text(json.dumps([expand(text, 15.0, frozenset()).text for text in texts]))
-    subprocess.run([PYTHON, "-c", FLOOR, str(path)], env=env, check=True)   # every text parses
-    return _median_wall([PYTHON, "-c", FLOOR, str(path)], runs, env)
+    command = [PYTHON, "-c", FLOOR, str(path)]
+    subprocess.run(command, env=env, check=True)   # every text parses
+    return command
 
 
 def _texts(files: list[Path]) -> list[str]:
@@ -225,7 +240,6 @@ def versus_promtool(tmp: Path) -> None:
     env = _env(tmp / "cache-rules")
     check = [CHECK, "check", str(contract), str(rules)]
     first = _wall(check, env)   # validates the contract (10,000 metrics) and fills the contract cache
-    everything = _median_wall(check, 5, env, lambda: _forget_runs(tmp / "cache-rules"))
     edits = itertools.count(1)
 
     def edit_one_rule() -> None:
@@ -234,11 +248,11 @@ def versus_promtool(tmp: Path) -> None:
         rules.write_text(text.replace(f"bench_m{n * 3}_total{{mode=\"a\"}}[5m]",
                                       f"bench_m{n * 3}_total{{mode=\"a\"}}[{n + 5}m]", 1))
 
-    edited = _median_wall(check, 5, env, edit_one_rule)
-    unchanged = _median_wall(check, 5, env)
-    theirs = _median_wall([PROMTOOL, "check", "rules", str(rules)], 5, env)
-    rules.write_text(text)
-    floor = _floor(_texts([rules]), tmp, env, 5)
+    floor_command = _floor(_texts([rules]), tmp, env)
+    # "unchanged" follows "one rule edited": it replays that run
+    everything, edited, unchanged, theirs, floor = _medians(
+        5, env, (check, lambda: _forget_runs(tmp / "cache-rules")), (check, edit_one_rule), (check, _nothing),
+        ([PROMTOOL, "check", "rules", str(rules)], _nothing), (floor_command, _nothing))
     print(f"  10,000 rules: promtool {theirs:.3f} s; check with everything checked {everything:.3f} s, ratio "
           f"{everything / theirs:.2f} (target <= 1.5); one rule edited {edited:.3f} s, ratio {edited / theirs:.2f}; "
           f"unchanged (replayed) {unchanged:.3f} s, ratio {unchanged / theirs:.2f}; first run (contract not cached) "
@@ -252,16 +266,17 @@ def this_repo(tmp: Path) -> None:
         return
     cache = tmp / "cache"
     env = _env(cache)
-    _wall([CHECK, "check"], env)
-    unchanged = _median_wall([CHECK, "check"], 10, env)
-    everything = _median_wall([CHECK, "check"], 10, env, lambda: _forget_runs(cache))
-    theirs = _median_wall([PROMTOOL, "check", "rules", str(rules)], 10, env)
-    bare = _median_wall([PYTHON, "-c", "pass"], 10, env)
     from generators.check_cache import walk_files
     from generators.common import is_checked_output
 
     texts = _texts([ROOT / "out" / rel for rel in walk_files(str(ROOT / "out")) if is_checked_output(rel)])
-    floor = _floor(texts, tmp, env, 10)
+    floor_command = _floor(texts, tmp, env)
+    _wall([CHECK, "check"], env)
+    # "unchanged" follows "everything checked": it replays that run
+    everything, unchanged, theirs, bare, floor = _medians(
+        10, env, ([CHECK, "check"], lambda: _forget_runs(cache)), ([CHECK, "check"], _nothing),
+        ([PROMTOOL, "check", "rules", str(rules)], _nothing), ([PYTHON, "-c", "pass"], _nothing),
+        (floor_command, _nothing))
     print(f"  this repo: promtool check rules {theirs:.3f} s; check with everything checked {everything:.3f} s, "
           f"ratio {everything / theirs:.2f} (target <= 1.5); unchanged (replayed) {unchanged:.3f} s, ratio "
           f"{unchanged / theirs:.2f}; bare `python -c pass` {bare:.3f} s; floor (start-up and parse alone, "
