@@ -6,8 +6,6 @@ CLI picks one with `--format`.
 
 from __future__ import annotations
 
-import json
-
 from contract.records import NamedTuple
 
 TYPE_CHECKING = False   # `typing.TYPE_CHECKING`, without importing typing (see contract/records.py)
@@ -71,6 +69,9 @@ def input_error(file: str, check: str, message: str, line: int = 0, column: int 
 def render(problems: Iterable[Problem], fmt: str) -> str:
     items = sorted(problems)
     if fmt == "json":
+        # imported here: a text run does not pay for it (see `contract.sources.load_json`)
+        import json
+
         keys = ("check", "severity", "file", "line", "column", "location", "expr", "metric", "message")
         rows = [{k: getattr(p, k) for k in keys} for p in items]
         return json.dumps({"problems": rows}, indent=2, sort_keys=False) + "\n"

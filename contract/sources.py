@@ -25,7 +25,6 @@ position is first needed).
 
 from __future__ import annotations
 
-import json
 import re
 
 from contract import fastyaml
@@ -122,7 +121,7 @@ class JsonDoc:
             pattern = r'(?<!\\)"' + re.escape(key) + r'"\s*:\s*("(?:[^"\\]|\\.)*")'
             for match in re.finditer(pattern, self.index.text):
                 try:
-                    decoded = json.loads(match.group(1))
+                    decoded = load_json(match.group(1))
                 except ValueError:
                     continue
                 table.setdefault(decoded, []).append(match.start(1))
@@ -303,11 +302,58 @@ _METRICS = r"(?s)\s*metrics\(\s*(.*?)\s*\)\s*$"
 _PROMETHEUS = ("prometheus", "default")
 
 
+class _JsonContext:
+    """What `json.JSONDecoder()` gives its scanner: the settings `_json.make_scanner` reads."""
+
+    strict = True
+    object_hook = None
+    object_pairs_hook = None
+    parse_float = float
+    parse_int = int
+    parse_constant = {"-Infinity": float("-inf"), "Infinity": float("inf"), "NaN": float("nan")}.__getitem__
+    memo: dict[str, str] = {}   # read by the pure-Python scanner only
+
+
+_JSON_SPACE = " \t\n\r"
+_scan_json: Any = None
+
+
+def load_json(text: str) -> Any:
+    """`json.loads(text)`, without importing `json` for a valid document.
+
+    Importing `json` (its decoder, encoder and scanner modules) costs a cold
+    `check` about 2 ms, and its decoder is a thin layer over the C scanner
+    of `_json`, which this calls itself, as `json.loads` would: skip white
+    space, scan one value, allow only white space after it. Whatever the
+    scanner does not read whole goes to `json.loads`, which raises its own
+    error for it; so does everything where `_json` is missing.
+    """
+    global _scan_json
+    if _scan_json is None:
+        try:
+            import _json
+        except ImportError:
+            _scan_json = False
+        else:   # it reads the settings off any object, as json.decoder gives it a JSONDecoder
+            _scan_json = _json.make_scanner(_JsonContext)  # type: ignore[arg-type]
+    if _scan_json:
+        try:
+            value, end = _scan_json(text, len(text) - len(text.lstrip(_JSON_SPACE)))
+        except (StopIteration, ValueError):
+            end = -1
+        if end >= 0 and not text[end:].strip(_JSON_SPACE):
+            return value
+    import json
+
+    return json.loads(text)
+
+
 def _dashboard(file: str, text: str) -> Source:
     try:
-        dash = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise input_error(file, "input/json", f"not valid JSON: {exc.msg.lower()}", exc.lineno, exc.colno) from None
+        dash = load_json(text)
+    except ValueError as exc:   # json.JSONDecodeError, without importing json for a valid file
+        msg, line, column = getattr(exc, "msg", str(exc)), getattr(exc, "lineno", 0), getattr(exc, "colno", 0)
+        raise input_error(file, "input/json", f"not valid JSON: {msg.lower()}", line, column) from None
     if isinstance(dash, dict) and isinstance(dash.get("dashboard"), dict):
         dash = dash["dashboard"]   # the HTTP API's {"dashboard": ..., "meta": ...}
     if not isinstance(dash, dict) or not (isinstance(dash.get("panels"), list) or isinstance(dash.get("rows"), list)):

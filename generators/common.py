@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from contract.problems import one_line
 
 TYPE_CHECKING = False   # `typing.TYPE_CHECKING`, without importing typing (see contract/records.py)
@@ -24,6 +22,9 @@ def hash_header(lc: LoadedContract) -> str:
 
 
 def dump_json(data: Any) -> str:
+    # imported here: `check` imports this module, and reads JSON without importing json (`load_json`)
+    import json
+
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 

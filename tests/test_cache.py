@@ -64,8 +64,9 @@ def test_an_unreadable_entry_is_a_miss(cache: ContractCache) -> None:
 def test_a_cold_check_imports_only_what_it_uses(tmp_path: Path) -> None:
     """With the contract cached and no run to replay: no pickle, hashing, TOML, argparse, typing or naming modules.
 
-    Nor the pure-Python `datetime` (`generators.cli._datetime_without_python`), though ranges are read, and
-    nothing that only a problem's column or a split check needs.
+    Nor the pure-Python `datetime` (`generators.cli._datetime_without_python`), though ranges are read, nor
+    `json` (`contract.sources.load_json`), though a dashboard is read, nor what only a problem's position or a
+    split check needs.
     """
     cache = tmp_path / "cache"
     cache.mkdir(mode=0o700)
@@ -77,9 +78,9 @@ def test_a_cold_check_imports_only_what_it_uses(tmp_path: Path) -> None:
     cold = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     assert (cold.returncode, cold.stdout) == (first.returncode, first.stdout)
     imported = {line.split("|")[-1].strip() for line in cold.stderr.splitlines() if line.startswith("import time:")}
-    assert {"contract.lint", "_datetime"} <= imported
+    assert {"contract.lint", "_datetime", "_json"} <= imported
     assert not imported & {"pickle", "hashlib", "tomllib", "argparse", "typing", "dataclasses", "contract.naming",
-                           "pydantic", "datetime", "math", "bisect", "contract.parallel"}
+                           "pydantic", "datetime", "math", "bisect", "contract.parallel", "json"}
 
 
 def _entry(directory: Path, name: str, age_days: float, now: float) -> None:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+import contract.sources
 from contract.problems import InputError
-from contract.sources import load_source
+from contract.sources import load_json, load_source
 from tests.promql_util import lint
 
 DASHBOARD = {
@@ -165,6 +168,54 @@ def test_bad_input(name: str, text: str, expected: str) -> None:
     with pytest.raises(InputError) as exc:
         load_source(name, text.encode())
     assert [p.text() for p in exc.value.problems] == [expected]
+
+
+def _outcome(load: object, text: str) -> tuple[str, ...]:
+    """What loading `text` gives: the value (repr: NaN is not equal to itself, True equals 1), or the error."""
+    try:
+        return ("value", repr(load(text)))  # type: ignore[operator]
+    except (ValueError, RecursionError) as exc:
+        return ("error", type(exc).__name__, str(exc))
+
+
+JSON_TEXTS = [
+    '{"a": [1, 2.5, -0, 1e400, -1e-400, 12345678901234567890, true, false, null]}',
+    '  \n\t{"nan": NaN, "inf": Infinity, "-inf": -Infinity}\r\n ',
+    '"\\u00e9\\ud83d\\ude00 \\n \\" \\\\ \\/"', "[]", "{}", "0", '"x"', '{"a": {"a": {"a": []}}}',
+    '{"dup": 1, "dup": 2}',
+    # errors: each must be json.loads' own, with its position
+    "", "   ", "{", '{"a": 1,}', '{"a" 1}', "[1 2]", '{"a": 1} x', '{"a": 1}{}', "nul", '"\x01"', '"abc',
+    '"\\x"', "01", "[1,]", "\ufeff{}", "{'a': 1}", "NaNx", "-", '{"a": "\\ud800"}', "[" * 100_000,
+]
+
+
+@pytest.mark.parametrize("text", JSON_TEXTS)
+def test_load_json_is_json_loads(text: str) -> None:
+    assert _outcome(load_json, text) == _outcome(json.loads, text)
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=4),
+    max_leaves=12)
+
+
+@given(JSON_VALUES, st.sampled_from([None, 0, 2]), st.data())
+def test_load_json_agrees_with_json_loads_on_documents_and_their_mutations(value: object, indent: int | None,
+                                                                           data: st.DataObject) -> None:
+    text = json.dumps(value, indent=indent, ensure_ascii=data.draw(st.booleans()))
+    assert _outcome(load_json, text) == _outcome(json.loads, text)
+    at = data.draw(st.integers(0, len(text)))
+    cut = data.draw(st.integers(0, 2))
+    inserted = data.draw(st.sampled_from(["", " ", ",", "]", "}", '"', "\\", "x", "1", "\x00"]))
+    mutated = text[:at] + inserted + text[at + cut:]
+    assert _outcome(load_json, mutated) == _outcome(json.loads, mutated)
+
+
+def test_load_json_without_the_c_scanner_is_json_loads(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(contract.sources, "_scan_json", False)   # as where `_json` does not exist
+    for text in JSON_TEXTS:
+        assert _outcome(load_json, text) == _outcome(json.loads, text)
 
 
 def test_suppression_comments() -> None:
