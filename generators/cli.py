@@ -381,10 +381,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from contract.problems import InputError, render
     from generators.config import read_config
 
-    if argv == ["check"]:
+    if argv[:1] == ["check"] and not any(arg.startswith("-") for arg in argv[1:]):
         from generators.check_cmd import default_args
 
-        args = default_args()
+        args = default_args(argv[1:])
     else:
         args = build_parser(argv[0] if argv[:1] and argv[0] in COMMANDS else None).parse_args(argv)
     args.argv = argv   # what `check` records its run under

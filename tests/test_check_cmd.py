@@ -237,11 +237,23 @@ def test_cache_skips_validation_and_rendering(project: Path, capsys: pytest.Capt
     assert calls == ["load", "load", "render"]
 
 
-def test_default_args_are_what_the_parser_gives() -> None:
+@pytest.mark.parametrize("paths", [[], ["c.yaml"], ["c.yaml", "d.json", "r.yml"], [""]])
+def test_default_args_are_what_the_parser_gives(paths: list[str]) -> None:
     from generators.cli import build_parser
 
-    parsed = vars(build_parser().parse_args(["check"]))
-    assert parsed == vars(build_parser("check").parse_args(["check"])) == vars(check_cmd.default_args())
+    parsed = vars(build_parser().parse_args(["check", *paths]))
+    assert parsed == vars(build_parser("check").parse_args(["check", *paths])) == vars(check_cmd.default_args(paths))
+
+
+def test_a_run_with_an_option_or_a_path_like_one_goes_through_the_parser(
+        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for argv, error in ((["--jobs", "0"], "argument --jobs: expected a whole number of at least 1, not '0'"),
+                        (["-x"], "unrecognized arguments: -x"),
+                        (["out/grafana/d.json", "--strikt"], "unrecognized arguments: --strikt")):
+        with pytest.raises(SystemExit) as exc:
+            cli_main(["check", *argv])
+        assert exc.value.code == 2
+        assert capsys.readouterr().err.splitlines()[-1].endswith(error)
 
 
 # ── replaying unchanged runs (generators/check_cache.py) ───────────────────
@@ -316,6 +328,18 @@ def test_no_cache_bad_input_and_shared_cache_dirs_are_never_replayed(
     for _ in range(2):
         assert cli(capsys)[0] == 0
     assert checks == ["run"] * 6
+
+
+def test_a_cold_run_given_files_does_not_import_argparse(project: Path, private_cache: Path) -> None:
+    Path("out/grafana/d.json").write_text(dashboard_text("qortex_queries_total"))
+    env = {**os.environ, "METRICS_CONTRACT_CACHE": str(private_cache), "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-X", "importtime", "-m", "generators", "check", "contract/qortex.yaml",
+               "out/grafana/d.json"]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 0   # a counter read raw: a warning
+    assert done.stdout.startswith("out/grafana/d.json:8:33: warning[promql/counter-without-rate]: ")
+    imported = {line.split("|")[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+    assert "contract.lint" in imported and "argparse" not in imported
 
 
 def test_replay_imports_nothing_heavy(project: Path, private_cache: Path) -> None:
