@@ -181,6 +181,11 @@ def _check(args: argparse.Namespace, config: Config) -> int:
     if argv is not None and not args.no_cache:
         inputs[PYPROJECT] = args.config_bytes   # what the CLI read `config` from (None: no such file)
         record(argv, inputs, trees, out_text, err_text, status)
+    left = getattr(args, "left_to_exit", None)   # given by the program, which exits without freeing anything
+    if left is not None:
+        # freeing the sources, the catalog and the verdicts object by object when this returns would cost a
+        # 10,000-rule run about 12 ms
+        left.append((catalog, sources, report, verdicts, problems))
     return status
 
 

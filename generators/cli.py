@@ -369,6 +369,10 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+# what a `check` run made, left for the program's exit to drop (see `run`); None when `main` is called otherwise
+_left_to_exit: list[object] | None = None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["check"]:
@@ -388,6 +392,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         args = build_parser(argv[0] if argv[:1] and argv[0] in COMMANDS else None).parse_args(argv)
     args.argv = argv   # what `check` records its run under
+    args.left_to_exit = _left_to_exit
     try:
         config, args.config_bytes = read_config()   # the bytes, for `check` to record its run with
         return COMMANDS[args.command].handler(args, config)
@@ -405,12 +410,15 @@ def run() -> None:
     (`os._exit`, once its output is flushed): freeing every object a large
     run made (the catalog, the sources, the verdicts) one by one takes
     longer than writing its output, and nothing is left to do then: the
-    files it wrote are closed, and it registers no exit handlers. Other
-    commands exit as usual.
+    files it wrote are closed, and it registers no exit handlers. For the
+    same reason `check` leaves what it made to this exit (`_left_to_exit`)
+    rather than freeing it when it returns. Other commands exit as usual.
     """
+    global _left_to_exit
     check = sys.argv[1:2] == ["check"]
     if check:
         _datetime_without_python()
+        _left_to_exit = []
     status = main()
     if check:
         import os

@@ -147,3 +147,22 @@ def test_the_program_exits_with_the_status_after_all_its_output(command: str, tm
     else:
         assert (done.returncode, done.stdout) == (2, "")
         assert done.stderr == f"{tmp_path / 'missing.yaml'}: error[input/not-found]: no such file\n"
+
+
+def test_check_leaves_what_it_made_to_the_program_exit_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """The program's `check` keeps its objects for `os._exit` to drop; called as a library, it keeps nothing."""
+    import generators.cli
+
+    monkeypatch.setenv("METRICS_CONTRACT_CACHE", str(tmp_path / "cache"))
+    dashboard = tmp_path / "d.json"
+    dashboard.write_text(json.dumps({"panels": [{"id": 1, "title": "p", "targets": [{"expr": "qortex_queries"}]}]}))
+    argv = ["check", "--no-cache", str(QORTEX_CONTRACT), str(dashboard)]
+    assert main(argv) == 1 and generators.cli._left_to_exit is None
+    left: list[object] = []
+    monkeypatch.setattr(generators.cli, "_left_to_exit", left)   # as `run` sets it
+    assert main(argv) == 1
+    capsys.readouterr()
+    [(catalog, sources, report, verdicts, problems)] = left   # type: ignore[misc]
+    assert [s.file for s in sources] == [str(dashboard)]
+    assert verdicts is None and [p.check for p in problems] == ["promql/unknown-metric"]
