@@ -172,11 +172,11 @@ class Analyzer:
     parse and one walk.
     """
 
-    __slots__ = ("series", "flows", "recorded", "out", "calls", "marked", "regexes", "seen",
+    __slots__ = ("info", "flows", "recorded", "out", "calls", "marked", "regexes", "seen",
                  "selected_recorded")
 
     def __init__(self, catalog: Catalog, recorded: dict[str, Flow]) -> None:
-        self.series = catalog.series
+        self.info = catalog.info
         # flows of selecting contract series, kept with the catalog and filled as series are met
         self.flows: dict[str, Flow] = catalog.memo.setdefault("flows", {})
         self.recorded = recorded
@@ -244,7 +244,7 @@ class Analyzer:
             matchers += _matchers(group, self.marked, self.regexes)
         if name is None:
             name = next((v for label, op, v in matchers if label == "__name__" and op == "="), None)
-        info = self.series.get(name) if name is not None else None
+        info = self.info(name) if name is not None else None
         recorded = info is None and name in self.recorded
         if info is not None:
             self.seen.add(name)  # type: ignore[arg-type]

@@ -13,6 +13,7 @@ import pytest
 import contract.loader
 from contract.cache import ContractCache, validated
 from contract.cachebase import KEEP_CONTRACTS, prune
+from contract.catalog import SeriesInfo
 from tests.conftest import MINIMAL, QORTEX_CONTRACT, ROOT
 
 
@@ -35,6 +36,11 @@ def test_cached_catalog_and_problems_are_the_built_ones(tmp_path: Path, cache: C
     assert problems == built_problems
     assert cached.data() == built.data()
     assert cached._metrics is None   # read only when something needs it
+    assert cached._infos == {} and cached.info("svc_requests_total") == built.info("svc_requests_total")
+    assert list(cached._infos) == ["svc_requests_total"]   # a SeriesInfo is made when looked up
+    assert cached.info("svc_requests") is None is built.info("svc_requests")
+    assert cached.series == built.series and cached.series["svc_requests_total"] is cached.info("svc_requests_total")
+    assert all(type(info) is SeriesInfo for info in cached.series.values())
     assert cached.suggest("svc_requests") == built.suggest("svc_requests") == ("svc_requests_total",
                                                                               "counter svc_requests")
     assert (cached.metrics, cached.aliases) == (built.metrics, built.aliases)
