@@ -311,7 +311,6 @@ class _JsonContext:
     parse_float = float
     parse_int = int
     parse_constant = {"-Infinity": float("-inf"), "Infinity": float("inf"), "NaN": float("nan")}.__getitem__
-    memo: dict[str, str] = {}   # read by the pure-Python scanner only
 
 
 _JSON_SPACE = " \t\n\r"

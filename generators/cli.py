@@ -441,9 +441,10 @@ def _datetime_without_python() -> None:
     `from _datetime import *`: loading it costs a cold `check` about 3 ms
     (5% of checking this repository) for names it then replaces with those
     of `_datetime`. `_datetime` holds the same public names and the C API
-    capsule, and nothing else in a `check` process imports `datetime`.
-    Only the program does this, for `check`, which exits when done: a
-    library user's process keeps its `datetime`.
+    capsule, and what else a `check` may import (pydantic when it validates
+    the contract, PyYAML) uses only those names. Only the program does
+    this, for `check`, which exits when done: a library user's process
+    keeps its `datetime`.
     """
     if "datetime" not in sys.modules:
         try:

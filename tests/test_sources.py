@@ -159,6 +159,9 @@ def test_rule_file_extraction() -> None:
     ("c.yaml", "contract: 1\nservice: s\n", "c.yaml:1:1: error[input/unknown-file-kind]: is a contract, not a "
      "dashboard or rule file; give the contract as the first argument"),
     ("x.json", '{"panels": [\n  {"title": }]}', "x.json:2:13: error[input/json]: not valid JSON: expecting value"),
+    ("x.json", '{"panels": [' + "9" * 5000 + "]}", "x.json: error[input/json]: not valid JSON: exceeds the limit "
+     "(4300 digits) for integer string conversion: value has 5000 digits; use sys.set_int_max_str_digits() to "
+     "increase the limit"),
     ("r.yml", "groups:\n  - name: g\n    rules:\n      - record: x\n", "r.yml:4:9: error[input/rule-file]: a rule "
      "is a mapping with `record` or `alert` and `expr`"),
     ("r.yml", "groups: [1]\n", "r.yml:1:10: error[input/rule-file]: a rule group is a mapping with `name` and a "
@@ -194,10 +197,12 @@ def test_load_json_is_json_loads(text: str) -> None:
     assert _outcome(load_json, text) == _outcome(json.loads, text)
 
 
-JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=4),
-    max_leaves=12)
+def _containers(inner: st.SearchStrategy[object]) -> st.SearchStrategy[object]:
+    return st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=4)
+
+
+JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+                           _containers, max_leaves=12)
 
 
 @given(JSON_VALUES, st.sampled_from([None, 0, 2]), st.data())
