@@ -20,8 +20,8 @@ if TYPE_CHECKING:
 def unused_metrics(contract_file: str, contract_text: str, catalog: Catalog, selected: Iterable[str]
                    ) -> list[Problem]:
     """`selected`: the series names the checked expressions select (`contract.lint.Report.selected`)."""
-    series = catalog.series
-    used = {series[name].metric for name in selected if name in series}
+    infos = (catalog.info(name) for name in selected)
+    used = {info.metric for info in infos if info is not None}
     problems = []
     for metric in catalog.metrics:
         if metric in used:
