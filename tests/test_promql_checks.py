@@ -223,6 +223,27 @@ def test_regexes_python_reads_otherwise_are_left_to_the_parser() -> None:
             "promql/syntax@0: invalid PromQL: illegal regex for [[:alpha:]"]
 
 
+@pytest.mark.parametrize(("regex", "python_decides"), [
+    ("a|b", True), ("v.*", True), ("[a-z]+-(x|y)", True), ("a{2}", True), ("[a-]", True), ("x?", True),
+    # what RE2 lacks or reads otherwise, though Python compiles each of them
+    ("(?=a)b", False), ("(?!a)b", False), ("(?<=a)b", False), ("(?<!a)b", False), ("(?>a)", False),
+    ("(a)(?(1)b|c)", False), ("(?P<n>a)", False), ("(?P<n>a)(?P=n)", False), ("(a)\\1", False),
+    ("(a)(b)(c)(d)(e)(f)(g)(h)(i)\\9", False),
+    ("a*+", False), ("a++", False), ("a?+", False), ("a{2}+", False), ("[[a]", False), ("[:a]", False),
+    ("[--a]", False), ("[a&&b]", False), ("[a~~b]", False), ("[a||b]", False),
+])
+def test_python_re_stands_in_for_re2_only_where_they_agree(regex: str, python_decides: bool) -> None:
+    import re
+    import warnings
+
+    from contract.promql import _regex_ok
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)   # Python warns about the sets, and compiles them
+        re.compile(regex)   # so only the list of what RE2 reads otherwise can tell them apart
+    assert _regex_ok(regex) is python_decides
+
+
 def test_every_check_has_documentation() -> None:
     ids = [c.id for c in PROMQL_CHECKS]
     assert len(set(ids)) == len(ids)
