@@ -164,12 +164,11 @@ class Linter:
             keys = [verdict_key(e) for e in items]
             known = [verdicts.get(key) for key in keys]
         todo = [i for i in range(len(items)) if known is None or known[i] is None]
-        if jobs == 0:
-            # `contract.parallel` only when a split can happen: a small check does not pay for importing it
-            if len(todo) >= 2 * MIN_PER_JOB:
-                from contract.parallel import available_cpus
+        # `contract.parallel` only when a split can happen: a small check does not pay for importing it
+        if jobs == 0 and len(todo) >= 2 * MIN_PER_JOB:
+            from contract.parallel import available_cpus
 
-                jobs = available_cpus()
+            jobs = available_cpus()
         jobs = min(jobs, len(todo) // MIN_PER_JOB)
         # with nothing known yet, the keys of what proves clean are made by the pieces, in parallel
         done = self._pieces(items, todo, jobs, verdicts is not None and keys is None) if jobs > 1 else {}
