@@ -1,87 +1,225 @@
-"""Validated contracts cached by content hash, for the pre-commit fast path.
+"""The validated contract, kept between runs: the one cache of this package.
 
-Loading a contract runs pydantic and every contract check; `check` runs on
-every commit, usually with the contract unchanged. `validated` keys an entry
-by a hash (BLAKE2b) of the contract's bytes, its path as given (problems
-and the generated-file marker name it) and the state of the code
-(`contract.cachebase.code_state`: the Python version, the installed
-packages, size and mtime of every `.py` under `contract/`, `generators/` and
-`dashboards/`, so an edited check or generator is never served stale
-results). An entry holds a `Catalog` and the contract problems as plain
-data, so loading it imports neither pydantic nor the model.
+`check` runs on every commit, usually with the contract unchanged, and
+validating it (the pydantic model, every contract check, the catalog) is
+most of what such a run would cost. An entry holds the `Catalog`, the
+contract's problems and, once a run of `check` on the out dir asked for
+them, the files `generate` writes from it.
 
-Entries are `marshal` data in `$METRICS_CONTRACT_CACHE`, else in a per-user
-directory under the system temp dir, used only when it is ours alone
-(`contract.cachebase`). Validating a contract (a new key) prunes the
-directory: the entries of the 8 keys written to last stay
-(`contract.cachebase.prune`).
+An entry is keyed by the sha256 of the cache format, the package version,
+the package's own source files (an editable install changes code without
+changing the version), the contract's path as given (problems and the
+generated-file markers name it) and the contract's bytes. Entries live in
+`$METRICS_CONTRACT_CACHE`, else `$XDG_CACHE_HOME/metrics-contract`, else
+`~/.cache/metrics-contract`, and are used only while that directory belongs
+to the user running and nobody else may write to it: an entry decides what
+`check` reports. Each entry is a regular file whose first line is the
+sha256 of the JSON that follows; an entry that is not a regular file, fails
+its checksum or does not have the expected shape is removed and rebuilt,
+never trusted. The directory keeps the `KEEP` entries written last.
 """
 
 from __future__ import annotations
 
-from contract.cachebase import cache_dir, code_state, load_entry, prune, store_entry
-from contract.catalog import Catalog, build_catalog
+import hashlib
+import json
+import os
+import re
+import stat
+from dataclasses import dataclass
+from functools import cache
+from importlib import metadata
+from typing import Any
+
+from contract.catalog import Catalog
+from contract.loader import read_bytes
 from contract.problems import Problem
-from contract.yamlsrc import read_text
 
-TYPE_CHECKING = False   # `typing.TYPE_CHECKING`, without importing typing (see contract/records.py)
-if TYPE_CHECKING:
-    from typing import Any
+FORMAT = 1        # bump when the shape of an entry changes
+KEEP = 16         # entries kept: a few branches' or contracts' worth
+MAX_ENTRY = 256 * 1024 * 1024
+_ENTRY = re.compile(r"[0-9a-f]{64}\.json")
+_PACKAGES = ("contract", "generators", "dashboards")
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-try:   # what hashlib.blake2b is, without hashlib, which loads OpenSSL: more than a `check` run spends hashing
-    from _blake2 import blake2b
-except ImportError:  # pragma: no cover - an interpreter without the builtin module
-    from hashlib import blake2b
 
-FORMAT = 2   # bump when the shapes of entries change incompatibly
+def cache_dir() -> str:
+    configured = os.environ.get("METRICS_CONTRACT_CACHE")
+    if configured:
+        return configured
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "metrics-contract")
+
+
+@cache
+def code_digest() -> str:
+    """sha256 of the package version and of every source file of the package."""
+    digest = hashlib.sha256()
+    try:
+        digest.update(metadata.version("metrics-contract").encode())
+    except metadata.PackageNotFoundError:   # run from a source tree that is not installed
+        digest.update(b"unknown")
+    for package in _PACKAGES:
+        for root, dirs, names in os.walk(os.path.join(_ROOT, package)):
+            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+            for name in sorted(names):
+                if name.endswith((".py", ".yaml", ".j2")):
+                    path = os.path.join(root, name)
+                    digest.update(os.path.relpath(path, _ROOT).encode() + b"\0")
+                    with open(path, "rb") as fh:
+                        digest.update(hashlib.sha256(fh.read()).digest())
+    return digest.hexdigest()
 
 
 class ContractCache:
     def __init__(self, directory: str | None = None, enabled: bool = True) -> None:
-        self.enabled = enabled
         self.directory = directory or cache_dir()
-        self._code: bytes | None = None
+        self.enabled = enabled
 
     def key(self, file: str, data: bytes) -> str:
-        if self._code is None:
-            self._code = blake2b(f"{FORMAT}\n{code_state()}".encode()).digest()
-        return blake2b(self._code + f"\0{file}\0".encode() + data, digest_size=32).hexdigest()
+        head = f"{FORMAT}\0{code_digest()}\0{file}\0".encode("utf-8", "surrogateescape")
+        return hashlib.sha256(head + data).hexdigest()
 
-    def load(self, key: str, kind: str) -> Any:
-        """The plain data stored under `key` and `kind`, or None."""
-        return load_entry(self.directory, f"{key}.{kind}.marshal") if self.enabled else None
+    def _usable(self, create: bool) -> bool:
+        if not self.enabled:
+            return False
+        try:
+            if create:
+                os.makedirs(self.directory, mode=0o700, exist_ok=True)
+            st = os.stat(self.directory)
+        except OSError:
+            return False
+        mine = not hasattr(os, "getuid") or st.st_uid == os.getuid()
+        return stat.S_ISDIR(st.st_mode) and mine and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
 
-    def store(self, key: str, kind: str, value: Any) -> None:
-        """Keep `value` (plain data: what `marshal` takes) under `key` and `kind`."""
-        if self.enabled:
-            store_entry(self.directory, f"{key}.{kind}.marshal", value)
+    def load(self, key: str) -> dict[str, Any] | None:
+        """The entry stored under `key` if it is whole and ours; a bad entry is removed."""
+        if not self._usable(create=False):
+            return None
+        path = os.path.join(self.directory, f"{key}.json")
+        try:
+            st = os.lstat(path)
+        except OSError:
+            return None
+        if not stat.S_ISREG(st.st_mode):   # a symlink, FIFO, directory ...: never opened
+            _remove(path)
+            return None
+        value = _read_entry(path)
+        if value is None or value.get("key") != key:
+            _remove(path)
+            return None
+        return value
+
+    def store(self, key: str, value: dict[str, Any]) -> None:
+        """Write the entry of `key` (JSON values); failing to is never an error."""
+        if not self._usable(create=True):
+            return
+        body = json.dumps({**value, "key": key}, sort_keys=True, separators=(",", ":")).encode("utf-8")
+        path = os.path.join(self.directory, f"{key}.json")
+        partial = f"{path}.{os.getpid()}.tmp"
+        try:
+            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
+            os.replace(partial, path)   # readers see the whole entry or none
+        except OSError:
+            _remove(partial)
+            return
+        self._prune()
+
+    def _prune(self) -> None:
+        try:
+            entries = [e for e in os.scandir(self.directory) if _ENTRY.fullmatch(e.name)]
+            ages = sorted(((e.stat(follow_symlinks=False).st_mtime_ns, e.path) for e in entries), reverse=True)
+        except OSError:
+            return
+        for _, path in ages[KEEP:]:
+            _remove(path)
 
 
-def read_bytes(file: str) -> bytes:
-    """The contract's bytes; missing or unreadable files become located input errors."""
+def _read_entry(path: str) -> dict[str, Any] | None:
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
-        with open(file, "rb") as fh:
-            return fh.read()
+        fd = os.open(path, flags)
     except OSError:
-        read_text(file)   # raises the located error for this failure
-        raise
+        return None
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fh.fileno())
+        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_ENTRY:
+            return None
+        data = fh.read()
+    checksum, _, body = data.partition(b"\n")
+    if checksum != hashlib.sha256(body).hexdigest().encode():
+        return None
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
 
 
-def validated(file: str, cache: ContractCache, data: bytes | None = None) -> tuple[Catalog, list[Problem], str]:
-    """(catalog, contract problems, cache key) of a contract, from the cache when unchanged."""
+def _remove(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass   # gone already, or not ours to remove
+
+
+@dataclass
+class Validated:
+    """What `check` needs of a contract: its catalog, its problems, and the cache entry they came from."""
+
+    file: str
+    data: bytes
+    catalog: Catalog
+    problems: list[Problem]
+    key: str
+    cache: ContractCache
+    entry: dict[str, Any]
+
+    def outputs(self) -> dict[str, str] | None:
+        """The files `generate` writes from this contract (relative path -> text), if this entry holds them."""
+        stored = self.entry.get("outputs")
+        if isinstance(stored, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in stored.items()):
+            return stored
+        return None
+
+    def keep_outputs(self, rendered: dict[str, str]) -> None:
+        """Add what `generate` writes from this contract to its entry."""
+        self.entry["outputs"] = rendered
+        self.cache.store(self.key, self.entry)
+
+
+def validated(file: str, cache: ContractCache, data: bytes | None = None) -> Validated:
+    """The catalog and problems of a contract, from the cache when it is unchanged."""
     if data is None:
         data = read_bytes(file)
     key = cache.key(file, data)
-    hit = cache.load(key, "contract")
-    if isinstance(hit, tuple) and len(hit) == 2:
-        return Catalog.from_data(hit[0]), [Problem(*row) for row in hit[1]], key
-    from contract.checks.contract_registry import check_contract
+    entry = cache.load(key)
+    if entry is not None:
+        try:
+            catalog = Catalog.from_json(entry["catalog"])
+            problems = [_problem(row) for row in entry["problems"]]
+        except (KeyError, TypeError, ValueError):
+            _remove(os.path.join(cache.directory, f"{key}.json"))
+        else:
+            return Validated(file, data, catalog, problems, key, cache, entry)
+    from contract.checks.registry import check_contract
     from contract.loader import load_contract
 
     lc = load_contract(file, data)
     problems = check_contract(lc)
-    catalog = build_catalog(lc)
-    cache.store(key, "contract", (catalog.data(), [tuple(p) for p in problems]))
-    if cache.enabled:
-        prune(cache.directory)   # a new key: entries of old contracts and old code may go
-    return catalog, problems, key
+    catalog = Catalog.from_contract(lc)
+    entry = {"format": FORMAT, "catalog": catalog.to_json(), "problems": [list(p) for p in problems]}
+    cache.store(key, entry)
+    return Validated(file, data, catalog, problems, key, cache, entry)
+
+
+def _problem(row: object) -> Problem:
+    if not isinstance(row, list) or len(row) != len(Problem._fields):
+        raise TypeError("a problem is a list of its fields")
+    file, line, column, check, message, severity, location, expr, metric = row
+    if not all(isinstance(v, str) for v in (file, check, message, location, expr, metric)) or \
+            severity not in ("error", "warning", "info") or type(line) is not int or type(column) is not int:
+        raise TypeError("a problem field has the wrong type")
+    return Problem(file, line, column, check, message, severity, location, expr, metric)

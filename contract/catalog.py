@@ -1,29 +1,26 @@
 """Every series name the contract makes Prometheus hold, as plain data.
 
-PromQL checks look names up here instead of in the pydantic model: a
-`Catalog` is built once from a `LoadedContract` and cached as plain data
-(see `contract/cache.py`), so checking dashboards and rule files never imports
-pydantic when the contract has not changed. This module therefore imports
-the model and naming rules only inside `build_catalog`.
+PromQL checks look names up here instead of in the pydantic model. A
+`Catalog` is built from a loaded contract (`Catalog.from_contract`) and
+kept between runs as JSON (`to_json` / `from_json`, see `contract.cache`),
+so checking dashboards and rule files against an unchanged contract never
+builds the model.
 """
 
 from __future__ import annotations
 
-import marshal
+import difflib
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
 
-from contract.records import NamedTuple
+from contract.naming import PATHS, expose, sanitize_label, unit_word
 
-TYPE_CHECKING = False   # `typing.TYPE_CHECKING`, without importing typing (see contract/records.py)
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-    from typing import Any, Literal
-
     from contract.loader import LoadedContract
 
-    # what a series is within its family; everything but "gauge" and "synthetic"
-    # is cumulative (a counter in Prometheus terms)
-    Part = Literal["total", "bucket", "count", "sum", "created", "gauge", "synthetic"]
-
+# what a series is within its family; everything but "gauge" and "synthetic"
+# is cumulative (a counter in Prometheus terms)
+Part = Literal["total", "bucket", "count", "sum", "created", "gauge", "synthetic"]
 CUMULATIVE: frozenset[str] = frozenset({"total", "bucket", "count", "sum"})
 
 # Prometheus writes these for every scrape target; alerting writes ALERTS.
@@ -35,13 +32,14 @@ SCRAPE_SERIES = ("up", "scrape_duration_seconds", "scrape_samples_scraped",
 _GUESS_SUFFIXES = ("_created", "_bucket", "_count", "_total", "_ratio", "_sum", "")
 
 
-class SeriesInfo(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class SeriesInfo:
     name: str
     metric: str                      # contract metric name ("" for synthetic series)
     mtype: str                       # contract type: counter | updowncounter | gauge | histogram
     part: Part
     labels: frozenset[str]           # union over the declared exposition paths, once scraped
-    values: dict[str, tuple[str, ...]]   # closed value sets (`Label.allowed_values()`)
+    values: dict[str, tuple[str, ...]]   # closed value sets (`Label.allowed_values()`), by exposed label name
     open: bool = False               # labels beyond `labels` may exist
 
     @property
@@ -49,90 +47,129 @@ class SeriesInfo(NamedTuple):
         return self.part in CUMULATIVE
 
 
+@dataclass(frozen=True, slots=True)
+class MetricNames:
+    """One contract metric's type, labels as exposed, and series name per part (`total`, `bucket`, ...)."""
+
+    mtype: str
+    labels: tuple[str, ...]
+    parts: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedRule:
+    """A recording rule declared in the contract."""
+
+    record: str
+    expr: str
+    labels: tuple[str, ...]          # label names the rule sets
+
+
+@dataclass(frozen=True)
 class Catalog:
-    __slots__ = ("service", "scrape_seconds", "paths", "_series", "_infos", "_all", "_metrics", "_aliases", "_names",
-                 "infra_labels", "all_labels", "rules", "_guesses", "memo")
-
-    def __init__(self, service: str, scrape_seconds: float, paths: tuple[str, ...], series: dict[str, SeriesInfo],
-                 metrics: dict[str, tuple[str, tuple[str, ...], dict[str, str]]] | None, aliases: dict[str, str] | None,
-                 infra_labels: frozenset[str], all_labels: frozenset[str],
-                 rules: tuple[tuple[str, str, tuple[str, ...]], ...] = (), names: bytes | None = None,
-                 raw: dict[str, tuple[Any, ...]] | None = None) -> None:
-        self.service = service
-        self.scrape_seconds = scrape_seconds
-        self.paths = paths
-        # series name -> its SeriesInfo fields. A catalog read from the cache gets them as plain tuples (`raw`)
-        # and makes a SeriesInfo of one when it is first looked up (`info`): a run looks up few of a large
-        # contract's series, and making all 23,000 of a 10,000-metric contract took 10-14 ms.
-        self._series: Mapping[str, tuple[Any, ...]] = series if raw is None else raw
-        self._infos: dict[str, SeriesInfo] = series if raw is None else {}   # made so far
-        self._all: dict[str, SeriesInfo] | None = series if raw is None else None
-        self._metrics = metrics
-        self._aliases = aliases
-        # `metrics` and `aliases` as marshal data, read on first use (None: given as dicts)
-        self._names = names
-        self.infra_labels = infra_labels     # exporter and scrape labels of the declared paths
-        self.all_labels = all_labels
-        # the contract's recording rules: (recorded name, expr, label names the rule sets)
-        self.rules = rules
-        self._guesses: dict[str, tuple[str, str] | None] = {}
-        self.memo: dict[str, Any] = {}   # tables derived by users of the catalog
-
-    def info(self, name: str) -> SeriesInfo | None:
-        """The series `name` of the contract, or None."""
-        info = self._infos.get(name)
-        if info is None:
-            raw = self._series.get(name)
-            if raw is None:
-                return None
-            info = self._infos[name] = tuple.__new__(SeriesInfo, raw)
-        return info
-
-    @property
-    def series(self) -> dict[str, SeriesInfo]:
-        """Every series of the contract: name -> SeriesInfo."""
-        if self._all is None:
-            info = self.info
-            self._all = {name: info(name) for name in self._series}  # type: ignore[misc]
-        return self._all
-
-    @property
-    def metrics(self) -> dict[str, tuple[str, tuple[str, ...], dict[str, str]]]:
-        """contract metric -> (type, contract labels as exposed, {part: series name})"""
-        if self._metrics is None:
-            self._read_names()
-        return self._metrics  # type: ignore[return-value]
-
-    @property
-    def aliases(self) -> dict[str, str]:
-        """Many spellings of a metric (contract name, family with and without the unit word, ...) -> contract metric
-        name, for did-you-mean."""
-        if self._aliases is None:
-            self._read_names()
-        return self._aliases  # type: ignore[return-value]
-
-    def _read_names(self) -> None:
-        self._metrics, self._aliases = marshal.loads(self._names)  # type: ignore[arg-type]
-
-    def data(self) -> tuple[Any, ...]:
-        """The catalog as plain values (what `marshal` stores); `Catalog.from_data` makes it again.
-
-        `metrics` and `aliases` go in as marshal data of their own: only a
-        did-you-mean and the out dir's unused-metric warnings read them, and
-        for a large contract they are most of what loading the catalog
-        costs (10,000 metrics: about 60% of its bytes).
-        """
-        series = {name: tuple(info) for name, info in self._series.items()}
-        names = self._names
-        if names is None:
-            names = marshal.dumps((self._metrics, self._aliases))
-        return (self.service, self.scrape_seconds, self.paths, series, self.infra_labels, self.all_labels, self.rules,
-                names)
+    service: str
+    scrape_seconds: float
+    paths: tuple[str, ...]
+    series: dict[str, SeriesInfo]    # every series name -> what it is
+    metrics: dict[str, MetricNames]  # contract metric -> its names
+    # many spellings of a metric (contract name, family with and without the unit word, ...) -> contract metric
+    aliases: dict[str, str]
+    infra_labels: frozenset[str]     # exporter and scrape labels of the declared paths
+    all_labels: frozenset[str]
+    rules: tuple[RecordedRule, ...] = ()
+    _guesses: dict[str, tuple[str, str] | None] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
-    def from_data(cls, data: tuple[Any, ...]) -> Catalog:
-        service, scrape_seconds, paths, series, infra_labels, all_labels, rules, names = data
-        return cls(service, scrape_seconds, paths, {}, None, None, infra_labels, all_labels, rules, names, raw=series)
+    def from_contract(cls, lc: LoadedContract) -> Catalog:
+        contract = lc.contract
+        series: dict[str, SeriesInfo] = {}
+        metrics: dict[str, MetricNames] = {}
+        aliases: dict[str, str] = {}
+        infra: set[str] = set()
+        for path in contract.exposition:
+            infra |= set(PATHS[path].exporter_labels) | set(PATHS[path].scrape_labels)
+        for m in contract.metrics:
+            if m.name in metrics:  # a duplicate is reported by `contract/duplicate`
+                continue
+            exposures = [expose(m, path) for path in contract.exposition]
+            values: dict[str, tuple[str, ...]] = {}
+            for label in m.labels:
+                allowed = label.allowed_values()
+                if allowed is not None:
+                    for path in contract.exposition:
+                        values[sanitize_label(label.name, path)] = allowed
+            labels: dict[str, set[str]] = {}
+            families: dict[str, str] = {}
+            parts: dict[str, str] = {}
+            for e in exposures:
+                for s in e.series:
+                    labels.setdefault(s, set()).update(e.labels_of(s))
+                    families.setdefault(s, e.family)
+                    parts.setdefault(_part(s, e.family, e.prom_type), s)
+                aliases.setdefault(e.family, m.name)
+                word = unit_word(m.unit)
+                if word and e.family.endswith("_" + word):
+                    aliases.setdefault(e.family[: -len(word) - 1], m.name)
+            prom_type = exposures[0].prom_type
+            for s, names in labels.items():
+                series.setdefault(s, SeriesInfo(name=s, metric=m.name, mtype=m.type,
+                                                part=_part(s, families[s], prom_type), labels=frozenset(names),
+                                                values=values))
+            metrics[m.name] = MetricNames(mtype=m.type, labels=exposures[0].labels, parts=parts)
+            for alias in (m.name, m.name.removesuffix("_total"), m.name.replace(".", "_")):
+                aliases.setdefault(alias, m.name)
+        for path in contract.exposition:
+            for extra in PATHS[path].info_series:
+                series.setdefault(extra, SeriesInfo(name=extra, metric="", mtype="gauge", part="synthetic",
+                                                    labels=frozenset(PATHS[path].scrape_labels), values={},
+                                                    open=True))
+        for name in SCRAPE_SERIES:
+            series.setdefault(name, SeriesInfo(name=name, metric="", mtype="gauge", part="synthetic",
+                                               labels=frozenset({"instance", "job"}), values={}, open=True))
+        every: set[str] = set(infra)
+        for info in series.values():
+            every |= info.labels
+        return cls(service=contract.service, scrape_seconds=contract.scrape_seconds,
+                   paths=tuple(contract.exposition), series=series, metrics=metrics, aliases=aliases,
+                   infra_labels=frozenset(infra), all_labels=frozenset(every),
+                   rules=tuple(RecordedRule(r.record, r.expr, tuple(r.labels)) for r in contract.rules if r.record))
+
+    # ── JSON ───────────────────────────────────────────────────────────────
+
+    def to_json(self) -> dict[str, Any]:
+        """The catalog as JSON values; `from_json` reads them back into an equal catalog."""
+        return {
+            "service": self.service, "scrape_seconds": self.scrape_seconds, "paths": list(self.paths),
+            "series": [[i.name, i.metric, i.mtype, i.part, sorted(i.labels),
+                        {k: list(v) for k, v in i.values.items()}, i.open] for i in self.series.values()],
+            "metrics": {name: [n.mtype, list(n.labels), n.parts] for name, n in self.metrics.items()},
+            "aliases": self.aliases, "infra_labels": sorted(self.infra_labels),
+            "all_labels": sorted(self.all_labels),
+            "rules": [[r.record, r.expr, list(r.labels)] for r in self.rules],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Catalog:
+        """The catalog `to_json` gave; any other shape raises ValueError, TypeError or KeyError."""
+        series = {}
+        for name, metric, mtype, part, labels, values, is_open in data["series"]:
+            series[_str(name)] = SeriesInfo(name=_str(name), metric=_str(metric), mtype=_str(mtype), part=_str(part),
+                                            labels=_strings(labels), values=_value_table(values),
+                                            open=_bool(is_open))
+        metrics = {_str(name): MetricNames(mtype=_str(mtype), labels=tuple(_strings(labels, ordered=True)),
+                                           parts={_str(k): _str(v) for k, v in _dict(parts).items()})
+                   for name, (mtype, labels, parts) in _dict(data["metrics"]).items()}
+        scrape = data["scrape_seconds"]
+        if not isinstance(scrape, (int, float)) or isinstance(scrape, bool):
+            raise TypeError("scrape_seconds")
+        return cls(service=_str(data["service"]), scrape_seconds=float(scrape),
+                   paths=tuple(_strings(data["paths"], ordered=True)), series=series, metrics=metrics,
+                   aliases={_str(k): _str(v) for k, v in _dict(data["aliases"]).items()},
+                   infra_labels=_strings(data["infra_labels"]), all_labels=_strings(data["all_labels"]),
+                   rules=tuple(RecordedRule(_str(r), _str(e), tuple(_strings(ls, ordered=True)))
+                               for r, e, ls in data["rules"]))
+
+    # ── lookups ────────────────────────────────────────────────────────────
 
     def suggest(self, name: str) -> tuple[str, str] | None:
         """(series, "type metric") that `name` most likely meant, or None."""
@@ -149,89 +186,26 @@ class Catalog:
             if metric is not None:
                 series = self._series_for(metric, suffix)
                 if series != name:
-                    return series, f"{self.metrics[metric][0]} {metric}"
-        import difflib  # here: only an unknown name needs it
-
-        close = difflib.get_close_matches(name, [s for s in self.series if self.series[s].metric], n=1, cutoff=0.8)
+                    return series, f"{self.metrics[metric].mtype} {metric}"
+        close = difflib.get_close_matches(name, [s for s, i in self.series.items() if i.metric], n=1, cutoff=0.8)
         if close:
             info = self.series[close[0]]
             return close[0], f"{info.mtype} {info.metric}"
         return None
 
     def _series_for(self, metric: str, suffix: str) -> str:
-        mtype, _, parts = self.metrics[metric]
+        names = self.metrics[metric]
         wanted = suffix.lstrip("_")
-        if mtype == "histogram" and wanted == "total":
+        if names.mtype == "histogram" and wanted == "total":
             wanted = "count"
-        if wanted in parts:
-            return parts[wanted]
-        main = {"counter": "total", "histogram": "bucket"}.get(mtype, "gauge")
-        return parts[main]
+        if wanted in names.parts:
+            return names.parts[wanted]
+        main = {"counter": "total", "histogram": "bucket"}.get(names.mtype, "gauge")
+        return names.parts[main]
 
     def interesting(self, labels: frozenset[str]) -> list[str]:
         """Labels worth naming in a message: not the ones every series carries."""
         return sorted(labels - self.infra_labels)
-
-
-def build_catalog(lc: LoadedContract) -> Catalog:
-    from contract.naming import PATHS, expose, sanitize_label, unit_word
-
-    contract = lc.contract
-    series: dict[str, SeriesInfo] = {}
-    metrics: dict[str, tuple[str, tuple[str, ...], dict[str, str]]] = {}
-    aliases: dict[str, str] = {}
-    infra: set[str] = set()
-    # one object per distinct label set and value table: marshal then writes and reads each once (a cached
-    # catalog of 10,000 metrics loads about a third faster than with a value table per metric)
-    interned: dict[frozenset[str], frozenset[str]] = {}
-    shared_values: dict[tuple[tuple[str, tuple[str, ...]], ...], dict[str, tuple[str, ...]]] = {}
-    for path in contract.exposition:
-        infra |= set(PATHS[path].exporter_labels) | set(PATHS[path].scrape_labels)
-    for m in contract.metrics:
-        if m.name in metrics:  # a duplicate is reported by `contract/duplicate`
-            continue
-        exposures = [expose(m, path) for path in contract.exposition]
-        labels: dict[str, set[str]] = {}
-        parts: dict[str, str] = {}
-        for e in exposures:
-            for s in e.series:
-                labels.setdefault(s, set()).update(e.labels_of(s))
-                parts.setdefault(_part(s, e.family, e.prom_type), s)
-            aliases.setdefault(e.family, m.name)
-            word = unit_word(m.unit)
-            if word and e.family.endswith("_" + word):
-                aliases.setdefault(e.family[: -len(word) - 1], m.name)
-        values: dict[str, tuple[str, ...]] = {}
-        for label in m.labels:
-            allowed = label.allowed_values()
-            if allowed is not None:
-                for path in contract.exposition:
-                    values[sanitize_label(label.name, path)] = allowed
-        values = shared_values.setdefault(tuple(values.items()), values)   # likewise (never changed once built)
-        for s, names in labels.items():
-            family = next(e.family for e in exposures if s in e.series)
-            prom_type = exposures[0].prom_type
-            label_set = frozenset(names)
-            label_set = interned.setdefault(label_set, label_set)
-            series.setdefault(s, SeriesInfo(name=s, metric=m.name, mtype=m.type, part=_part(s, family, prom_type),
-                                            labels=label_set, values=values))
-        metrics[m.name] = (m.type, exposures[0].labels, parts)
-        for alias in (m.name, m.name.removesuffix("_total"), m.name.replace(".", "_")):
-            aliases.setdefault(alias, m.name)
-    for path in contract.exposition:
-        for extra in PATHS[path].info_series:
-            series.setdefault(extra, SeriesInfo(name=extra, metric="", mtype="gauge", part="synthetic",
-                                                labels=frozenset(PATHS[path].scrape_labels), values={}, open=True))
-    for name in SCRAPE_SERIES:
-        series.setdefault(name, SeriesInfo(name=name, metric="", mtype="gauge", part="synthetic",
-                                           labels=frozenset({"instance", "job"}), values={}, open=True))
-    every: set[str] = set(infra)
-    for info in series.values():
-        every |= info.labels
-    return Catalog(service=contract.service, scrape_seconds=contract.scrape_seconds, paths=tuple(contract.exposition),
-                   series=series, metrics=metrics, aliases=aliases, infra_labels=frozenset(infra),
-                   all_labels=frozenset(every),
-                   rules=tuple((r.record, r.expr, tuple(r.labels)) for r in contract.rules if r.record))
 
 
 def _part(series: str, family: str, prom_type: str) -> Part:
@@ -243,3 +217,32 @@ def _part(series: str, family: str, prom_type: str) -> Part:
     if prom_type == "histogram":
         return {"_bucket": "bucket", "_count": "count", "_sum": "sum"}[tail]  # type: ignore[return-value]
     return "gauge"
+
+
+def _str(value: object) -> Any:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, not {type(value).__name__}")
+    return value
+
+
+def _bool(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"expected a boolean, not {type(value).__name__}")
+    return value
+
+
+def _dict(value: object) -> dict[Any, Any]:
+    if not isinstance(value, dict):
+        raise TypeError(f"expected an object, not {type(value).__name__}")
+    return value
+
+
+def _strings(value: object, ordered: bool = False) -> Any:
+    if not isinstance(value, list):
+        raise TypeError(f"expected a list, not {type(value).__name__}")
+    items = [_str(v) for v in value]
+    return items if ordered else frozenset(items)
+
+
+def _value_table(value: object) -> dict[str, tuple[str, ...]]:
+    return {_str(k): tuple(_strings(v, ordered=True)) for k, v in _dict(value).items()}

@@ -1,23 +1,209 @@
-"""Load a contract file: YAML with positions, then the pydantic model.
+"""Read YAML files with positions, and load a contract from one.
 
-Every failure becomes an `InputError` whose problems point at `file:line:col`.
+PyYAML's own constructors lose positions, accept duplicate keys and expand
+aliases without limit. Here a document is composed into nodes (with the C
+parser when present) and converted by hand, so every value has a
+`file:line:col`, a repeated key is an error, and alias expansion is capped.
+Every failure, the contract model's included, becomes an `InputError`
+located at `file:line:col`. Rule files are read with `load_yaml` too, which
+is why the pydantic model is imported only by `load_contract`: a `check`
+whose contract is cached reads rule files without building the model
+classes (about 100 ms).
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
+import yaml
+from yaml.constructor import ConstructorError, SafeConstructor
 
-from contract.model import Contract
-from contract.problems import InputError, Problem, input_error
-from contract.yamlsrc import Path, SourceMap, load_yaml, read_text
+from contract.problems import InputError, Problem, Severity, input_error
 
 if TYPE_CHECKING:
-    from contract.problems import Severity
+    from pydantic import ValidationError
 
+    from contract.model import Contract
+
+try:  # the C parser is several times faster on large files
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+Path = tuple[str | int, ...]
+
+MAX_DEPTH = 64
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+
+
+class SourceMap:
+    """Positions (1-based line, column) of values and of mapping keys by path."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.values: dict[Path, tuple[int, int]] = {}
+        self.keys: dict[Path, tuple[int, int]] = {}
+
+    def locate(self, path: Path, *, key: bool = False) -> tuple[int, int]:
+        """Position of `path`, or of its nearest ancestor that has one."""
+        table = self.keys if key else self.values
+        for end in range(len(path), -1, -1):
+            sub = path[:end]
+            if sub in table:
+                return table[sub]
+            if key and sub in self.values:
+                return self.values[sub]
+        return (1, 1)
+
+
+def read_text(file: str, data: bytes | None = None) -> str:
+    """Decode a file as UTF-8, turning I/O and decoding failures into located errors."""
+    if data is None:
+        data = read_bytes(file)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, column = _line_col(data, exc.start)
+        raise input_error(
+            file, "input/encoding", f"byte 0x{data[exc.start]:02x} is not valid UTF-8", line, column
+        ) from None
+
+
+def read_bytes(file: str) -> bytes:
+    """A file's bytes; a missing, unreadable or non-regular file is a located error."""
+    try:
+        with open(file, "rb") as fh:
+            return fh.read()
+    except FileNotFoundError:
+        raise input_error(file, "input/not-found", "no such file") from None
+    except IsADirectoryError:
+        raise input_error(file, "input/not-a-file", "is a directory, not a file") from None
+    except OSError as exc:
+        raise input_error(file, "input/unreadable", f"cannot read: {exc.strerror}") from None
+
+
+def _line_col(text: bytes | str, offset: int) -> tuple[int, int]:
+    newline = b"\n" if isinstance(text, bytes) else "\n"
+    before = text[:offset]
+    return before.count(newline) + 1, offset - (before.rfind(newline) + 1) + 1  # type: ignore[arg-type]
+
+
+def load_yaml(file: str, text: str) -> tuple[Any, SourceMap]:
+    """Parse one YAML document into plain values and their source map."""
+    if not text.strip():
+        raise input_error(file, "input/empty", "file is empty", 1, 1)
+    try:
+        root = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        what = (exc.problem or exc.context or "invalid YAML").strip()
+        raise input_error(file, "input/yaml", f"not valid YAML: {what}", line, col) from None
+    except yaml.reader.ReaderError as exc:   # a character YAML does not allow (a control character, ...)
+        line, col = _line_col(text, exc.position)
+        raise input_error(file, "input/yaml", f"not valid YAML: character {exc.character!r} is not allowed",
+                          line, col) from None
+    except yaml.YAMLError as exc:
+        raise input_error(file, "input/yaml", f"not valid YAML: {exc}", 1, 1) from None
+    if root is None:
+        raise input_error(file, "input/empty", "file holds no YAML document", 1, 1)
+    return _Converter(file).run(root)
+
+
+class _Converter:
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.smap = SourceMap(file)
+        self.scalars = SafeConstructor()
+        self.visits = 0
+        self.budget = 0
+
+    def run(self, root: yaml.Node) -> tuple[Any, SourceMap]:
+        unique = _count_unique(root)
+        # Aliases may legitimately repeat a block a few times; a document that
+        # expands far beyond its own size is an alias bomb.
+        self.budget = max(4 * unique, unique + 10_000)
+        return self.convert(root, (), 0), self.smap
+
+    def fail(self, node: yaml.Node, check: str, message: str) -> InputError:
+        mark = node.start_mark
+        return input_error(self.file, check, message, mark.line + 1, mark.column + 1)
+
+    def convert(self, node: yaml.Node, path: Path, depth: int) -> Any:
+        self.visits += 1
+        if self.visits > self.budget:
+            raise self.fail(node, "input/alias-bomb", "alias expansion exceeds the size limit")
+        if depth > MAX_DEPTH:
+            raise self.fail(node, "input/too-deep", f"nesting deeper than {MAX_DEPTH} levels")
+        self.smap.values.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+        if isinstance(node, yaml.MappingNode):
+            if node.tag != _MAP_TAG:
+                raise self.fail(node, "input/yaml", f"unsupported YAML tag `{node.tag}`")
+            return self.mapping(node, path, depth)
+        if isinstance(node, yaml.SequenceNode):
+            if node.tag != _SEQ_TAG:
+                raise self.fail(node, "input/yaml", f"unsupported YAML tag `{node.tag}`")
+            return [self.convert(item, path + (i,), depth + 1) for i, item in enumerate(node.value)]
+        return self.scalar(node)
+
+    def scalar(self, node: yaml.Node) -> Any:
+        try:
+            return self.scalars.construct_object(node, deep=True)
+        except ConstructorError as exc:   # `=` and `<<` as values resolve to tags with no constructor
+            raise self.fail(node, "input/yaml", f"unsupported YAML value: {exc.problem}") from None
+
+    def mapping(self, node: yaml.MappingNode, path: Path, depth: int) -> dict[Any, Any]:
+        out: dict[Any, Any] = {}
+        explicit: set[Any] = set()
+        merged: list[tuple[yaml.Node, yaml.Node]] = []
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE_TAG:
+                sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+                for src in sources:
+                    if not isinstance(src, yaml.MappingNode):
+                        raise self.fail(src, "input/yaml", "a merge key `<<` needs a mapping")
+                    merged.extend(src.value)
+                continue
+            key = self.scalar_key(key_node)
+            if key in explicit:
+                raise self.fail(key_node, "input/duplicate-key", f"duplicate key `{key}`")
+            explicit.add(key)
+            self.smap.keys[path + (key,)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            out[key] = self.convert(value_node, path + (key,), depth + 1)
+        for key_node, value_node in merged:  # explicit keys win over merged ones
+            key = self.scalar_key(key_node)
+            if key not in out:
+                out[key] = self.convert(value_node, path + (key,), depth + 1)
+        return out
+
+    def scalar_key(self, node: yaml.Node) -> Any:
+        if not isinstance(node, yaml.ScalarNode):
+            raise self.fail(node, "input/yaml", "mapping keys must be plain scalars")
+        key = self.scalar(node)
+        return key if isinstance(key, (str, int)) else str(key)
+
+
+def _count_unique(root: yaml.Node) -> int:
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                stack.extend((k, v))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+    return len(seen)
+
+
+# ── the contract ───────────────────────────────────────────────────────────
 
 @dataclass(frozen=True)
 class LoadedContract:
@@ -35,6 +221,10 @@ class LoadedContract:
 
 
 def load_contract(file: str, data: bytes | None = None) -> LoadedContract:
+    from pydantic import ValidationError
+
+    from contract.model import Contract
+
     text = read_text(file, data)
     raw, smap = load_yaml(file, text)
     if not isinstance(raw, dict) or "contract" not in raw:

@@ -19,15 +19,25 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Literal
-
-if TYPE_CHECKING:  # the model (pydantic) is not needed to name things: `check` stays light
-    from contract.model import Metric
+from typing import Literal, Protocol
 
 ExpositionPath = Literal["prometheus-client", "otel-python", "otel-collector"]
 EXPOSITION_PATHS: tuple[ExpositionPath, ...] = ("prometheus-client", "otel-python", "otel-collector")
 
 PromType = Literal["counter", "gauge", "histogram"]
+
+
+class Instrument(Protocol):
+    """What naming needs of a metric (`contract.model.Metric` is one): naming sits below the model."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def unit(self) -> str: ...
+    @property
+    def label_names(self) -> tuple[str, ...]: ...
 
 # OpenTelemetry unit -> Prometheus name suffix (OTel spec "Prometheus and
 # OpenMetrics compatibility"; same table in the Python exporter and the
@@ -174,7 +184,7 @@ def sanitize_label(name: str, path: ExpositionPath = "otel-python") -> str:
     return _INVALID_LABEL_CHARS.sub("_", name)
 
 
-def family_name(metric: Metric, path: ExpositionPath) -> str:
+def family_name(metric: Instrument, path: ExpositionPath) -> str:
     facts = PATHS[path]
     if facts.normalize == "tokens":
         return _collector_family(metric)
@@ -187,7 +197,7 @@ def family_name(metric: Metric, path: ExpositionPath) -> str:
     return base
 
 
-def _collector_family(metric: Metric) -> str:
+def _collector_family(metric: Instrument) -> str:
     tokens = [t for t in _NON_ALNUM.split(metric.name) if t]
     if metric.type == "counter":
         tokens = [t for t in tokens if t != "total"]
@@ -203,7 +213,7 @@ def _collector_family(metric: Metric) -> str:
 
 
 @cache
-def expose(metric: Metric, path: ExpositionPath) -> Exposure:
+def expose(metric: Instrument, path: ExpositionPath) -> Exposure:
     facts = PATHS[path]
     prom_type = PROM_TYPES[metric.type]
     family = family_name(metric, path)

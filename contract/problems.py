@@ -6,25 +6,18 @@ CLI picks one with `--format`.
 
 from __future__ import annotations
 
-from contract.records import NamedTuple
+import json
+from collections.abc import Iterable
+from typing import Literal, NamedTuple
 
-TYPE_CHECKING = False   # `typing.TYPE_CHECKING`, without importing typing (see contract/records.py)
-if TYPE_CHECKING:
-    from collections.abc import Iterable
-    from typing import Literal
-
-    # "info" reports something noteworthy that never fails a run (e.g. a compatible contract change)
-    Severity = Literal["error", "warning", "info"]
+# "info" reports something noteworthy that never fails a run (e.g. a compatible contract change)
+Severity = Literal["error", "warning", "info"]
 
 FORMATS = ("text", "json", "github")
 
 
 class Problem(NamedTuple):
-    """One finding at a place in a file; compared field by field, so problems sort by file, line and column.
-
-    A NamedTuple rather than a dataclass: `check` runs as a pre-commit hook,
-    and importing `dataclasses` costs it more than a small run takes.
-    """
+    """One finding at a place in a file; compared field by field, so problems sort by file, line and column."""
 
     file: str
     line: int
@@ -69,9 +62,6 @@ def input_error(file: str, check: str, message: str, line: int = 0, column: int 
 def render(problems: Iterable[Problem], fmt: str) -> str:
     items = sorted(problems)
     if fmt == "json":
-        # imported here: a text run does not pay for it (see `contract.sources.load_json`)
-        import json
-
         keys = ("check", "severity", "file", "line", "column", "location", "expr", "metric", "message")
         rows = [{k: getattr(p, k) for k in keys} for p in items]
         return json.dumps({"problems": rows}, indent=2, sort_keys=False) + "\n"

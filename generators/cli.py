@@ -4,26 +4,29 @@ Exit codes: 0 clean (warnings alone unless --strict), 1 an error-severity
 problem, 2 bad input or usage. Bad input is always one located line per
 problem on stderr, never a traceback.
 
-Only `sys` is imported at the top: `check` runs on every commit, and an
-unchanged one replays its last output (`generators/check_cache.py`) in less
-time than importing argparse, dataclasses or typing takes, let alone
-pydantic, PyYAML or the generators; each command imports what it needs.
+Each command imports what it needs when it runs: `check` runs on every
+commit and does not need the pydantic model (when its contract is cached),
+grafanalib or the generators that the other commands import.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
+import os
+import subprocess
 import sys
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, NamedTuple
 
-TYPE_CHECKING = False   # `typing.TYPE_CHECKING`, without importing typing
+from contract.naming import EXPOSITION_PATHS, expose
+from contract.problems import FORMATS, InputError, Problem, exit_code, input_error, render
+from generators.config import Config, read_config
+
 if TYPE_CHECKING:
-    import argparse
-    from collections.abc import Callable, Sequence
-
     from contract.loader import LoadedContract
-    from contract.problems import Problem
-    from generators.config import Config
 
-    Handler = Callable[[argparse.Namespace, Config], int]
+Handler = Callable[[argparse.Namespace, Config], int]
 
 
 def _contract_for(args: argparse.Namespace, config: Config) -> LoadedContract:
@@ -34,14 +37,13 @@ def _contract_for(args: argparse.Namespace, config: Config) -> LoadedContract:
 
 
 def _validated(args: argparse.Namespace, config: Config) -> tuple[LoadedContract, list[Problem]]:
-    from contract.checks.contract_registry import check_contract
+    from contract.checks.registry import check_contract
 
     lc = _contract_for(args, config)
     return lc, check_contract(lc)
 
 
 def cmd_validate(args: argparse.Namespace, config: Config) -> int:
-    from contract.problems import exit_code, render
 
     _, problems = _validated(args, config)
     sys.stdout.write(render(problems, args.format))
@@ -49,9 +51,7 @@ def cmd_validate(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_names(args: argparse.Namespace, config: Config) -> int:
-    import json
 
-    from contract.naming import expose
 
     lc = _contract_for(args, config)
     paths = (args.path,) if args.path else lc.contract.exposition
@@ -72,7 +72,6 @@ def cmd_names(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_generate(args: argparse.Namespace, config: Config) -> int:
-    from contract.problems import exit_code, render
     from generators.outputs import check_rendered, render_all, write_tree
 
     lc, problems = _validated(args, config)
@@ -96,9 +95,8 @@ def cmd_generate(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_import(args: argparse.Namespace, config: Config) -> int:
-    from contract.exposition import fetch, parse
-    from contract.problems import input_error
-    from contract.yamlsrc import read_text
+    from contract.live.exposition import fetch, parse
+    from contract.loader import read_text
     from generators.importer import contract_yaml
 
     source = args.metrics_url or args.metrics_file
@@ -119,11 +117,8 @@ def cmd_import(args: argparse.Namespace, config: Config) -> int:
 
 def _load_revision(spec: str) -> LoadedContract:
     """A contract from a path, or from git as `REV:path` (e.g. `HEAD:contract/qortex.yaml`)."""
-    import os
-    import subprocess
 
     from contract.loader import load_contract
-    from contract.problems import input_error
 
     if os.path.exists(spec) or ":" not in spec:
         return load_contract(spec)
@@ -139,16 +134,19 @@ def _load_revision(spec: str) -> LoadedContract:
 
 def _users(old: LoadedContract, out_dir: str) -> dict[str, list[str]]:
     """The panels and rules in the out dir that query each metric of the old contract."""
-    from generators.docs import usage
-    from generators.outputs import read_tree
+    from contract.catalog import Catalog
+    from contract.promql.sources import load_source
+    from contract.promql.usage import metric_users
+    from generators.check import read_out
+    from generators.common import is_checked_output
 
-    return usage(old, read_tree(out_dir))
+    sources = [load_source(rel, data) for rel, data in read_out(out_dir).items() if is_checked_output(rel)]
+    return metric_users(Catalog.from_contract(old), sources)
 
 
 def cmd_diff(args: argparse.Namespace, config: Config) -> int:
     from contract.diff import diff
     from contract.loader import load_contract
-    from contract.problems import InputError, exit_code, input_error, render
     from generators.config import resolve_contract
 
     if args.against:
@@ -175,9 +173,8 @@ def cmd_diff(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_live_check(args: argparse.Namespace, config: Config) -> int:
-    from contract import live
-    from contract.exposition import fetch
-    from contract.problems import exit_code, render
+    from contract.live import compare as live
+    from contract.live.exposition import fetch
 
     lc = _contract_for(args, config)
     if args.metrics_url:
@@ -190,10 +187,9 @@ def cmd_live_check(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_analyze(args: argparse.Namespace, config: Config) -> int:
-    import json
 
-    from contract.analyze import analyze_sources
-    from contract.sources import load_source
+    from contract.promql.analyze import analyze_sources
+    from contract.promql.sources import load_source
 
     sources = [load_source(f) for f in args.files]
     rows = analyze_sources(sources)
@@ -212,9 +208,7 @@ def cmd_analyze(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_docs(args: argparse.Namespace, config: Config) -> int:
-    import os
 
-    from contract.problems import exit_code, render
     from generators import docs
     from generators.outputs import render_all
 
@@ -241,8 +235,6 @@ def _contract_arg(p: argparse.ArgumentParser) -> None:
 
 
 def _format_args(p: argparse.ArgumentParser) -> None:
-    from contract.problems import FORMATS
-
     p.add_argument("--format", choices=FORMATS, default="text")
     p.add_argument("--strict", action="store_true", help="warnings also exit 1")
 
@@ -253,7 +245,6 @@ def _args_validate(p: argparse.ArgumentParser) -> None:
 
 
 def _args_names(p: argparse.ArgumentParser) -> None:
-    from contract.naming import EXPOSITION_PATHS
 
     _contract_arg(p)
     p.add_argument("--format", choices=("text", "json"), default="text")
@@ -275,8 +266,6 @@ def _args_import(p: argparse.ArgumentParser) -> None:
 
 
 def _args_diff(p: argparse.ArgumentParser) -> None:
-    from contract.problems import FORMATS
-
     p.add_argument("old", nargs="?", help="the contract before: a path or a git `REV:path`")
     p.add_argument("new", nargs="?", help="the contract after: a path or a git `REV:path`")
     p.add_argument("--against", metavar="REV", help="compare the configured contract with its version at REV "
@@ -288,7 +277,6 @@ def _args_diff(p: argparse.ArgumentParser) -> None:
 
 
 def _args_live_check(p: argparse.ArgumentParser) -> None:
-    from contract.naming import EXPOSITION_PATHS
 
     _contract_arg(p)
     _format_args(p)
@@ -311,24 +299,20 @@ def _args_docs(p: argparse.ArgumentParser) -> None:
     p.add_argument("--output", help="write the catalogue here instead (`-`: standard output)")
 
 
-class Command:
-    __slots__ = ("handler", "arguments", "help")
-
-    def __init__(self, handler: Handler, arguments: Callable[[argparse.ArgumentParser], None], help: str) -> None:
-        self.handler = handler
-        self.arguments = arguments
-        self.help = help
+class Command(NamedTuple):
+    handler: Handler
+    arguments: Callable[[argparse.ArgumentParser], None]
+    help: str
 
 
 def cmd_check(args: argparse.Namespace, config: Config) -> int:
-    # imported here: `check` runs on every commit and must not pay for the others
-    from generators.check_cmd import cmd_check as run
+    from generators.check import cmd_check as run
 
     return run(args, config)
 
 
 def _args_check(p: argparse.ArgumentParser) -> None:
-    from generators.check_cmd import add_arguments
+    from generators.check import add_arguments
 
     add_arguments(p)
 
@@ -351,51 +335,19 @@ COMMANDS: dict[str, Command] = {
 }
 
 
-def build_parser(only: str | None = None) -> argparse.ArgumentParser:
-    """The parser of every command, or with `only`, of that command alone.
-
-    Everything after a command's name is its own parser's to read, so when
-    argv starts with a command the others change nothing but start-up time
-    (building a subparser, and what its arguments import).
-    """
-    import argparse
-
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="metrics-contract", description="One metrics contract; "
                                      "generated subscriber code, dashboards, rules and stack config; checks.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, command in COMMANDS.items():
-        if only is None or name == only:
-            command.arguments(sub.add_parser(name, help=command.help, description=command.help))
+        command.arguments(sub.add_parser(name, help=command.help, description=command.help))
     return parser
 
 
-# what a `check` run made, left for the program's exit to drop (see `run`); None when `main` is called otherwise
-_left_to_exit: list[object] | None = None
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else list(argv)
-    if argv[:1] == ["check"]:
-        # first: an unchanged `check` replays its last output without importing the checker
-        from generators.check_cache import replay
-
-        replayed = replay(argv)
-        if replayed is not None:
-            return replayed
-    from contract.problems import InputError, render
-    from generators.config import read_config
-
-    if argv[:1] == ["check"] and not any(arg.startswith("-") for arg in argv[1:]):
-        from generators.check_cmd import default_args
-
-        args = default_args(argv[1:])
-    else:
-        args = build_parser(argv[0] if argv[:1] and argv[0] in COMMANDS else None).parse_args(argv)
-    args.argv = argv   # what `check` records its run under
-    args.left_to_exit = _left_to_exit
+    args = build_parser().parse_args(argv)
     try:
-        config, args.config_bytes = read_config()   # the bytes, for `check` to record its run with
-        return COMMANDS[args.command].handler(args, config)
+        return COMMANDS[args.command].handler(args, read_config())
     except InputError as exc:
         sys.stderr.write(render(exc.problems, getattr(args, "format", "text")))
         return 2
@@ -404,54 +356,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run() -> None:
-    """The `metrics-contract` program: `main`, then exit with its status.
-
-    After `check`, the process exits without tearing the interpreter down
-    (`os._exit`, once its output is flushed): freeing every object a large
-    run made (the catalog, the sources, the verdicts) one by one takes
-    longer than writing its output, and nothing is left to do then: the
-    files it wrote are closed, and it registers no exit handlers. For the
-    same reason `check` leaves what it made to this exit (`_left_to_exit`)
-    rather than freeing it when it returns. Other commands exit as usual.
-    """
-    global _left_to_exit
-    check = sys.argv[1:2] == ["check"]
-    if check:
-        _datetime_without_python()
-        _left_to_exit = []
-    status = main()
-    if check:
-        import os
-
-        try:
-            sys.stdout.flush()
-            sys.stderr.flush()
-        except OSError:   # the reader went away: the status Python gives when it cannot flush at exit
-            os._exit(120)
-        os._exit(status)
-    sys.exit(status)
-
-
-def _datetime_without_python() -> None:
-    """Let `datetime` be the `_datetime` C module in this process, unless it is loaded already.
-
-    promql_parser gives a range as a `datetime.timedelta`, and the first
-    range `check` reads makes the binding import `datetime` for its C API.
-    The `datetime` module is a pure-Python implementation that ends with
-    `from _datetime import *`: loading it costs a cold `check` about 3 ms
-    (5% of checking this repository) for names it then replaces with those
-    of `_datetime`. `_datetime` holds the same public names and the C API
-    capsule, and what else a `check` may import (pydantic when it validates
-    the contract, PyYAML) uses only those names. Only the program does
-    this, for `check`, which exits when done: a library user's process
-    keeps its `datetime`.
-    """
-    if "datetime" not in sys.modules:
-        try:
-            import _datetime  # type: ignore[import-not-found]  # typeshed has no stub for the C module
-        except ImportError:   # a Python built without the C module: the pure-Python one is all there is
-            return
-        sys.modules["datetime"] = _datetime
+    """The `metrics-contract` program."""
+    sys.exit(main())
 
 
 if __name__ == "__main__":

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
+from contract.loader import LoadedContract
 from contract.problems import one_line
-
-TYPE_CHECKING = False   # `typing.TYPE_CHECKING`, without importing typing (see contract/records.py)
-if TYPE_CHECKING:   # `check` imports this module and must not import pydantic
-    from typing import Any
-
-    from contract.loader import LoadedContract
 
 
 def marker(lc: LoadedContract) -> str:
@@ -22,9 +20,6 @@ def hash_header(lc: LoadedContract) -> str:
 
 
 def dump_json(data: Any) -> str:
-    # imported here: `check` imports this module, and reads JSON without importing json (`load_json`)
-    import json
-
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 

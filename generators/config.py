@@ -1,21 +1,14 @@
-"""`[tool.metrics-contract]` in pyproject.toml: contract path and out dir.
-
-Every command reads it first, and importing `tomllib` (it compiles a dozen
-regular expressions) costs about a tenth of a `check` run. So a parsed
-configuration is kept in the cache directory, one entry per working
-directory and file, with the bytes it was parsed from and the state of the
-code that parsed it (`contract.cachebase`): while both are unchanged, so is
-the configuration. A bad configuration is not kept: its error comes from
-parsing it, every time.
-"""
+"""`[tool.metrics-contract]` in pyproject.toml: contract path, out dir, check ids to ignore."""
 
 from __future__ import annotations
 
 import os
+import tomllib
+from importlib import resources
+from typing import NamedTuple
 
-from contract.cachebase import cache_dir, code_state, load_entry, slot, store_entry
+from contract.loader import read_bytes
 from contract.problems import input_error
-from contract.records import NamedTuple
 
 DEFAULT_CONTRACT = "contract/qortex.yaml"
 DEFAULT_OUT = "out"
@@ -28,41 +21,21 @@ class Config(NamedTuple):
     ignore: tuple[str, ...] = ()   # check ids suppressed everywhere
 
 
-def load_config(pyproject: str = PYPROJECT) -> Config:
-    return read_config(pyproject)[0]
-
-
-def read_config(pyproject: str = PYPROJECT) -> tuple[Config, bytes | None]:
-    """The configuration, and the bytes it was parsed from (None: there is no such file, so the defaults)."""
+def read_config(pyproject: str = PYPROJECT) -> Config:
+    """The configuration in `pyproject`; the defaults when there is no such file."""
     if not os.path.isfile(pyproject):
-        return Config(), None
-    with open(pyproject, "rb") as fh:
-        data = fh.read()
-    return parse_config(pyproject, data), data
+        return Config()
+    return parse_config(pyproject, read_bytes(pyproject))
 
 
 def parse_config(pyproject: str, text: bytes) -> Config:
     """The configuration in `text`, the bytes of the file `pyproject`."""
-    directory = cache_dir()
-    name = f"config-{slot(pyproject)}.marshal"
-    entry = load_entry(directory, name)
-    state = code_state()
-    if isinstance(entry, tuple) and len(entry) == 3 and entry[0] == state and entry[1] == text:
-        contract, out, ignore = entry[2]
-        return Config(contract=contract, out=out, ignore=ignore)
-    config = _parse(pyproject, text)
-    store_entry(directory, name, (state, text, (config.contract, config.out, config.ignore)))
-    return config
-
-
-def _parse(pyproject: str, text: bytes) -> Config:
-    import tomllib
-
     try:
-        data = tomllib.loads(text.decode())
-    except tomllib.TOMLDecodeError as exc:
+        data = tomllib.loads(text.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise input_error(pyproject, "config/toml", f"not valid TOML: {exc}") from None
-    section = data.get("tool", {}).get("metrics-contract", {})
+    tool = data.get("tool", {})
+    section = tool.get("metrics-contract", {}) if isinstance(tool, dict) else {}
     if not isinstance(section, dict):
         raise input_error(pyproject, "config/shape", "`[tool.metrics-contract]` must be a table")
     known = {"contract", "out", "ignore"}
@@ -86,7 +59,4 @@ def resolve_contract(explicit: str | None, config: Config) -> str:
         return explicit
     if os.path.exists(config.contract) or config.contract != DEFAULT_CONTRACT:
         return config.contract
-    # imported here: only this fallback needs it, and importing it takes a good part of a `check` run
-    from importlib import resources
-
     return str(resources.files("contract").joinpath("qortex.yaml"))

@@ -1,20 +1,21 @@
 """`out/METRICS.md`: the catalogue of the contract, for readers who don't read YAML.
 
 Built after the other generators: which panels and rules use a metric is
-read from the dashboards and rule files just rendered, with the same
-extraction and name analysis as `analyze`.
+read from the dashboards and rule files just rendered
+(`contract.promql.usage`).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 
-from contract.analyze import analyze_expression
 from contract.cardinality import estimate
+from contract.catalog import Catalog
 from contract.loader import LoadedContract
 from contract.model import Label, Op, ValueSpec
 from contract.naming import expose
-from contract.sources import load_source
+from contract.promql.sources import load_source
+from contract.promql.usage import metric_users
 from generators.common import is_checked_output, marker
 
 PATH = "METRICS.md"
@@ -59,21 +60,8 @@ def generate(lc: LoadedContract, files: dict[str, str]) -> dict[str, str]:
 
 def usage(lc: LoadedContract, files: dict[str, str]) -> dict[str, list[str]]:
     """Contract metric -> the panels and rules (in `files`) that query it."""
-    owner = {s: m.name for m in lc.contract.metrics for p in lc.contract.exposition for s in expose(m, p).series}
-    found: dict[str, list[str]] = defaultdict(list)
-    for rel, text in files.items():
-        if not is_checked_output(rel):
-            continue
-        for e in load_source(rel, text.encode("utf-8")).expressions:
-            if e.kind == "rule":
-                label = f"rule `{e.rule}`"
-            else:  # the panel or variable, not each of its targets
-                label = f"{e.where.split(' target ')[0]} ({rel.rsplit('/', 1)[-1]})"
-            for series in analyze_expression(e).metrics:
-                metric = owner.get(series)
-                if metric and label not in found[metric]:
-                    found[metric].append(label)
-    return found
+    sources = [load_source(rel, text.encode("utf-8")) for rel, text in files.items() if is_checked_output(rel)]
+    return metric_users(Catalog.from_contract(lc), sources)
 
 
 def _op(op: Op) -> str:

@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from contract.exposition import Family
+from contract.live.exposition import Family
 from contract.naming import PATHS, UNIT_SUFFIXES
 
 _DROPPED_LABELS = frozenset({"le", "quantile"} | {

@@ -12,9 +12,12 @@ import tempfile
 from collections.abc import Callable
 from pathlib import PurePosixPath
 
+from contract.catalog import Catalog
 from contract.loader import LoadedContract
 from contract.problems import Problem, input_error
-from generators import docs, grafana, mapping, rules, schema, stack
+from contract.promql.lint import Linter
+from contract.promql.sources import load_source
+from generators import docs, grafana, rules, schema, stack, subscriber
 from generators.common import is_checked_output
 
 Generator = Callable[[LoadedContract], dict[str, str]]
@@ -24,7 +27,7 @@ Derived = Callable[[LoadedContract, dict[str, str]], dict[str, str]]
 # ordered; each returns {relative posix path: text}
 GENERATORS: list[tuple[str, Generator]] = [
     ("schema", schema.generate),
-    ("mapping", mapping.generate),
+    ("subscriber", subscriber.generate),
     ("grafana", grafana.generate),
     ("rules", rules.generate),
     ("stack", stack.generate),
@@ -46,13 +49,9 @@ def render_all(lc: LoadedContract) -> dict[str, str]:
 def check_rendered(lc: LoadedContract, files: dict[str, str], out_dir: str, ignore: tuple[str, ...] = ()
                    ) -> list[Problem]:
     """The PromQL checks on the rendered dashboards and rules, named as they will be written."""
-    from contract.catalog import build_catalog
-    from contract.lint import Linter
-    from contract.sources import load_source
-
     sources = [load_source(f"{out_dir}/{rel}", text.encode("utf-8")) for rel, text in files.items()
                if is_checked_output(rel)]
-    return list(Linter(build_catalog(lc), ignore).check(sources).problems)
+    return list(Linter(Catalog.from_contract(lc), ignore).check(sources).problems)
 
 
 def _add(lc: LoadedContract, files: dict[str, str], generator: str, produced: dict[str, str]) -> None:
@@ -93,16 +92,3 @@ def write_tree(out_dir: str, files: dict[str, str]) -> None:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-
-
-def read_tree(out_dir: str) -> dict[str, str]:
-    """The files under `out_dir` as {relative posix path: text} (for freshness checks)."""
-    found: dict[str, str] = {}
-    for root, dirs, names in os.walk(out_dir):
-        dirs.sort()
-        for name in sorted(names):
-            full = os.path.join(root, name)
-            rel = PurePosixPath(os.path.relpath(full, out_dir)).as_posix()
-            with open(full, encoding="utf-8", errors="replace", newline="") as fh:
-                found[rel] = fh.read()
-    return found

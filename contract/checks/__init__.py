@@ -1,4 +1,1 @@
-"""Checks, one per file. The registries are `contract_registry` (the contract
-itself) and `promql_registry` (dashboards and rule files); this package
-imports neither, so loading one PromQL check does not pull in pydantic.
-"""
+"""Contract checks, one per file; `registry` lists them in the order they run."""

@@ -1,15 +1,12 @@
-"""What every contract check is: an id, a one-line summary, a docstring, `run`."""
+"""What every contract check is: an id, a one-line summary, a docstring, and `run`, which yields problems."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from contract.loader import LoadedContract
-from contract.problems import Problem
-
-if TYPE_CHECKING:
-    from contract.problems import Severity
+from contract.problems import Problem, Severity
 
 
 class ContractCheck:

@@ -1,0 +1,1 @@
+"""A running target against the contract: exposition parsing (`exposition`), the comparison (`compare`)."""

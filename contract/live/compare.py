@@ -1,0 +1,185 @@
+"""`live-check`: compare a running target with the contract.
+
+A target is either one `/metrics` endpoint (parsed with line numbers) or a
+Prometheus server (its `/api/v1/series` and `/api/v1/metadata` for one job).
+Either way it becomes a set of observed series, each with its type and
+label sets, which is compared with what `contract.naming` predicts for the
+target's exposition path.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+from dataclasses import dataclass, field
+from typing import Any
+
+from contract.live.exposition import Family, fetch, parse
+from contract.loader import LoadedContract
+from contract.model import Metric
+from contract.naming import PATHS, ExpositionPath, Exposure, expose
+from contract.problems import Problem, input_error
+
+
+@dataclass
+class Observed:
+    """One exposed series name: its family type and every label set seen."""
+
+    name: str
+    type: str
+    line: int = 0
+    label_sets: list[dict[str, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Target:
+    source: str
+    path: ExpositionPath
+    series: dict[str, Observed]
+    # families a /metrics endpoint declares (`# TYPE`) without a sample yet: a
+    # labelled prometheus_client metric before its first child is exposed all
+    # the same. Prometheus only knows series that have samples, so it has none.
+    empty_families: frozenset[str] = frozenset()
+
+
+def from_exposition(url_or_text: str, source: str, path: ExpositionPath | None) -> Target:
+    families = parse(url_or_text, source)
+    series: dict[str, Observed] = {}
+    for fam in families.values():
+        _add_family(series, fam)
+    empty = frozenset(fam.name for fam in families.values() if not fam.samples)
+    return Target(source=source, path=path or _guess_path(series), series=series, empty_families=empty)
+
+
+def _add_family(series: dict[str, Observed], fam: Family) -> None:
+    for name, labels, _, line in fam.samples:
+        obs = series.setdefault(name, Observed(name=name, type=fam.type, line=line))
+        obs.label_sets.append(labels)
+
+
+def from_prometheus(base: str, job: str | None, namespace: str, path: ExpositionPath | None) -> Target:
+    selector = f'{{__name__=~"{namespace}_.+"' + (f',job="{_escape(job)}"' if job else "") + "}"
+    data: list[dict[str, str]] = _api(base, "/api/v1/series?" + urllib.parse.urlencode({"match[]": selector}))
+    metadata: dict[str, list[dict[str, str]]] = _api(base, "/api/v1/metadata")
+    types = {name: entries[0].get("type", "unknown") for name, entries in metadata.items() if entries}
+    series: dict[str, Observed] = {}
+    for labels in data:
+        name = labels.pop("__name__")
+        obs = series.setdefault(name, Observed(name=name, type=_family_type(name, types)))
+        obs.label_sets.append(labels)
+    source = base + (f" (job {job})" if job else "")
+    return Target(source=source, path=path or _guess_path(series), series=series)
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _family_type(name: str, types: dict[str, str]) -> str:
+    for candidate in (name, *(name.removesuffix(s) for s in ("_bucket", "_sum", "_count", "_total", "_created")
+                              if name.endswith(s))):
+        if candidate in types:
+            return types[candidate]
+    return "unknown"
+
+
+def _api(base: str, path: str) -> Any:
+    url = base.rstrip("/") + path
+    try:
+        body = json.loads(fetch(url))
+    except json.JSONDecodeError:
+        raise input_error(url, "input/prometheus", "the answer is not JSON; is this a Prometheus server?") from None
+    if not isinstance(body, dict) or body.get("status") != "success":
+        raise input_error(url, "input/prometheus", "the Prometheus API did not answer with status success")
+    return body["data"]
+
+
+# `target_info` carries the resource (`service_name`, ...) on every OpenTelemetry path;
+# only resource labels on the metrics themselves mark the Collector
+_INFO_SERIES = frozenset(s for facts in PATHS.values() for s in facts.info_series)
+
+
+def _guess_path(series: dict[str, Observed]) -> ExpositionPath:
+    labels = {k for obs in series.values() if obs.name not in _INFO_SERIES for ls in obs.label_sets for k in ls}
+    if "exported_job" in labels or "service_name" in labels:
+        return "otel-collector"
+    if "otel_scope_name" in labels:
+        return "otel-python"
+    return "prometheus-client"
+
+
+def compare(lc: LoadedContract, target: Target) -> list[Problem]:
+    c = lc.contract
+    problems: list[Problem] = []
+    owner: dict[str, tuple[Metric, Exposure]] = {}
+    for m in c.metrics:
+        e = expose(m, target.path)
+        for s in e.series:
+            owner[s] = (m, e)
+    facts = PATHS[target.path]
+    foreign = set(facts.exporter_labels) | set(facts.scrape_labels)
+
+    def at_target(obs: Observed | None, check: str, message: str, metric: str) -> Problem:
+        return Problem(file=target.source, line=obs.line if obs else 0, column=0, check=check, message=message,
+                       metric=metric)
+
+    for i, m in enumerate(c.metrics):
+        e = expose(m, target.path)
+        # the text format names a counter family `<family>_total`, OpenMetrics `<family>`
+        if not any(s in target.series for s in e.series) and not {e.family, *e.series} & target.empty_families:
+            problems.append(lc.at(("metrics", i, "name"), "live/missing-metric",
+                                  f"`{m.name}` ({', '.join(e.core_series)}) is not exposed by {target.source}",
+                                  metric=m.name))
+    label_checked: set[str] = set()
+    for name, obs in sorted(target.series.items()):
+        if name not in owner:
+            if name.startswith(c.namespace + "_"):
+                problems.append(at_target(obs, "live/undeclared-metric",
+                                          f"`{name}` is exposed but not declared in the contract", name))
+            continue
+        m, e = owner[name]
+        expected_type = e.prom_type
+        # the text format exposes `_created` as a gauge family of its own;
+        # OpenMetrics, which Prometheus negotiates, keeps it in the metric's family
+        created = name.endswith("_created") and name != e.family
+        if obs.type not in ("unknown", "untyped", expected_type) and not (created and obs.type == "gauge"):
+            problems.append(at_target(obs, "live/type-mismatch",
+                                      f"`{name}` is a {obs.type}, the contract declares a {expected_type} "
+                                      f"({m.type} `{m.name}`)", m.name))
+        if name not in e.core_series or m.name in label_checked:
+            # `_created` and a histogram's other series repeat the same children:
+            # a wrong label is reported once per metric, not once per series
+            continue
+        label_checked.add(m.name)
+        declared = set(e.labels)
+        for seen in _label_names(obs, foreign):
+            if seen != declared:
+                problems.append(at_target(obs, "live/label-mismatch",
+                                          f"`{name}` carries labels {_list(seen)}, the contract declares "
+                                          f"{_list(declared)}", m.name))
+                break
+        for label in m.labels:
+            allowed = label.allowed_values()
+            if allowed is None:
+                continue
+            exposed = e.labels[m.label_names.index(label.name)]
+            bad = sorted({ls[exposed] for ls in obs.label_sets if exposed in ls} - set(allowed))
+            if bad:
+                problems.append(at_target(obs, "live/label-value",
+                                          f"`{name}` has `{exposed}` value(s) {_list(bad)} outside the closed set "
+                                          f"{_list(allowed)}", m.name))
+    return problems
+
+
+def _label_names(obs: Observed, foreign: set[str]) -> list[set[str]]:
+    shapes: list[set[str]] = []
+    for ls in obs.label_sets:
+        names = set(ls) - foreign - {"le"}
+        if names not in shapes:
+            shapes.append(names)
+    return shapes
+
+
+def _list(names: set[str] | list[str] | tuple[str, ...]) -> str:
+    items = sorted(names) if isinstance(names, set) else list(names)
+    return ", ".join(f"`{n}`" for n in items) or "none"

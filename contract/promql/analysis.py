@@ -1,0 +1,436 @@
+"""PromQL analysis: parse once, walk once, keep the facts the checks need.
+
+`analyze` parses an expression with promql_parser and walks the tree a
+single time, computing the **label flow** (which labels every
+sub-expression's series carry) and collecting facts: every selector with
+its catalog entry and context, every grouping clause with the flows it
+applies to, every `histogram_quantile` input. Checks under
+`contract/promql/checks/` only read these facts, so adding a check
+costs no extra walk.
+
+A flow whose labels are not known (an unknown metric, a variable in a
+grouping list) is *open*: checks never report a label missing from an open
+flow, so one error does not cascade into many.
+
+promql_parser keeps no source positions, so `Locator` re-lexes the
+expression, only when a problem needs a column, and pairs the n-th selector
+of the tree (walked in text order) with the n-th selector of the text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import promql_parser as pp
+
+from contract.promql.variables import LABEL_PLACEHOLDER
+
+if TYPE_CHECKING:
+    from contract.catalog import Catalog, SeriesInfo
+
+# Prometheus 2.x has `holt_winters`; the parser knows only its Prometheus 3 name.
+pp.clear_extra_functions()
+pp.register_extra_functions([pp.Function("holt_winters", [pp.ValueType.Matrix, pp.ValueType.Scalar,
+                                                          pp.ValueType.Scalar], pp.ValueType.Vector)])
+
+_VS, _MS, _CALL, _AGG = pp.VectorSelector, pp.MatrixSelector, pp.Call, pp.AggregateExpr
+_BIN, _PAREN, _SUB, _UNARY = pp.BinaryExpr, pp.ParenExpr, pp.SubqueryExpr, pp.UnaryExpr
+_STRING = pp.StringLiteral
+_BY = pp.AggModifierType.By
+_INCLUDE = pp.LabelModifierType.Include
+_MANY_TO_ONE = pp.VectorMatchCardinality.ManyToOne
+_ONE_TO_MANY = pp.VectorMatchCardinality.OneToMany
+_EQUAL, _NOT_EQUAL, _RE = pp.MatchOp.Equal, pp.MatchOp.NotEqual, pp.MatchOp.Re
+
+# functions meant for counters, and those meant for gauges (Prometheus docs)
+COUNTER_FUNCS = frozenset({"rate", "irate", "increase", "resets"})
+GAUGE_FUNCS = frozenset({"deriv", "delta", "idelta", "predict_linear", "holt_winters",
+                         "double_exponential_smoothing"})
+# functions that look only at presence, timing or counts, so a raw counter inside is fine
+_PRESENCE_FUNCS = frozenset({"absent", "absent_over_time", "present_over_time", "count_over_time", "changes",
+                             "timestamp"})
+_COUNTER_SAFE = COUNTER_FUNCS | GAUGE_FUNCS | _PRESENCE_FUNCS
+_COUNTING_AGGS = frozenset({"count", "group", "count_values"})
+_KEEP_LABELS_AGGS = frozenset({"topk", "bottomk", "limitk", "limit_ratio"})
+_QUANTILE_FUNCS = frozenset({"histogram_quantile", "histogram_fraction"})
+_NO_LE = frozenset({"le"})
+_SCALAR_FUNCS = frozenset({"scalar", "time", "pi"})
+
+
+class Flow(NamedTuple):
+    """What the series of one sub-expression carry."""
+
+    labels: frozenset[str]
+    open: bool = False           # labels beyond `labels` may be present
+    buckets: bool | None = False  # derived from `_bucket` series (None: unknown)
+    scalar: bool = False         # a scalar or string, no series at all
+
+
+EMPTY = Flow(frozenset())
+SCALAR = Flow(frozenset(), scalar=True)
+UNKNOWN = Flow(frozenset(), open=True, buckets=None)
+
+
+@dataclass(frozen=True, slots=True)
+class Selector:
+    """One vector selector of the expression, in text order."""
+
+    index: int
+    name: str | None
+    info: SeriesInfo | None      # the contract series it selects
+    recorded: bool               # it selects a series recorded by a rule
+    placeholder: bool            # its name is a Grafana variable's stand-in
+    matchers: list[tuple[str, str, str]]   # (label, op as written, value)
+    range: float | None          # seconds, when the selector is a range `x[5m]`
+    func: str | None             # the range function applied to it (through a subquery too)
+    counter_ok: bool             # inside a function for which raw counter values are right
+    flow: Flow
+
+
+class Grouping(NamedTuple):
+    clause: str                  # by | on | group_left | group_right
+    labels: tuple[str, ...]      # as written, placeholders removed
+    sides: tuple[tuple[str, Flow], ...]   # (what it is, flow) that must carry each label
+    op: str                      # the aggregation or binary operator
+
+
+class Quantile(NamedTuple):
+    func: str
+    ordinal: int                 # among calls of `func`, in text order
+    input: Flow
+
+
+@dataclass
+class Analysis:
+    error: str | None = None     # the parser's message, when the expression is not valid PromQL
+    root: Flow = UNKNOWN
+    selectors: list[Selector] = field(default_factory=list)
+    groupings: list[Grouping] = field(default_factory=list)
+    quantiles: list[Quantile] = field(default_factory=list)
+
+
+def parse(text: str) -> Any:
+    """promql_parser's tree of `text` (raises ValueError), with the functions registered above."""
+    return pp.parse(text)
+
+
+def analyze(text: str, catalog: Catalog, recorded: dict[str, Flow]) -> Analysis:
+    return Analyzer(catalog, recorded).analyze(text)
+
+
+class Analyzer:
+    """`analyze` for many expressions against one catalog and one table of recorded flows."""
+
+    def __init__(self, catalog: Catalog, recorded: dict[str, Flow]) -> None:
+        self.series = catalog.series
+        self.recorded = recorded
+        self.out = Analysis()
+        self.calls: dict[str, int] = {}      # quantile functions met so far, for `Quantile.ordinal`
+
+    def analyze(self, text: str) -> Analysis:
+        """Parse `text` (promql_parser judges every regex too, as Prometheus would) and walk it once."""
+        out = self.out = Analysis()
+        self.calls = {}
+        try:
+            tree = parse(text)
+        except ValueError as exc:
+            out.error = str(exc) or "invalid expression"
+            return out
+        out.root = _WALK[type(tree)](self, tree, None, False)
+        return out
+
+    # Each node type has its handler, taking (node, range_func, counter_ok) and returning the node's flow,
+    # reached through `_WALK[type(node)]` (below the class): one lookup per node, not a dispatching method's
+    # frame and chain of type tests.
+
+    def inner(self, node: pp.ParenExpr | pp.UnaryExpr | pp.SubqueryExpr, range_func: str | None,
+              counter_ok: bool) -> Flow:
+        expr = node.expr
+        return _WALK[type(expr)](self, expr, range_func, counter_ok)
+
+    def literal(self, node: pp.NumberLiteral | pp.StringLiteral, range_func: str | None, counter_ok: bool) -> Flow:
+        return SCALAR
+
+    def selector(self, node: pp.VectorSelector | pp.MatrixSelector, range_func: str | None, counter_ok: bool) -> Flow:
+        range = None
+        vs = node
+        if type(node) is _MS:
+            range = node.range.total_seconds()
+            vs = node.vector_selector
+        name = vs.name  # type: ignore[union-attr]
+        ms = vs.matchers  # type: ignore[union-attr]
+        matchers = _matchers(ms.matchers)
+        for group in ms.or_matchers:   # `{a="x" or b="y"}`
+            matchers += _matchers(group)
+        if name is None:
+            name = next((v for label, op, v in matchers if label == "__name__" and op == "="), None)
+        info = self.series.get(name) if name is not None else None
+        recorded = info is None and name in self.recorded
+        if info is not None:
+            flow = Flow(info.labels, info.open, info.part == "bucket")
+        elif recorded:
+            flow = self.recorded[name]  # type: ignore[index]
+        else:
+            flow = UNKNOWN
+        selectors = self.out.selectors
+        selectors.append(Selector(index=len(selectors), name=name, info=info, recorded=recorded,
+                                  placeholder=name is not None and LABEL_PLACEHOLDER in name, matchers=matchers,
+                                  range=range, func=range_func, counter_ok=counter_ok, flow=flow))
+        return flow
+
+    def call(self, node: pp.Call, range_func: str | None, counter_ok: bool) -> Flow:
+        name = node.func.name
+        inner_ok = counter_ok or name in _COUNTER_SAFE
+        base: Flow | None = None
+        strings: list[str] = []
+        selectors = self.out.selectors
+        first_selector = len(selectors)
+        if name in _QUANTILE_FUNCS:
+            ordinal = self.calls.get(name, 0)
+            self.calls[name] = ordinal + 1
+        for arg in node.args:
+            kind = type(arg)
+            if kind is _STRING:
+                strings.append(arg.val)
+                continue
+            flow = _WALK[kind](self, arg, name if kind is _MS or kind is _SUB else None, inner_ok)
+            if base is None and not flow.scalar:
+                base = flow
+        if name in _SCALAR_FUNCS:
+            return SCALAR
+        if base is None:
+            return EMPTY
+        if name in _QUANTILE_FUNCS:
+            self.out.quantiles.append(Quantile(name, ordinal, base))
+            return Flow(base.labels - _NO_LE, base.open, False, False)
+        if name == "label_replace" or name == "label_join":
+            if strings:
+                return Flow(base.labels | {strings[0]}, base.open, base.buckets, False)
+            return base
+        if name == "absent" or name == "absent_over_time":
+            # the labels of the single series absent() returns: the selector's equality matchers
+            if len(selectors) == first_selector + 1:
+                sel = selectors[first_selector]
+                return Flow(frozenset(label for label, op, v in sel.matchers if op == "=" and label != "__name__"))
+            return EMPTY
+        return base
+
+    def aggregate(self, node: pp.AggregateExpr, range_func: str | None, counter_ok: bool) -> Flow:
+        op = str(node.op)
+        param = node.param
+        if param is not None and type(param) is not _STRING:
+            _WALK[type(param)](self, param, None, counter_ok)
+        expr = node.expr
+        inner = _WALK[type(expr)](self, expr, range_func, counter_ok or op in _COUNTING_AGGS)
+        if op in _KEEP_LABELS_AGGS:
+            mod = node.modifier
+            if mod is not None and mod.type is _BY:
+                self._group_by(mod.labels, inner, op)
+            return inner
+        mod = node.modifier
+        if mod is None:
+            out = Flow(frozenset(), False, inner.buckets, False)
+        elif mod.type is _BY:
+            labels = mod.labels
+            real = self._group_by(labels, inner, op)
+            out = Flow(frozenset(real), len(real) != len(labels), inner.buckets, False)
+        else:
+            out = Flow(inner.labels.difference(_real_labels(mod.labels)), inner.open, inner.buckets, False)
+        if op == "count_values" and type(param) is _STRING:
+            out = out._replace(labels=out.labels | {param.val})
+        return out
+
+    def _group_by(self, labels: list[str], inner: Flow, op: str) -> tuple[str, ...]:
+        """The labels of a `by` clause as written, placeholders removed; recorded as a grouping."""
+        real = _real_labels(labels)
+        if real and not inner.scalar:
+            self.out.groupings.append(Grouping("by", real, (("input", inner),), op))
+        return real
+
+    def binary(self, node: pp.BinaryExpr, range_func: str | None, counter_ok: bool) -> Flow:
+        op = str(node.op)
+        left, right = node.lhs, node.rhs
+        lhs = _WALK[type(left)](self, left, range_func, counter_ok)
+        rhs = _WALK[type(right)](self, right, range_func, counter_ok or op == "and" or op == "unless")
+        if lhs.scalar or rhs.scalar:
+            return rhs if lhs.scalar else lhs
+        mod = node.modifier
+        if mod is None:
+            if op == "or":
+                return _union(lhs, rhs)
+            return lhs
+        matching = mod.matching
+        on_labels: tuple[str, ...] = ()
+        placeholder = False
+        include = False
+        if matching is not None:
+            labels = matching.labels
+            on_labels = _real_labels(labels)
+            placeholder = len(on_labels) != len(labels)
+            include = matching.type is _INCLUDE
+            if include and on_labels:
+                self.out.groupings.append(Grouping("on", on_labels, (("left-hand side", lhs),
+                                                                     ("right-hand side", rhs)), op))
+        if op == "or":
+            return _union(lhs, rhs)
+        if op == "and" or op == "unless":
+            return lhs
+        card = mod.card
+        if card is _MANY_TO_ONE or card is _ONE_TO_MANY:
+            many, one, side = (lhs, rhs, "right-hand side") if card is _MANY_TO_ONE else (rhs, lhs, "left-hand side")
+            group = _real_labels(mod.group_labels or ())
+            if group:
+                clause = "group_left" if card is _MANY_TO_ONE else "group_right"
+                self.out.groupings.append(Grouping(clause, group, ((side, one),), op))
+            return Flow(many.labels.union(group), many.open or placeholder, many.buckets, False)
+        if include:
+            return Flow(frozenset(on_labels), placeholder, lhs.buckets, False)
+        if matching is not None:
+            return Flow(lhs.labels.difference(on_labels), lhs.open, lhs.buckets, False)
+        return lhs
+
+
+_WALK: dict[type, Callable[[Analyzer, Any, str | None, bool], Flow]] = {
+    _CALL: Analyzer.call, _MS: Analyzer.selector, _VS: Analyzer.selector, _AGG: Analyzer.aggregate,
+    _BIN: Analyzer.binary, _PAREN: Analyzer.inner, _UNARY: Analyzer.inner, _SUB: Analyzer.inner,
+    pp.NumberLiteral: Analyzer.literal, _STRING: Analyzer.literal,
+}
+
+
+def _union(lhs: Flow, rhs: Flow) -> Flow:
+    """What `lhs or rhs` yields."""
+    buckets = lhs.buckets if lhs.buckets == rhs.buckets else None
+    return Flow(lhs.labels | rhs.labels, lhs.open or rhs.open, buckets, False)
+
+
+def _real_labels(labels: Sequence[str]) -> tuple[str, ...]:
+    """Labels of a grouping list without the stand-ins of Grafana variables."""
+    real = tuple(labels)
+    for label in real:   # a loop, not a comprehension: most lists hold no stand-in
+        if label.startswith(LABEL_PLACEHOLDER):
+            return tuple([label for label in real if not label.startswith(LABEL_PLACEHOLDER)])
+    return real
+
+
+def _op_text(op: pp.MatchOp) -> str:
+    if op is _EQUAL:
+        return "="
+    if op is _NOT_EQUAL:
+        return "!="
+    return "=~" if op is _RE else "!~"
+
+
+def _matchers(matchers: list[pp.Matcher]) -> list[tuple[str, str, str]]:
+    """(label, op as written, value) of each matcher."""
+    return [(m.name, _op_text(m.op), m.value) for m in matchers]
+
+
+# ── locating things in the text ────────────────────────────────────────────
+
+_TOKEN = re.compile(r"""(?xs)
+    (?P<space>\s+|\#[^\n]*)
+  | (?P<str>"(?:[^"\\]|\\.)*"?|'(?:[^'\\]|\\.)*'?|`[^`]*`?)
+  | (?P<num>0[xX][0-9a-fA-F]+|[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?[a-zA-Z0-9]*)
+  | (?P<id>[a-zA-Z_:][a-zA-Z0-9_:]*)
+  | (?P<op>=~|!~|!=|==|>=|<=|[-+*/%^<>=,(){}\[\]@])
+  | (?P<other>.)
+""")
+
+
+_GROUPING_WORDS = frozenset({"by", "without", "on", "ignoring", "group_left", "group_right"})
+_KEYWORDS = frozenset({"and", "or", "unless", "bool", "offset", "inf", "nan", "atan2", "sum", "avg", "count", "min",
+                       "max", "group", "stddev", "stdvar", "topk", "bottomk", "count_values", "quantile", "limitk",
+                       "limit_ratio"}) | _GROUPING_WORDS
+_MATCH_OPS = frozenset({"=", "!=", "=~", "!~"})
+
+
+class SelectorSpan:
+    __slots__ = ("start", "name", "matchers", "range")
+
+    def __init__(self, start: int, name: str | None) -> None:
+        self.start = start
+        self.name = name
+        self.matchers: list[tuple[str, int, int]] = []   # (label, label offset, value offset inside quotes)
+        self.range: tuple[int, int] | None = None          # offsets of `[` and after `]`
+
+
+class Locator:
+    """Offsets of selectors, matchers, ranges, calls and grouping labels in an expression."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.selectors: list[SelectorSpan] = []
+        self.calls: dict[str, list[int]] = {}
+        self.clauses: list[tuple[str, list[tuple[str, int]]]] = []
+        tokens = [(m.lastgroup, m.group(), m.start()) for m in _TOKEN.finditer(text) if m.lastgroup != "space"]
+        self._scan(tokens)
+
+    def _scan(self, tokens: list[tuple[str | None, str, int]]) -> None:
+        i = 0
+        n = len(tokens)
+        while i < n:
+            kind, value, start = tokens[i]
+            after = tokens[i + 1][1] if i + 1 < n else ""
+            if kind == "id":
+                low = value.lower()
+                if low in _GROUPING_WORDS and after == "(":
+                    labels: list[tuple[str, int]] = []
+                    i += 2
+                    while i < n and tokens[i][1] != ")":
+                        if tokens[i][0] in ("id", "str"):
+                            labels.append((tokens[i][1].strip("\"'`"), tokens[i][2]))
+                        i += 1
+                    self.clauses.append((low, labels))
+                elif after == "(":
+                    self.calls.setdefault(value, []).append(start)
+                elif low not in _KEYWORDS:
+                    i = self._selector(tokens, i + 1, SelectorSpan(start, value)) - 1
+            elif value == "{":
+                i = self._selector(tokens, i, SelectorSpan(start, None)) - 1
+            i += 1
+
+    def _selector(self, tokens: list[tuple[str | None, str, int]], i: int, span: SelectorSpan) -> int:
+        n = len(tokens)
+        if i < n and tokens[i][1] == "{":
+            i += 1
+            while i < n and tokens[i][1] != "}":
+                kind, value, start = tokens[i]
+                if kind in ("id", "str") and i + 2 < n and tokens[i + 1][1] in _MATCH_OPS:
+                    label = value.strip("\"'`") if kind == "str" else value
+                    span.matchers.append((label, start, tokens[i + 2][2] + 1))
+                    i += 3
+                    continue
+                if kind == "str" and span.name is None:
+                    span.name = value.strip("\"'`")
+                i += 1
+            i += 1
+        if i < n and tokens[i][1] == "[":
+            open_at = tokens[i][2]
+            while i < n and tokens[i][1] != "]":
+                i += 1
+            close = tokens[i][2] + 1 if i < n else len(self.text)
+            span.range = (open_at, close)
+            i += 1
+        self.selectors.append(span)
+        return i
+
+    def selector(self, sel: Selector, count: int) -> SelectorSpan | None:
+        """The span of the `sel.index`-th selector; `count` is how many the tree has."""
+        if len(self.selectors) == count:
+            return self.selectors[sel.index]
+        return next((s for s in self.selectors if s.name == sel.name), None)
+
+    def grouping(self, clause: str, label: str) -> int | None:
+        for word, labels in self.clauses:
+            if word == clause:
+                for name, offset in labels:
+                    if name == label:
+                        return offset
+        return None
+
+    def call(self, name: str, ordinal: int) -> int | None:
+        found = self.calls.get(name, [])
+        return found[ordinal] if ordinal < len(found) else None

@@ -1,0 +1,1 @@
+"""PromQL and rule-file checks, one per file; `registry` lists them in the order they run."""

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from contract.problems import Problem
+from contract.promql.checks.base import Context, PromqlCheck
+
+
+class QuantileWithoutLe(PromqlCheck):
+    """`histogram_quantile` needs `_bucket` series that still carry `le`.
+
+    Aggregating buckets without keeping `le` (`sum(rate(x_bucket[5m]))`
+    instead of `sum by (le) (...)`) leaves no buckets to interpolate, and the
+    panel shows nothing; feeding it `_count`, `_sum` or a gauge is
+    meaningless. The input may come through a recording rule. Not reported
+    when the input's labels are unknown. `histogram_fraction` is held to the
+    same rule.
+    """
+
+    id = "promql/quantile-without-le"
+    summary = "histogram_quantile input must be `_bucket` series with `le`"
+
+    def run(self, ctx: Context) -> Iterator[Problem]:
+        for quantile in ctx.analysis.quantiles:
+            flow = quantile.input
+            if flow.buckets is False:
+                message = f"`{quantile.func}()` input is not a `_bucket` series"
+            elif not flow.open and "le" not in flow.labels:
+                message = (f"`{quantile.func}()` input has lost the `le` label; keep it when aggregating, as in "
+                           "`sum by (le) (...)`")
+            else:
+                continue
+            yield ctx.at(self, message, offset=ctx.locator.call(quantile.func, quantile.ordinal))

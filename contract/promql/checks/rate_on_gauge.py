@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from contract.problems import Problem
+from contract.promql.analysis import COUNTER_FUNCS, GAUGE_FUNCS
+from contract.promql.checks.base import Context, PromqlCheck
+
+
+class RateOnGauge(PromqlCheck):
+    """Counter functions need counters; gauge functions need gauges.
+
+    `rate`, `irate`, `increase` and `resets` treat every decrease as a
+    counter reset, so on a gauge or updowncounter (which Prometheus sees as a
+    gauge) they invent huge jumps: an error. `deriv`, `delta`, `idelta`,
+    `predict_linear` and `holt_winters` on a counter (`_total`, `_bucket`,
+    `_count`, `_sum`) see resets as drops: a warning, since the result is
+    merely wrong after a restart. The function may reach the series through a
+    subquery (`rate(sum(x)[5m:])`).
+    """
+
+    id = "promql/rate-on-gauge"
+    summary = "rate/increase/irate need a counter, deriv/delta a gauge"
+
+    def run(self, ctx: Context) -> Iterator[Problem]:
+        for sel in ctx.analysis.selectors:
+            func, info = sel.func, sel.info
+            if func is None or info is None or info.part == "synthetic":
+                continue
+            if func in COUNTER_FUNCS and not info.cumulative:
+                what = (f"the creation time of {info.mtype} {info.metric}" if info.part == "created"
+                        else f"{info.mtype} {info.metric}")
+                yield ctx.at(self, f"`{func}()` of `{sel.name}`, which is not a counter ({what}); use "
+                                        "`deriv()` or `delta()` for a gauge", offset=ctx.selector_offset(sel),
+                                  metric=info.metric)
+            elif func in GAUGE_FUNCS and info.cumulative:
+                yield ctx.at(self, f"`{func}()` of counter `{sel.name}` breaks at every counter reset; use "
+                                        "`rate()` or `increase()`", offset=ctx.selector_offset(sel), severity="warning",
+                                  metric=info.metric)

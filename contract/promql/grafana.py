@@ -1,0 +1,212 @@
+"""Every PromQL expression of a Grafana dashboard.
+
+Panels, panels inside collapsed rows, legacy `rows[].panels`, library
+panels (`__elements`), each target's `expr` and `legendFormat`, Prometheus
+annotation queries, and templating queries (`label_values(metric, label)`,
+`label_values(label)`, `query_result(expr)`, `metrics(regex)`). Targets
+whose datasource is not Prometheus (Loki, Tempo, Grafana's own, ...) are
+counted in `Source.skipped`, not checked; a target with no datasource, or
+one named by a plain string that cannot be resolved, is taken to be
+Prometheus.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from contract.problems import input_error
+from contract.promql.anchors import JsonDoc, Shifted
+from contract.promql.expression import Expression, Source, suppressions
+
+_BUILTIN_DS = {"-- Grafana --": "grafana", "grafana": "grafana", "-- Dashboard --": "dashboard",
+               "-- Mixed --": "mixed"}
+_DS_VARIABLE = re.compile(r"^\$\{?(\w+)\}?$")
+_LABEL_VALUES = re.compile(r"(?s)\s*label_values\(\s*(?:(.*?)\s*,\s*)?([a-zA-Z_][a-zA-Z0-9_]*)\s*\)\s*$")
+_QUERY_RESULT = re.compile(r"(?s)\s*query_result\(\s*(.*?)\s*\)\s*$")
+_METRICS = re.compile(r"(?s)\s*metrics\(\s*(.*?)\s*\)\s*$")
+_PROMETHEUS = ("prometheus", "default")
+
+
+def read_dashboard(file: str, text: str) -> Source | None:
+    """The expressions of a dashboard; None if `text` is JSON but not a dashboard."""
+    try:
+        dash = json.loads(text)
+    except ValueError as exc:   # json.JSONDecodeError, or an integer too long to convert
+        msg, line, column = getattr(exc, "msg", str(exc)), getattr(exc, "lineno", 0), getattr(exc, "colno", 0)
+        raise input_error(file, "input/json", f"not valid JSON: {msg.lower()}", line, column) from None
+    if isinstance(dash, dict) and isinstance(dash.get("dashboard"), dict):
+        dash = dash["dashboard"]   # the HTTP API's {"dashboard": ..., "meta": ...}
+    if not isinstance(dash, dict) or not (isinstance(dash.get("panels"), list) or isinstance(dash.get("rows"), list)):
+        return None
+    return _DashboardReader(file, JsonDoc(text), dash).read()
+
+
+class _DashboardReader:
+    def __init__(self, file: str, doc: JsonDoc, dash: dict[str, Any]) -> None:
+        self.file = file
+        self.doc = doc
+        self.dash = dash
+        self.source = Source(file, "dashboard")
+        self.ds_types: dict[str, str] = {}
+        templating = dash.get("templating")
+        self.variable_list = _dicts(templating.get("list")) if isinstance(templating, dict) else []
+        names = set()
+        for v in self.variable_list:
+            name = v.get("name")
+            if isinstance(name, str):
+                names.add(name)
+                if v.get("type") == "datasource":
+                    query = v.get("query")
+                    self.ds_types[name] = query if isinstance(query, str) and query else "default"
+        self.variables = frozenset(names)
+
+    def read(self) -> Source:
+        for key in self.dash:   # document order, which `JsonDoc.anchor` is called in
+            if key == "panels" or key == "rows":
+                for number, panel in enumerate(self.panels(key), 1):
+                    self.panel(panel, number)
+            elif key == "templating":
+                self.templating()
+            elif key == "annotations":
+                self.annotations()
+            elif key == "__elements":
+                # an exported dashboard carries its library panels' models here;
+                # the panels themselves only point at them by uid
+                elements = self.dash["__elements"]
+                models = [e.get("model") for e in elements.values()] if isinstance(elements, dict) else []
+                for number, model in enumerate(_dicts(models), 1):
+                    self.panel(model, number)
+        return self.source
+
+    def panels(self, key: str) -> Iterator[dict[str, Any]]:
+        if key == "panels":
+            for panel in _dicts(self.dash.get("panels")):
+                yield panel
+                yield from _dicts(panel.get("panels"))   # a collapsed row keeps its panels inside
+        else:
+            for row in _dicts(self.dash.get("rows")):
+                yield from _dicts(row.get("panels"))
+
+    def ds_type(self, ds: object) -> str:
+        if ds is None:
+            return "default"
+        if isinstance(ds, dict):
+            kind, uid = ds.get("type"), ds.get("uid")
+            if isinstance(uid, str) and uid in _BUILTIN_DS:
+                return _BUILTIN_DS[uid]
+            if isinstance(kind, str) and kind and kind != "datasource":
+                return kind
+            return self.ds_type(uid) if isinstance(uid, str) else "default"
+        if isinstance(ds, str):
+            if ds in _BUILTIN_DS:
+                return _BUILTIN_DS[ds]
+            var = _DS_VARIABLE.match(ds)
+            if var:
+                return self.ds_types.get(var.group(1), "default")
+        return "default"
+
+    def panel(self, panel: dict[str, Any], number: int) -> None:
+        targets = panel.get("targets")
+        if not isinstance(targets, list) or not targets:
+            return
+        title = panel.get("title")
+        panel_id = panel.get("id") if isinstance(panel.get("id"), int) else None
+        if isinstance(title, str) and title:
+            name = f'panel "{title}"'
+        else:
+            name = f"panel {panel_id}" if panel_id is not None else f"panel #{number}"
+            title = ""
+        panel_ds = self.ds_type(panel.get("datasource"))
+        suppressed = suppressions(panel.get("description"))
+        expressions = self.source.expressions
+        for i, target in enumerate(targets):
+            if not isinstance(target, dict):
+                continue
+            text = target.get("expr")
+            if not isinstance(text, str):
+                continue
+            anchor = self.doc.anchor("expr", text)
+            ds = panel_ds
+            if "datasource" in target:
+                ds = self.ds_type(target["datasource"])
+            elif ds == "mixed":
+                ds = "default"
+            if ds not in _PROMETHEUS:
+                self.source.skipped += 1
+                continue
+            if not text.strip():
+                continue
+            ref = target.get("refId")
+            ref_id = ref if isinstance(ref, str) and ref else _ref_id(i)
+            legend = target.get("legendFormat")
+            legend_anchor = None
+            if isinstance(legend, str) and legend:
+                legend_anchor = self.doc.anchor("legendFormat", legend)
+            else:
+                legend = ""
+            expressions.append(Expression(
+                text=text, kind="panel", file=self.file, where=f"{name} target {ref_id}", anchor=anchor,
+                suppressed=suppressed, variables=self.variables, legend=legend, legend_anchor=legend_anchor,
+                panel_id=panel_id, panel_title=title, ref_id=ref_id))
+
+    def templating(self) -> None:
+        for var in self.variable_list:
+            query = var.get("query")
+            if isinstance(query, dict):
+                query = query.get("query")
+            if not isinstance(query, str) or var.get("type") != "query":
+                continue
+            anchor = self.doc.anchor("query", query)
+            if self.ds_type(var.get("datasource")) not in _PROMETHEUS:
+                continue
+            name = var.get("name")
+            common: dict[str, Any] = {"kind": "variable", "file": self.file, "where": f'variable "{name}"',
+                                      "suppressed": suppressions(var.get("description")),
+                                      "variables": self.variables}
+            if match := _LABEL_VALUES.match(query):
+                selector = match.group(1) or ""
+                base = match.start(1) if match.group(1) else match.start(2)
+                label = (match.group(2), match.start(2) - base)
+                self.source.expressions.append(Expression(text=selector, anchor=Shifted(anchor, base),
+                                                          var_label=label, **common))
+            elif match := _QUERY_RESULT.match(query):
+                self.source.expressions.append(Expression(text=match.group(1), anchor=Shifted(anchor, match.start(1)),
+                                                          **common))
+            elif match := _METRICS.match(query):
+                self.source.expressions.append(Expression(text="", anchor=Shifted(anchor, match.start(1)),
+                                                          var_metrics=(match.group(1), 0), **common))
+
+    def annotations(self) -> None:
+        annotations = self.dash.get("annotations")
+        items = annotations.get("list") if isinstance(annotations, dict) else None
+        for item in _dicts(items):
+            text = item.get("expr")
+            if item.get("builtIn") or not isinstance(text, str):
+                continue
+            anchor = self.doc.anchor("expr", text)
+            if self.ds_type(item.get("datasource")) not in _PROMETHEUS:
+                self.source.skipped += 1
+                continue
+            if text.strip():
+                self.source.expressions.append(Expression(
+                    text=text, kind="annotation", file=self.file, where=f'annotation "{item.get("name", "")}"',
+                    anchor=anchor, variables=self.variables))
+
+
+def _dicts(value: object) -> list[dict[str, Any]]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def _ref_id(i: int) -> str:
+    """Grafana's refId for the i-th target when none is stored: A..Z, AA, AB, ..."""
+    letters = ""
+    i += 1
+    while i:
+        i, rest = divmod(i - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+

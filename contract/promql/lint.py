@@ -1,0 +1,92 @@
+"""Check dashboards and rule files against the contract: the PromQL check runner.
+
+Order matters: recording rules turn into metrics that panels (and later
+rules) may select. `Linter.check` therefore registers every recorded name
+first (with unknown labels, so a rule using one recorded further down is
+not misreported), then checks rule files in the order given, replacing each
+recorded name's labels by its rule's computed label flow, and only then
+checks dashboards. Recording rules declared in the contract itself are
+known from the start.
+
+Suppression: `# metrics-contract: ignore[<id>, ...]` in a panel description
+or any annotation of a rule silences those check ids there; `ignore` in
+`[tool.metrics-contract]` silences them everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from contract.catalog import Catalog
+from contract.problems import Problem
+from contract.promql.analysis import EMPTY, UNKNOWN, Analysis, Analyzer, Flow
+from contract.promql.checks.base import Context, PromqlCheck
+from contract.promql.checks.registry import PROMQL_CHECKS
+from contract.promql.expression import Expression, Source
+from contract.promql.variables import Expansion, expand
+
+
+@dataclass
+class Report:
+    problems: list[Problem] = field(default_factory=list)
+    expressions: int = 0
+    skipped: int = 0     # targets of other data sources
+    files: int = 0
+
+
+class Linter:
+    def __init__(self, catalog: Catalog, ignore: Iterable[str] = (),
+                 checks: tuple[PromqlCheck, ...] = PROMQL_CHECKS) -> None:
+        self.catalog = catalog
+        ignored = frozenset(ignore)
+        self.checks = tuple(c for c in checks if c.id not in ignored)
+        self.recorded: dict[str, Flow] = {rule.record: UNKNOWN for rule in catalog.rules}
+        self.analyzer = Analyzer(catalog, self.recorded)
+        for rule in catalog.rules:
+            self.recorded[rule.record] = _recorded(self.analyzer.analyze(rule.expr), rule.labels)
+
+    def check(self, sources: Iterable[Source]) -> Report:
+        report = Report()
+        ordered = sorted(sources, key=lambda s: s.kind != "rules")   # stable: rule files first, in order given
+        for source in ordered:
+            report.files += 1
+            report.skipped += source.skipped
+            report.expressions += len(source.expressions)
+            for e in source.expressions:
+                if e.record:
+                    self.recorded.setdefault(e.record, UNKNOWN)
+        for source in ordered:
+            for e in source.expressions:
+                ctx = self.context(e)
+                if e.record:
+                    self.recorded[e.record] = _recorded(ctx.analysis, e.rule_labels)
+                for check in self.checks:
+                    if check.id not in e.suppressed:
+                        report.problems.extend(check.run(ctx))
+        return report
+
+    def context(self, e: Expression) -> Context:
+        catalog = self.catalog
+        text = e.text
+        expansion = Expansion(text) if e.variables is None else expand(text, catalog.scrape_seconds, e.variables)
+        if not text.strip():
+            return Context(e, Analysis(), catalog, expansion)
+        analysis = self.analyzer.analyze(expansion.text)
+        if analysis.error is not None and expansion.bare:
+            # a bare variable may stand for a number (`topk($n, ...)`) rather than a metric
+            numeric = expand(text, catalog.scrape_seconds, e.variables, bare_numbers=True)
+            retry = self.analyzer.analyze(numeric.text)
+            if retry.error is None:
+                expansion, analysis = numeric, retry
+        return Context(e, analysis, catalog, expansion)
+
+
+def _recorded(analysis: Analysis, labels: tuple[str, ...]) -> Flow:
+    """What selecting a recorded series yields: the rule's result plus the labels the rule sets."""
+    if analysis.error is not None:
+        return UNKNOWN
+    root = analysis.root
+    if root.scalar:
+        return EMPTY._replace(labels=frozenset(labels))
+    return Flow(root.labels | frozenset(labels), root.open, root.buckets)
