@@ -105,7 +105,8 @@ def load_yaml(file: str, text: str) -> tuple[Any, SourceMap]:
         raise input_error(file, "input/yaml", f"not valid YAML: {what}", line, col) from None
     except yaml.reader.ReaderError as exc:   # a character YAML does not allow (a control character, ...)
         line, col = _line_col(text, exc.position)
-        raise input_error(file, "input/yaml", f"not valid YAML: character {exc.character!r} is not allowed",
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise input_error(file, "input/yaml", f"not valid YAML: character U+{code:04X} is not allowed",
                           line, col) from None
     except yaml.YAMLError as exc:
         raise input_error(file, "input/yaml", f"not valid YAML: {exc}", 1, 1) from None
@@ -153,7 +154,10 @@ class _Converter:
     def scalar(self, node: yaml.Node) -> Any:
         try:
             return self.scalars.construct_object(node, deep=True)
-        except ConstructorError as exc:   # `=` and `<<` as values resolve to tags with no constructor
+        except ConstructorError as exc:
+            if isinstance(node, yaml.ScalarNode) and not node.style:   # plain `=` and `<<` resolve to such tags
+                raise self.fail(node, "input/yaml", f"YAML reads `{node.value}` as a special value "
+                                f"(`{node.tag}`); quote it") from None
             raise self.fail(node, "input/yaml", f"unsupported YAML value: {exc.problem}") from None
 
     def mapping(self, node: yaml.MappingNode, path: Path, depth: int) -> dict[Any, Any]:

@@ -43,6 +43,12 @@ def contract_from(tmp_path: Path, text: str, name: str = "c.yaml") -> LoadedCont
     return load_contract(str(path))
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The contract cache of the tests' own runs lives in a temp dir, never in the user's cache dir."""
+    os.environ["METRICS_CONTRACT_CACHE"] = str(tmp_path_factory.mktemp("contract-cache"))
+
+
 @pytest.fixture
 def qortex() -> LoadedContract:
     # named as in the repo, so generated headers match the committed out/ wherever the checkout is

@@ -6,11 +6,11 @@ import json
 import re
 from functools import lru_cache
 
-from contract.catalog import Catalog, build_catalog
-from contract.lint import Linter
+from contract.catalog import Catalog
 from contract.loader import load_contract
 from contract.problems import Problem
-from contract.sources import load_source
+from contract.promql.lint import Linter
+from contract.promql.sources import load_source
 from tests.conftest import QORTEX_CONTRACT
 
 TARGET_PREFIX = '        {"refId": "A", "expr": "'
@@ -19,7 +19,7 @@ TARGETS_LINE = 8   # line of the first target in `dashboard_text`
 
 @lru_cache(maxsize=1)
 def qortex_catalog() -> Catalog:
-    return build_catalog(load_contract(str(QORTEX_CONTRACT)))
+    return Catalog.from_contract(load_contract(str(QORTEX_CONTRACT)))
 
 
 def dashboard_text(*targets: str | tuple[str, str], title: str = "P", description: str = "",

@@ -1,19 +1,18 @@
-"""The contract cache: a validated contract comes back as it was built, as plain data."""
+"""The contract cache: a validated contract comes back as it was built; a bad entry is never trusted."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 import contract.loader
-from contract.cache import ContractCache, validated
-from contract.cachebase import KEEP_CONTRACTS, prune
-from contract.catalog import SeriesInfo
+from contract.cache import KEEP, ContractCache, validated
+from contract.catalog import Catalog
 from tests.conftest import MINIMAL, QORTEX_CONTRACT, ROOT
 
 
@@ -24,120 +23,165 @@ def cache(tmp_path: Path) -> ContractCache:
     return ContractCache(str(directory))
 
 
+@pytest.fixture
+def loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The contracts that were validated rather than taken from the cache."""
+    calls: list[str] = []
+    real = contract.loader.load_contract
+
+    def counted(file: str, data: bytes | None = None) -> contract.loader.LoadedContract:
+        calls.append(file)
+        return real(file, data)
+
+    monkeypatch.setattr(contract.loader, "load_contract", counted)
+    return calls
+
+
+def _entry(cache: ContractCache) -> Path:
+    (entry,) = Path(cache.directory).iterdir()
+    return entry
+
+
 def test_cached_catalog_and_problems_are_the_built_ones(tmp_path: Path, cache: ContractCache,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+                                                        loads: list[str]) -> None:
     path = tmp_path / "c.yaml"
     path.write_text(MINIMAL.replace("svc_latency_seconds", "svc_latency"))   # a warning: a unit not in the name
-    built, built_problems, key = validated(str(path), cache)
-    assert built_problems
-    monkeypatch.setattr(contract.loader, "load_contract", lambda *a: pytest.fail("validated again"))
-    cached, problems, again = validated(str(path), cache)
-    assert again == key and cached is not built
-    assert problems == built_problems
-    assert cached.data() == built.data()
-    assert cached._metrics is None   # read only when something needs it
-    assert cached._infos == {} and cached.info("svc_requests_total") == built.info("svc_requests_total")
-    assert list(cached._infos) == ["svc_requests_total"]   # a SeriesInfo is made when looked up
-    assert cached.info("svc_requests") is None is built.info("svc_requests")
-    assert cached.series == built.series and cached.series["svc_requests_total"] is cached.info("svc_requests_total")
-    assert all(type(info) is SeriesInfo for info in cached.series.values())
-    assert cached.suggest("svc_requests") == built.suggest("svc_requests") == ("svc_requests_total",
-                                                                              "counter svc_requests")
-    assert (cached.metrics, cached.aliases) == (built.metrics, built.aliases)
-    assert cached.metrics["svc_requests"] == ("counter", ("code",), {"created": "svc_requests_created",
-                                                                   "total": "svc_requests_total"})
+    built = validated(str(path), cache)
+    assert [p.check for p in built.problems] == ["contract/unit-suffix"]
+    cached = validated(str(path), cache)
+    assert loads == [str(path)]
+    assert (cached.key, cached.catalog, cached.problems) == (built.key, built.catalog, built.problems)
+    assert cached.catalog.suggest("svc_requests") == ("svc_requests_total", "counter svc_requests")
+    assert cached.catalog.metrics["svc_requests"].parts == {"created": "svc_requests_created",
+                                                            "total": "svc_requests_total"}
 
 
-def test_equal_label_sets_and_value_tables_are_one_object(cache: ContractCache) -> None:
-    """So marshal writes each once (`contract.catalog.build_catalog`); a cached catalog keeps that."""
-    for catalog in (validated(str(QORTEX_CONTRACT), cache)[0], validated(str(QORTEX_CONTRACT), cache)[0]):
-        tables: dict[str, set[int]] = {}
-        for info in catalog.series.values():
-            if info.metric:
-                tables.setdefault(repr(info.values), set()).add(id(info.values))
-        assert len(tables) == 4   # no closed label, `mode`, `outcome` (two metrics), `stage`
-        assert all(len(ids) == 1 for ids in tables.values())
+def test_the_qortex_catalog_survives_json(qortex: contract.loader.LoadedContract) -> None:
+    catalog = Catalog.from_contract(qortex)
+    assert Catalog.from_json(json.loads(json.dumps(catalog.to_json()))) == catalog
 
 
-def test_an_unreadable_entry_is_a_miss(cache: ContractCache) -> None:
-    catalog, problems, key = validated(str(QORTEX_CONTRACT), cache)
-    for entry in Path(cache.directory).iterdir():
-        entry.write_bytes(b"\0not marshal")
-    again, _, _ = validated(str(QORTEX_CONTRACT), cache)
-    assert again.data() == catalog.data()
-
-
-def test_a_cold_check_imports_only_what_it_uses(tmp_path: Path) -> None:
-    """With the contract cached and no run to replay: no pickle, hashing, TOML, argparse, typing or naming modules.
-
-    Nor the pure-Python `datetime` (`generators.cli._datetime_without_python`), though ranges are read, nor
-    `json` (`contract.sources.load_json`), though a dashboard is read, nor what only a problem's position or a
-    split check needs.
-    """
-    cache = tmp_path / "cache"
-    cache.mkdir(mode=0o700)
-    env = {**os.environ, "METRICS_CONTRACT_CACHE": str(cache), "PYTHONPATH": str(ROOT)}
-    command = [sys.executable, "-X", "importtime", "-m", "generators", "check"]
-    first = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
-    for entry in cache.glob("check-*"):
-        entry.unlink()
-    cold = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
-    assert (cold.returncode, cold.stdout) == (first.returncode, first.stdout)
-    imported = {line.split("|")[-1].strip() for line in cold.stderr.splitlines() if line.startswith("import time:")}
-    assert {"contract.lint", "_datetime", "_json"} <= imported
-    assert not imported & {"pickle", "hashlib", "tomllib", "argparse", "typing", "dataclasses", "contract.naming",
-                           "pydantic", "datetime", "math", "bisect", "contract.parallel", "json"}
-
-
-def _entry(directory: Path, name: str, age_days: float, now: float) -> None:
-    (directory / name).write_bytes(b"x")
-    os.utime(directory / name, (now - age_days * 86400, now - age_days * 86400))
-
-
-def test_prune_keeps_the_contract_keys_written_last_and_drops_stale_entries(cache: ContractCache) -> None:
-    directory, now = Path(cache.directory), 2_000_000_000.0
-    keys = [f"{n:x}" * 64 for n in range(10)]
-    for age, key in enumerate(keys):   # keys[0] written to last
-        _entry(directory, f"{key}.contract.marshal", age + 40, now)
-        _entry(directory, f"{key}.render.marshal", age + 40, now)
-        # a recent verdicts file keeps its whole key: the contract is still in use
-        _entry(directory, f"{key}-0badcafe.verdicts.marshal", 0.5 if key == keys[9] else age + 40, now)
-    _entry(directory, f"{keys[1]}.contract.pickle", 0, now)             # the old cache format
-    _entry(directory, f"{keys[1]}.contract.marshal.77.tmp", 1, now)     # a write whose process died
-    _entry(directory, f"{keys[1]}.render.marshal.78.tmp", 0.001, now)   # a write in progress
-    _entry(directory, "check-0000abcd.marshal", 31, now)
-    _entry(directory, "check-0000abce.marshal", 29, now)
-    _entry(directory, "config-0000abcd.marshal", 31, now)
-    for name in ("notes.txt", "other.pickle", "other.marshal.5.tmp", "check-notes.marshal"):   # not ours
-        _entry(directory, name, 400, now)
-    prune(str(directory), keep=8, now=now)
-    kept_keys = [keys[9], *keys[:7]]
-    assert sorted(p.name for p in directory.iterdir()) == sorted(
-        [f"{k}{suffix}" for k in kept_keys for suffix in (".contract.marshal", ".render.marshal",
-                                                           "-0badcafe.verdicts.marshal")]
-        + [f"{keys[1]}.render.marshal.78.tmp", "check-0000abce.marshal", "notes.txt", "other.pickle",
-           "other.marshal.5.tmp", "check-notes.marshal"])
-
-
-def test_prune_leaves_a_directory_that_is_not_ours_alone(cache: ContractCache) -> None:
-    directory = Path(cache.directory)
-    (directory / "x.pickle").write_bytes(b"x")
-    directory.chmod(0o777)
-    try:
-        prune(str(directory))
-        assert (directory / "x.pickle").exists()
-    finally:
-        directory.chmod(0o700)
-
-
-def test_validating_a_contract_prunes_the_cache(tmp_path: Path, cache: ContractCache) -> None:
-    directory = Path(cache.directory)
-    old = [f"{n:x}" * 64 for n in range(KEEP_CONTRACTS)]
-    for age, key in enumerate(old, 1):
-        _entry(directory, f"{key}.contract.marshal", age, time.time())
+def test_the_key_is_the_contract_bytes_and_path(tmp_path: Path, cache: ContractCache, loads: list[str]) -> None:
     path = tmp_path / "c.yaml"
     path.write_text(MINIMAL)
-    _, _, key = validated(str(path), cache)
+    validated(str(path), cache)
+    path.write_text(MINIMAL + "# edited\n")
+    validated(str(path), cache)
+    validated(str(tmp_path / ".." / tmp_path.name / "c.yaml"), cache)   # problems name the path as given
+    assert len(loads) == 3 and len(list(Path(cache.directory).iterdir())) == 3
+
+
+def test_no_cache_never_reads_or_writes(tmp_path: Path, loads: list[str]) -> None:
+    directory = tmp_path / "cache"
+    for _ in range(2):
+        validated(str(QORTEX_CONTRACT), ContractCache(str(directory), enabled=False))
+    assert len(loads) == 2 and not directory.exists()
+
+
+@pytest.mark.parametrize("flips", [1, 2, 3])
+def test_a_corrupted_entry_is_removed_and_rebuilt(cache: ContractCache, loads: list[str], flips: int) -> None:
+    built = validated(str(QORTEX_CONTRACT), cache)
+    entry = _entry(cache)
+    data = bytearray(entry.read_bytes())
+    for n in range(flips):   # bytes of the JSON body, after the checksum line
+        data[100 + 997 * n] ^= 0x01
+    entry.write_bytes(bytes(data))
+    again = validated(str(QORTEX_CONTRACT), cache)
+    assert (again.catalog, again.problems) == (built.catalog, built.problems)
+    assert len(loads) == 2
+    validated(str(QORTEX_CONTRACT), cache)   # the rebuilt entry is whole again
+    assert len(loads) == 2
+
+
+@pytest.mark.parametrize("body", [
+    b"[]", b'{"key": "x"}', b"not json", b'{"catalog": {}, "problems": []}',
+    b'{"catalog": {"series": 1}, "problems": []}',
+])
+def test_an_entry_of_the_wrong_shape_is_removed_and_rebuilt(cache: ContractCache, loads: list[str],
+                                                            body: bytes) -> None:
+    import hashlib
+
+    built = validated(str(QORTEX_CONTRACT), cache)
+    entry = _entry(cache)
+    if body.startswith(b"{"):   # a right checksum and key over the wrong shape
+        value = json.loads(body)
+        value["key"] = built.key
+        body = json.dumps(value).encode()
+    entry.write_bytes(hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
+    again = validated(str(QORTEX_CONTRACT), cache)
+    assert (again.catalog, again.problems) == (built.catalog, built.problems)
+    assert len(loads) == 2
+    assert json.loads(_entry(cache).read_bytes().partition(b"\n")[2])["key"] == built.key
+
+
+def test_a_wrong_shaped_problem_row_is_rebuilt(cache: ContractCache, loads: list[str], tmp_path: Path) -> None:
+    import hashlib
+
+    path = tmp_path / "c.yaml"
+    path.write_text(MINIMAL.replace("svc_latency_seconds", "svc_latency"))
+    built = validated(str(path), cache)
+    entry = _entry(cache)
+    value = json.loads(entry.read_bytes().partition(b"\n")[2])
+    value["problems"][0][1] = "12"   # a line that is not a number
+    body = json.dumps(value).encode()
+    entry.write_bytes(hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
+    assert validated(str(path), cache).problems == built.problems
+    assert len(loads) == 2
+
+
+def test_a_symlink_entry_is_never_followed(cache: ContractCache, loads: list[str], tmp_path: Path) -> None:
+    built = validated(str(QORTEX_CONTRACT), cache)
+    entry = _entry(cache)
+    target = tmp_path / "elsewhere.json"
+    target.write_bytes(entry.read_bytes())   # even a valid entry, when reached through a link
+    entry.unlink()
+    entry.symlink_to(target)
+    assert validated(str(QORTEX_CONTRACT), cache).catalog == built.catalog
+    assert len(loads) == 2
+    assert not _entry(cache).is_symlink() and target.read_bytes()   # replaced by a real entry; the target kept
+
+
+def test_a_fifo_entry_is_never_opened(cache: ContractCache, tmp_path: Path) -> None:
+    """Opening a FIFO to read blocks until a writer comes: run in a child that would hang, with a time-out."""
+    built = validated(str(QORTEX_CONTRACT), cache)
+    entry = _entry(cache)
+    entry.unlink()
+    os.mkfifo(entry)
+    script = ("import sys; from contract.cache import ContractCache, validated; "
+              "print(validated(sys.argv[1], ContractCache(sys.argv[2])).key)")
+    done = subprocess.run([sys.executable, "-c", script, str(QORTEX_CONTRACT), cache.directory], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert (done.returncode, done.stdout.strip()) == (0, built.key)
+    assert _entry(cache).is_file()
+
+
+def test_a_directory_others_may_write_to_is_never_used(cache: ContractCache, loads: list[str]) -> None:
+    validated(str(QORTEX_CONTRACT), cache)
+    Path(cache.directory).chmod(0o777)
+    try:
+        validated(str(QORTEX_CONTRACT), cache)
+        assert len(loads) == 2
+        for entry in Path(cache.directory).iterdir():
+            entry.unlink()
+        validated(str(QORTEX_CONTRACT), cache)
+        assert not list(Path(cache.directory).iterdir())   # nor written to
+    finally:
+        Path(cache.directory).chmod(0o700)
+
+
+def test_a_new_entry_keeps_the_directory_bounded(tmp_path: Path, cache: ContractCache) -> None:
+    directory = Path(cache.directory)
+    (directory / "notes.txt").write_text("not ours")
+    for n in range(KEEP + 3):
+        path = tmp_path / f"c{n}.yaml"
+        path.write_text(MINIMAL)
+        last = validated(str(path), cache)
     names = {p.name for p in directory.iterdir()}
-    assert f"{key}.contract.marshal" in names
-    assert len(names) == KEEP_CONTRACTS and f"{old[-1]}.contract.marshal" not in names
+    assert len(names) == KEEP + 1 and "notes.txt" in names and f"{last.key}.json" in names
+
+
+def test_an_unwritable_directory_is_not_an_error(tmp_path: Path) -> None:
+    blocked = tmp_path / "file"
+    blocked.write_text("a file where the cache dir should be")
+    result = validated(str(QORTEX_CONTRACT), ContractCache(str(blocked / "cache")))
+    assert result.catalog.service == "qortex"

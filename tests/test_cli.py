@@ -90,14 +90,6 @@ def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert exc.value.code == 2
 
 
-@pytest.mark.parametrize("jobs", ["0", "-1", "two", ""])
-def test_check_jobs_must_be_a_whole_number(jobs: str, capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exc:
-        main(["check", "--jobs", jobs])
-    assert exc.value.code == 2
-    assert f"argument --jobs: expected a whole number of at least 1, not {jobs!r}" in capsys.readouterr().err
-
-
 def test_config_from_pyproject(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.chdir(tmp_path)
@@ -128,7 +120,7 @@ def test_generate_refuses_a_broken_contract(tmp_path: Path, capsys: pytest.Captu
 
 @pytest.mark.parametrize("command", ["check", "validate"])
 def test_the_program_exits_with_the_status_after_all_its_output(command: str, tmp_path: Path) -> None:
-    """`check` skips the interpreter's teardown (`generators.cli.run`): its output must still be whole."""
+    """The program as a process: its output whole (buffered, as to a pipe), then its exit status."""
     cache = tmp_path / "cache"
     cache.mkdir(mode=0o700)
     dashboard = tmp_path / "d.json"
@@ -147,22 +139,3 @@ def test_the_program_exits_with_the_status_after_all_its_output(command: str, tm
     else:
         assert (done.returncode, done.stdout) == (2, "")
         assert done.stderr == f"{tmp_path / 'missing.yaml'}: error[input/not-found]: no such file\n"
-
-
-def test_check_leaves_what_it_made_to_the_program_exit_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                             capsys: pytest.CaptureFixture[str]) -> None:
-    """The program's `check` keeps its objects for `os._exit` to drop; called as a library, it keeps nothing."""
-    import generators.cli
-
-    monkeypatch.setenv("METRICS_CONTRACT_CACHE", str(tmp_path / "cache"))
-    dashboard = tmp_path / "d.json"
-    dashboard.write_text(json.dumps({"panels": [{"id": 1, "title": "p", "targets": [{"expr": "qortex_queries"}]}]}))
-    argv = ["check", "--no-cache", str(QORTEX_CONTRACT), str(dashboard)]
-    assert main(argv) == 1 and generators.cli._left_to_exit is None
-    left: list[object] = []
-    monkeypatch.setattr(generators.cli, "_left_to_exit", left)   # as `run` sets it
-    assert main(argv) == 1
-    capsys.readouterr()
-    [(catalog, sources, report, verdicts, problems)] = left   # type: ignore[misc]
-    assert [s.file for s in sources] == [str(dashboard)]
-    assert verdicts is None and [p.check for p in problems] == ["promql/unknown-metric"]

@@ -1,4 +1,4 @@
-"""`[tool.metrics-contract]`: parsed once per content and code, kept in the cache directory."""
+"""`[tool.metrics-contract]` in pyproject.toml: values, defaults, and located errors for bad ones."""
 
 from __future__ import annotations
 
@@ -6,65 +6,44 @@ from pathlib import Path
 
 import pytest
 
-import generators.config
 from contract.problems import InputError
-from generators.config import Config, load_config
+from generators.config import Config, read_config
 
 TABLE = b'[tool.metrics-contract]\ncontract = "c.yaml"\nout = "gen"\nignore = ["check/stale-output"]\n'
-EXPECTED = Config(contract="c.yaml", out="gen", ignore=("check/stale-output",))
 
 
-@pytest.fixture
-def parses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
-    """The bytes of every pyproject.toml that was parsed rather than taken from the cache."""
-    cache = tmp_path / "cache"
-    cache.mkdir(mode=0o700)
-    monkeypatch.setenv("METRICS_CONTRACT_CACHE", str(cache))
-    monkeypatch.chdir(tmp_path)
-    calls: list[bytes] = []
-    real = generators.config._parse
-
-    def counted(pyproject: str, text: bytes) -> Config:
-        calls.append(text)
-        return real(pyproject, text)
-
-    monkeypatch.setattr(generators.config, "_parse", counted)
-    return calls
+def test_values(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_bytes(TABLE)
+    assert read_config(str(tmp_path / "pyproject.toml")) == Config(contract="c.yaml", out="gen",
+                                                                   ignore=("check/stale-output",))
 
 
-def test_parsed_once_while_unchanged(parses: list[bytes]) -> None:
-    Path("pyproject.toml").write_bytes(TABLE)
-    assert load_config() == load_config() == EXPECTED
-    assert parses == [TABLE]
-    Path("pyproject.toml").write_bytes(TABLE.replace(b"gen", b"elsewhere"))
-    assert load_config() == Config(contract="c.yaml", out="elsewhere", ignore=("check/stale-output",))
-    assert len(parses) == 2
+def test_no_pyproject_or_no_table_is_the_default(tmp_path: Path) -> None:
+    assert read_config(str(tmp_path / "no-such.toml")) == Config()
+    (tmp_path / "pyproject.toml").write_bytes(b'[project]\nname = "x"\n')
+    assert read_config(str(tmp_path / "pyproject.toml")) == Config()
 
 
-def test_edited_code_parses_again(parses: list[bytes], monkeypatch: pytest.MonkeyPatch) -> None:
-    Path("pyproject.toml").write_bytes(TABLE)
-    assert load_config() == EXPECTED
-    monkeypatch.setattr(generators.config, "code_state", lambda: "edited")
-    assert load_config() == EXPECTED
-    assert parses == [TABLE, TABLE]
-
-
-def test_bad_configuration_is_reported_every_time(parses: list[bytes]) -> None:
-    Path("pyproject.toml").write_bytes(b"[tool.metrics-contract\n")
-    for _ in range(2):
-        with pytest.raises(InputError) as exc:
-            load_config()
-        assert exc.value.problems[0].check == "config/toml"
-    assert len(parses) == 2
-
-
-def test_without_a_usable_cache_directory(parses: list[bytes], tmp_path: Path) -> None:
-    (tmp_path / "cache").chmod(0o777)   # others could write entries there: never read or written
-    Path("pyproject.toml").write_bytes(TABLE)
-    assert load_config() == load_config() == EXPECTED
-    assert len(parses) == 2
-    assert not list((tmp_path / "cache").iterdir())
-
-
-def test_no_pyproject_is_the_default() -> None:
-    assert load_config("no/such/pyproject.toml") == Config()
+@pytest.mark.parametrize(("text", "check", "message"), [
+    (b"[tool.metrics-contract\n", "config/toml", "not valid TOML: "),
+    (b"\xff\xfe", "config/toml", "not valid TOML: "),
+    (b"tool = 1\n", None, None),
+    (b'[tool]\nmetrics-contract = "x"\n', "config/shape", "`[tool.metrics-contract]` must be a table"),
+    (b"[tool.metrics-contract]\nouts = 'x'\n", "config/unknown-key",
+     "unknown key `outs` in `[tool.metrics-contract]`; known: contract, ignore, out"),
+    (b"[tool.metrics-contract]\nout = 1\n", "config/type", "`out` in `[tool.metrics-contract]` must be a string"),
+    (b"[tool.metrics-contract]\nignore = 'x'\n", "config/type",
+     "`ignore` in `[tool.metrics-contract]` must be a list of check ids"),
+])
+def test_bad_configuration_is_a_located_error(tmp_path: Path, text: bytes, check: str | None,
+                                              message: str | None) -> None:
+    path = tmp_path / "pyproject.toml"
+    path.write_bytes(text)
+    if check is None:   # a `tool` key that is not a table holds no configuration of ours
+        assert read_config(str(path)) == Config()
+        return
+    with pytest.raises(InputError) as exc:
+        read_config(str(path))
+    (problem,) = exc.value.problems
+    assert (problem.file, problem.check) == (str(path), check)
+    assert message is not None and problem.message.startswith(message)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from contract.checks.contract_registry import CONTRACT_CHECKS, check_contract
+from contract.checks.registry import CONTRACT_CHECKS, check_contract
 from tests.conftest import MINIMAL, contract_from
 
 # check id -> (edit to MINIMAL that passes, edit that fails, expected problem lines)

@@ -10,7 +10,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from contract.checks.contract_registry import check_contract
+from contract.checks.registry import check_contract
 from contract.loader import load_contract
 from contract.problems import InputError
 from tests.conftest import MINIMAL
@@ -112,10 +112,10 @@ def valid_contracts(draw: st.DrawFn) -> str:
 
 @given(text=valid_contracts())
 def test_fuzz_valid_contracts_generate_outputs_that_pass_check(tmp_path_factory: Any, text: str) -> None:
-    from contract.catalog import build_catalog
-    from contract.lint import Linter
-    from contract.sources import load_source
-    from generators import mapping, rules
+    from contract.catalog import Catalog
+    from contract.promql.lint import Linter
+    from contract.promql.sources import load_source
+    from generators import rules, subscriber
 
     path = tmp_path_factory.mktemp("fuzz") / "c.yaml"
     path.write_text(text, encoding="utf-8")
@@ -124,7 +124,7 @@ def test_fuzz_valid_contracts_generate_outputs_that_pass_check(tmp_path_factory:
         return  # e.g. a unit word that collides with another metric's name: reported, not generated
     files = rules.generate(lc)
     sources = [load_source(rel, body.encode()) for rel, body in files.items() if rel.endswith("rules.yml")]
-    problems = Linter(build_catalog(lc)).check(sources).problems
+    problems = Linter(Catalog.from_contract(lc)).check(sources).problems
     assert [p.text() for p in problems if p.severity == "error"] == []
-    ((_, module),) = mapping.generate(lc).items()
+    ((_, module),) = subscriber.generate(lc).items()
     compile(module, "generated.py", "exec")

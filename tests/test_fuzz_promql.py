@@ -11,7 +11,7 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from contract.promql_vars import expand
+from contract.promql.variables import expand
 from tests.conftest import ROOT
 from tests.promql_util import TARGETS_LINE, lint_exprs
 

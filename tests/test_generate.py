@@ -12,8 +12,8 @@ import pytest
 
 from contract.loader import LoadedContract
 from generators import outputs
+from generators.check import read_out
 from generators.cli import main
-from generators.outputs import read_tree
 from tests.conftest import QORTEX_CONTRACT, ROOT
 
 
@@ -95,7 +95,8 @@ def test_deterministic_across_hash_seeds(tmp_path: Path) -> None:
 
 
 def test_committed_out_is_what_generate_writes() -> None:
-    assert read_tree(str(ROOT / "out")) == outputs.render_all(_qortex())
+    expected = {rel: text.encode("utf-8") for rel, text in outputs.render_all(_qortex()).items()}
+    assert read_out(str(ROOT / "out")) == expected
 
 
 def _qortex() -> LoadedContract:

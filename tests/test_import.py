@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from contract.checks.contract_registry import check_contract
+from contract.checks.registry import check_contract
 from contract.loader import load_contract
 from generators.cli import main
 

@@ -10,8 +10,8 @@ from prometheus_client import CollectorRegistry, start_http_server
 
 from contract.loader import LoadedContract, load_contract
 from generators.cli import main
-from tests.mapping_util import import_generated
 from tests.qortex_events import mix
+from tests.subscriber_util import import_generated
 
 
 @pytest.fixture

@@ -94,7 +94,7 @@ def test_real_process_prints_no_traceback(tmp_path: Path) -> None:
 
 
 def test_merge_keys_and_positions(tmp_path: Path) -> None:
-    from contract.yamlsrc import load_yaml
+    from contract.loader import load_yaml
 
     value, smap = load_yaml("x.yaml", "base: &b {a: 1, b: 2}\nitem:\n  <<: *b\n  b: 3\n")
     assert value == {"base": {"a": 1, "b": 2}, "item": {"a": 1, "b": 3}}

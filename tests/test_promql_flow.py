@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from contract.catalog import Catalog, build_catalog
-from contract.promql import UNKNOWN, Flow, analyze
+from contract.catalog import Catalog
+from contract.promql.analysis import UNKNOWN, Flow, analyze
 from tests.conftest import contract_from
 
 CONTRACT = """\
@@ -86,7 +86,7 @@ FLOWS = [
 
 @pytest.fixture(scope="module")
 def catalog(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
-    return build_catalog(contract_from(Path(tmp_path_factory.mktemp("flow")), CONTRACT))
+    return Catalog.from_contract(contract_from(Path(tmp_path_factory.mktemp("flow")), CONTRACT))
 
 
 @pytest.mark.parametrize(("expr", "expected"), FLOWS)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from contract.promql_vars import LABEL_PLACEHOLDER as G
-from contract.promql_vars import PLACEHOLDER_MARK as M
-from contract.promql_vars import duration_text, expand
+from contract.promql.variables import LABEL_PLACEHOLDER as G
+from contract.promql.variables import PLACEHOLDER_MARK as M
+from contract.promql.variables import duration_text, expand
 from tests.promql_util import lint_short
 
 DECLARED = frozenset({"var", "mode", "group", "off", "interval", "n"})

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+import yaml
 
-import contract.sources
 from contract.problems import InputError
-from contract.sources import load_json, load_source
+from contract.promql.sources import load_source
 from tests.promql_util import lint
 
 DASHBOARD = {
@@ -173,54 +174,46 @@ def test_bad_input(name: str, text: str, expected: str) -> None:
     assert [p.text() for p in exc.value.problems] == [expected]
 
 
-def _outcome(load: object, text: str) -> tuple[str, ...]:
-    """What loading `text` gives: the value (repr: NaN is not equal to itself, True equals 1), or the error."""
+RULE = "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up == 0\n        for: {}\n"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    (RULE.format("="), "r.yml:6:14: error[input/yaml]: YAML reads `=` as a special value (`tag:yaml.org,2002:value`); "
+     "quote it"),
+    (RULE.format("<<"), "r.yml:6:14: error[input/yaml]: YAML reads `<<` as a special value "
+     "(`tag:yaml.org,2002:merge`); quote it"),
+    (RULE.format('"5m\x01"'), "r.yml:6:17: error[input/yaml]: not valid YAML: character U+0001 is not allowed"),
+    ("groups: " + "[" * 100 + "]" * 100, "r.yml:1:73: error[input/too-deep]: nesting deeper than 64 levels"),
+])
+def test_rule_files_promtool_rejects_are_located_errors(tmp_path: Path, text: str, expected: str) -> None:
+    """Each of these is refused by `promtool check rules` too (where it is installed, the test asks it)."""
+    with pytest.raises(InputError) as exc:
+        load_source("r.yml", text.encode())
+    assert [p.text() for p in exc.value.problems] == [expected]
+    promtool = shutil.which("promtool")
+    if promtool:
+        rules = tmp_path / "r.yml"
+        rules.write_text(text, encoding="utf-8")
+        assert subprocess.run([promtool, "check", "rules", str(rules)], capture_output=True, check=False).returncode
+
+
+@pytest.mark.parametrize("expr", ['"up\u2028== 0"', "up\u2028== 0", "'up\u2028== 0'", "|\n          up\u2028== 0"])
+def test_line_separators_are_read_as_pyyaml_reads_them(expr: str) -> None:
+    text = f"groups:\n  - name: g\n    rules:\n      - record: job:x:y\n        expr: {expr}\n"
     try:
-        return ("value", repr(load(text)))  # type: ignore[operator]
-    except (ValueError, RecursionError) as exc:
-        return ("error", type(exc).__name__, str(exc))
+        expected = yaml.safe_load(text)["groups"][0]["rules"][0]["expr"]
+    except yaml.YAMLError:
+        with pytest.raises(InputError):
+            load_source("r.yml", text.encode())
+        return
+    (expression,) = load_source("r.yml", text.encode()).expressions
+    assert expression.text == expected
 
 
-JSON_TEXTS = [
-    '{"a": [1, 2.5, -0, 1e400, -1e-400, 12345678901234567890, true, false, null]}',
-    '  \n\t{"nan": NaN, "inf": Infinity, "-inf": -Infinity}\r\n ',
-    '"\\u00e9\\ud83d\\ude00 \\n \\" \\\\ \\/"', "[]", "{}", "0", '"x"', '{"a": {"a": {"a": []}}}',
-    '{"dup": 1, "dup": 2}',
-    # errors: each must be json.loads' own, with its position
-    "", "   ", "{", '{"a": 1,}', '{"a" 1}', "[1 2]", '{"a": 1} x', '{"a": 1}{}', "nul", '"\x01"', '"abc',
-    '"\\x"', "01", "[1,]", "\ufeff{}", "{'a': 1}", "NaNx", "-", '{"a": "\\ud800"}', "[" * 100_000,
-]
-
-
-@pytest.mark.parametrize("text", JSON_TEXTS)
-def test_load_json_is_json_loads(text: str) -> None:
-    assert _outcome(load_json, text) == _outcome(json.loads, text)
-
-
-def _containers(inner: st.SearchStrategy[object]) -> st.SearchStrategy[object]:
-    return st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=4)
-
-
-JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
-                           _containers, max_leaves=12)
-
-
-@given(JSON_VALUES, st.sampled_from([None, 0, 2]), st.data())
-def test_load_json_agrees_with_json_loads_on_documents_and_their_mutations(value: object, indent: int | None,
-                                                                           data: st.DataObject) -> None:
-    text = json.dumps(value, indent=indent, ensure_ascii=data.draw(st.booleans()))
-    assert _outcome(load_json, text) == _outcome(json.loads, text)
-    at = data.draw(st.integers(0, len(text)))
-    cut = data.draw(st.integers(0, 2))
-    inserted = data.draw(st.sampled_from(["", " ", ",", "]", "}", '"', "\\", "x", "1", "\x00"]))
-    mutated = text[:at] + inserted + text[at + cut:]
-    assert _outcome(load_json, mutated) == _outcome(json.loads, mutated)
-
-
-def test_load_json_without_the_c_scanner_is_json_loads(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(contract.sources, "_scan_json", False)   # as where `_json` does not exist
-    for text in JSON_TEXTS:
-        assert _outcome(load_json, text) == _outcome(json.loads, text)
+def test_a_dashboard_nested_too_deep_is_a_located_error() -> None:
+    with pytest.raises(InputError) as exc:
+        load_source("d.json", b'{"panels": ' + b"[" * 100_000 + b"]" * 100_000 + b"}")
+    assert [p.text() for p in exc.value.problems] == ["d.json:1:1: error[input/too-deep]: JSON nested too deep to read"]
 
 
 def test_suppression_comments() -> None:

@@ -37,6 +37,8 @@ def read_dashboard(file: str, text: str) -> Source | None:
     except ValueError as exc:   # json.JSONDecodeError, or an integer too long to convert
         msg, line, column = getattr(exc, "msg", str(exc)), getattr(exc, "lineno", 0), getattr(exc, "colno", 0)
         raise input_error(file, "input/json", f"not valid JSON: {msg.lower()}", line, column) from None
+    except RecursionError:
+        raise input_error(file, "input/too-deep", "JSON nested too deep to read", 1, 1) from None
     if isinstance(dash, dict) and isinstance(dash.get("dashboard"), dict):
         dash = dash["dashboard"]   # the HTTP API's {"dashboard": ..., "meta": ...}
     if not isinstance(dash, dict) or not (isinstance(dash.get("panels"), list) or isinstance(dash.get("rows"), list)):

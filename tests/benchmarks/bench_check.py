@@ -108,12 +108,12 @@ def rule_file(n: int) -> str:
 
 def in_process(tmp: Path) -> None:
     import promql_parser
+    from contract.parallel import available_cpus, can_fork
 
     from contract.cache import ContractCache, validated
-    from contract.lint import Linter, Report
     from contract.naming import expose
-    from contract.parallel import available_cpus, can_fork
-    from contract.sources import load_source
+    from contract.promql.lint import Linter, Report
+    from contract.promql.sources import load_source
 
     contract = tmp / "bench.yaml"
     contract.write_text(contract_text())
@@ -211,7 +211,7 @@ FLOOR = "import json, sys, promql_parser\nfor text in json.load(open(sys.argv[1]
 
 def _floor(texts: list[str], tmp: Path, env: dict[str, str]) -> list[str]:
     """A process that only starts Python, imports json and promql_parser and parses `texts`."""
-    from contract.promql_vars import expand
+    from contract.promql.variables import expand
 
     path = tmp / "floor.json"
     path.write_text(json.dumps([expand(text, 15.0, frozenset()).text for text in texts]))
@@ -221,7 +221,7 @@ def _floor(texts: list[str], tmp: Path, env: dict[str, str]) -> list[str]:
 
 
 def _texts(files: list[Path]) -> list[str]:
-    from contract.sources import load_source
+    from contract.promql.sources import load_source
 
     return [e.text for file in files for e in load_source(str(file)).expressions if e.text.strip()]
 
@@ -267,6 +267,7 @@ def this_repo(tmp: Path) -> None:
     cache = tmp / "cache"
     env = _env(cache)
     from generators.check_cache import walk_files
+
     from generators.common import is_checked_output
 
     texts = _texts([ROOT / "out" / rel for rel in walk_files(str(ROOT / "out")) if is_checked_output(rel)])

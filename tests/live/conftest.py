@@ -33,8 +33,8 @@ from contract.naming import expose
 from generators.outputs import render_all
 from tests import prom_server
 from tests.conftest import QORTEX_CONTRACT
-from tests.mapping_util import import_generated
 from tests.qortex_events import mix
+from tests.subscriber_util import import_generated
 
 SCRAPE_SECONDS = 1
 WORKLOAD_SECONDS = 7.0

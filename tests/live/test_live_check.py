@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from contract import live as live_check
-from contract.exposition import fetch
+from contract.live import compare as live_check
+from contract.live.exposition import fetch
 from generators import cli
 from tests.conftest import QORTEX_CONTRACT
 from tests.live.conftest import COLLECTOR_JOB, LiveStack

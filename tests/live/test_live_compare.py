@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from contract import live
+from contract.live import compare as live
 from contract.loader import LoadedContract, load_contract
 from tests.conftest import MINIMAL, QORTEX_CONTRACT, contract_from
-from tests.mapping_util import import_generated
+from tests.subscriber_util import import_generated
 
 
 def _qortex_copy(tmp_path: Path, *, guard: bool) -> LoadedContract:

@@ -25,9 +25,9 @@ from contract.loader import LoadedContract
 from contract.model import Metric
 from contract.naming import ExpositionPath, expose
 from tests.conftest import ROOT
-from tests.mapping_util import import_generated
 from tests.qortex_events import mix
 from tests.seed_names import seed_series
+from tests.subscriber_util import import_generated
 
 _SCOPE = "qortex"
 
@@ -313,7 +313,7 @@ def test_handlers_called_directly_do_not_raise(qortex: LoadedContract, tmp_path:
 
 def test_benchmark_runs() -> None:
     # a small run, so the benchmark cannot rot unnoticed between `make bench` runs
-    script = "import tests.benchmarks.bench_mapping as b; b.main(events=1600, rounds=1)"
+    script = "import tests.benchmarks.bench_subscriber as b; b.main(events=1600, rounds=1)"
     run = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=False)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "time ratio generated/qortex" in run.stdout

@@ -26,8 +26,8 @@ from typing import Any
 
 from contract.loader import load_contract
 from tests.conftest import QORTEX_CONTRACT
-from tests.mapping_util import import_generated
 from tests.qortex_events import mix
+from tests.subscriber_util import import_generated
 
 EVENTS = 100_000
 ROUNDS = 5
@@ -183,7 +183,7 @@ def main(events: int = EVENTS, rounds: int = ROUNDS) -> float:
         "qortex again": [(seed[n], e) for n, e in zip(names, stream, strict=True)],
     }
     best = _best_times(runs, rounds)
-    print(f"bench_mapping: {events:,} events ({len(set(names))} event types), handlers called directly, "
+    print(f"bench_subscriber: {events:,} events ({len(set(names))} event types), handlers called directly, "
           f"best of {rounds} per {CHUNK:,}-event chunk")
     for label, seconds in best.items():
         print(f"  {label:<22} {seconds:8.3f} s  {events / seconds:12,.0f} events/s")

@@ -8,12 +8,12 @@ from pathlib import Path
 from types import ModuleType
 
 from contract.loader import LoadedContract
-from generators import mapping
+from generators import subscriber
 
 
 def import_generated(lc: LoadedContract, directory: Path) -> ModuleType:
     """The generated module, imported from `directory` under a name no other test uses."""
-    ((rel, source),) = mapping.generate(lc).items()
+    ((rel, source),) = subscriber.generate(lc).items()
     path = directory / Path(rel).name
     path.write_text(source, encoding="utf-8")
     # unique per directory: the tests import several variants in one process

@@ -1,6 +1,6 @@
 """The generated subscriber module: golden file, determinism, lint, escaping, guards.
 
-Tests that need qortex itself are in `test_mapping_qortex.py`.
+Tests that need qortex itself are in `test_subscriber_qortex.py`.
 """
 
 from __future__ import annotations
@@ -19,21 +19,21 @@ import yaml
 
 from contract.loader import LoadedContract, load_contract
 from contract.problems import InputError
-from generators import mapping
+from generators import subscriber
 from tests.conftest import MINIMAL, ROOT, contract_from
 from tests.golden_util import assert_golden
-from tests.mapping_util import import_generated
+from tests.subscriber_util import import_generated
 
 REL = "python/qortex_metrics.py"
 
 
 def _generated(lc: LoadedContract) -> str:
-    ((_, text),) = mapping.generate(lc).items()
+    ((_, text),) = subscriber.generate(lc).items()
     return text
 
 
 def test_golden(in_root: Path) -> None:
-    out = mapping.generate(load_contract("contract/qortex.yaml"))
+    out = subscriber.generate(load_contract("contract/qortex.yaml"))
     assert list(out) == [REL]
     assert_golden(REL, out[REL])
 
@@ -46,8 +46,8 @@ def test_starts_with_the_do_not_edit_header(in_root: Path) -> None:
 
 def test_byte_identical_across_runs_and_hash_seeds(in_root: Path) -> None:
     expected = hashlib.sha256(_generated(load_contract("contract/qortex.yaml")).encode()).hexdigest()
-    script = ("import hashlib, sys; from contract.loader import load_contract; from generators import mapping; "
-              "((_, t),) = mapping.generate(load_contract('contract/qortex.yaml')).items(); "
+    script = ("import hashlib, sys; from contract.loader import load_contract; from generators import subscriber; "
+              "((_, t),) = subscriber.generate(load_contract('contract/qortex.yaml')).items(); "
               "sys.stdout.write(hashlib.sha256(t.encode()).hexdigest())")
     for seed in ("0", "1", "4242"):
         env = {**os.environ, "PYTHONHASHSEED": seed}
@@ -57,9 +57,9 @@ def test_byte_identical_across_runs_and_hash_seeds(in_root: Path) -> None:
 
 
 def test_module_name_is_importable() -> None:
-    assert mapping.module_name("qortex") == "qortex_metrics"
-    assert mapping.module_name("my-api.v2") == "my_api_v2_metrics"
-    assert mapping.module_name("3d") == "_3d_metrics"
+    assert subscriber.module_name("qortex") == "qortex_metrics"
+    assert subscriber.module_name("my-api.v2") == "my_api_v2_metrics"
+    assert subscriber.module_name("3d") == "_3d_metrics"
 
 
 def _lint(path: Path, tmp_path: Path) -> None:
@@ -97,7 +97,7 @@ def test_event_and_field_names_must_be_identifiers(tmp_path: Path) -> None:
     text = MINIMAL.replace("- event: Done", "- event: Done-Now").replace("field: ms", "field: class")
     lc = contract_from(tmp_path, text)
     with pytest.raises(InputError) as err:
-        mapping.generate(lc)
+        subscriber.generate(lc)
     lines = text.splitlines()
     event_line = next(i for i, line in enumerate(lines, 1) if "Done-Now" in line)
     field_line = next(i for i, line in enumerate(lines, 1) if "field: class" in line)
@@ -114,7 +114,7 @@ def test_event_and_field_names_must_be_identifiers(tmp_path: Path) -> None:
 def test_a_contract_with_errors_is_refused(tmp_path: Path) -> None:
     lc = contract_from(tmp_path, MINIMAL.replace("{metric: svc_requests,", "{metric: svc_request,"))
     with pytest.raises(InputError) as err:
-        mapping.generate(lc)
+        subscriber.generate(lc)
     assert [p.check for p in err.value.problems] == ["contract/event-op"]
 
 
@@ -300,5 +300,5 @@ def test_strings_with_quotes_newlines_and_unicode_round_trip(tmp_path: Path, bac
         assert _value(backends.otel_registry, "svc_things_total", {"kind": value}, otel=True) == 1
     assert _value(backends.registry, "svc_wait_seconds_bucket", {"le": "1.0"}) == 1
 
-    generated = tmp_path / Path(mapping.module_name("svc")).with_suffix(".py").name
+    generated = tmp_path / Path(subscriber.module_name("svc")).with_suffix(".py").name
     _lint(generated, tmp_path)
