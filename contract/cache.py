@@ -198,7 +198,7 @@ def validated(file: str, cache: ContractCache, data: bytes | None = None) -> Val
     entry = cache.load(key)
     if entry is not None:
         try:
-            catalog = Catalog.from_json(entry["catalog"])
+            catalog = Catalog.from_data(entry["catalog"])
             problems = [_problem(row) for row in entry["problems"]]
         except (KeyError, TypeError, ValueError):
             _remove(os.path.join(cache.directory, f"{key}.json"))
@@ -210,7 +210,7 @@ def validated(file: str, cache: ContractCache, data: bytes | None = None) -> Val
     lc = load_contract(file, data)
     problems = check_contract(lc)
     catalog = Catalog.from_contract(lc)
-    entry = {"format": FORMAT, "catalog": catalog.to_json(), "problems": [list(p) for p in problems]}
+    entry = {"format": FORMAT, "catalog": catalog.to_data(), "problems": [list(p) for p in problems]}
     cache.store(key, entry)
     return Validated(file, data, catalog, problems, key, cache, entry)
 

@@ -2,7 +2,7 @@
 
 PromQL checks look names up here instead of in the pydantic model. A
 `Catalog` is built from a loaded contract (`Catalog.from_contract`) and
-kept between runs as JSON (`to_json` / `from_json`, see `contract.cache`),
+kept between runs as JSON (`to_data` / `from_data`, see `contract.cache`),
 so checking dashboards and rule files against an unchanged contract never
 builds the model.
 """
@@ -136,8 +136,8 @@ class Catalog:
 
     # ── JSON ───────────────────────────────────────────────────────────────
 
-    def to_json(self) -> dict[str, Any]:
-        """The catalog as JSON values; `from_json` reads them back into an equal catalog."""
+    def to_data(self) -> dict[str, Any]:
+        """The catalog as JSON values; `from_data` reads them back into an equal catalog."""
         return {
             "service": self.service, "scrape_seconds": self.scrape_seconds, "paths": list(self.paths),
             "series": [[i.name, i.metric, i.mtype, i.part, sorted(i.labels),
@@ -149,8 +149,8 @@ class Catalog:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Catalog:
-        """The catalog `to_json` gave; any other shape raises ValueError, TypeError or KeyError."""
+    def from_data(cls, data: dict[str, Any]) -> Catalog:
+        """The catalog `to_data` gave; any other shape raises ValueError, TypeError or KeyError."""
         series = {}
         for name, metric, mtype, part, labels, values, is_open in data["series"]:
             series[_str(name)] = SeriesInfo(name=_str(name), metric=_str(metric), mtype=_str(mtype), part=_str(part),

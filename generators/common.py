@@ -19,7 +19,7 @@ def hash_header(lc: LoadedContract) -> str:
     return f"# {marker(lc)}\n"
 
 
-def dump_json(data: Any) -> str:
+def json_text(data: Any) -> str:
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 

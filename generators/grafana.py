@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from contract.loader import LoadedContract
 from dashboards import _lib, qortex
-from generators.common import dump_json, hash_header, marker
+from generators.common import hash_header, json_text, marker
 
 DASHBOARDS: dict[str, _lib.Dashboard] = {"qortex": qortex.DASHBOARD}
 
@@ -23,7 +23,7 @@ DASHBOARDS_MOUNT = "/var/lib/grafana/dashboards"
 
 def generate(lc: LoadedContract) -> dict[str, str]:
     files = {
-        f"grafana/{name}.json": dump_json(_lib.render(spec, lc.contract, description=marker(lc)))
+        f"grafana/{name}.json": json_text(_lib.render(spec, lc.contract, description=marker(lc)))
         for name, spec in DASHBOARDS.items()
     }
     files["grafana/provisioning/datasources/prometheus.yml"] = _datasource(lc)

@@ -58,7 +58,7 @@ def test_cached_catalog_and_problems_are_the_built_ones(tmp_path: Path, cache: C
 
 def test_the_qortex_catalog_survives_json(qortex: contract.loader.LoadedContract) -> None:
     catalog = Catalog.from_contract(qortex)
-    assert Catalog.from_json(json.loads(json.dumps(catalog.to_json()))) == catalog
+    assert Catalog.from_data(json.loads(json.dumps(catalog.to_data()))) == catalog
 
 
 def test_the_key_is_the_contract_bytes_and_path(tmp_path: Path, cache: ContractCache, loads: list[str]) -> None:

@@ -8,13 +8,7 @@ import pytest
 
 from generators import docs
 from generators.cli import main
-from generators.outputs import render_all
 from tests.conftest import MINIMAL, QORTEX_CONTRACT, ROOT, contract_from
-from tests.golden_util import assert_golden
-
-
-def test_golden(qortex) -> None:  # type: ignore[no-untyped-def]
-    assert_golden("METRICS.md", render_all(qortex)[docs.PATH])
 
 
 def test_unused_metrics_are_listed_and_help_is_escaped(tmp_path: Path) -> None:
