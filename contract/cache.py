@@ -6,10 +6,11 @@ most of what such a run would cost. An entry holds the `Catalog`, the
 contract's problems and, once a run of `check` on the out dir asked for
 them, the files `generate` writes from it.
 
-An entry is keyed by the sha256 of the cache format, the package version,
-the package's own source files (an editable install changes code without
-changing the version), the contract's path as given (problems and the
-generated-file markers name it) and the contract's bytes. Entries live in
+An entry is keyed by the sha256 of the cache format, the package's own
+source files (what decides an entry's content: any two releases differ in
+them, and an editable install changes them without changing the version),
+the contract's path as given (problems and the generated-file markers name
+it) and the contract's bytes. Entries live in
 `$METRICS_CONTRACT_CACHE`, else `$XDG_CACHE_HOME/metrics-contract`, else
 `~/.cache/metrics-contract`, and are used only while that directory belongs
 to the user running and nobody else may write to it: an entry decides what
@@ -28,7 +29,6 @@ import re
 import stat
 from dataclasses import dataclass
 from functools import cache
-from importlib import metadata
 from typing import Any
 
 from contract.catalog import Catalog
@@ -53,12 +53,8 @@ def cache_dir() -> str:
 
 @cache
 def code_digest() -> str:
-    """sha256 of the package version and of every source file of the package."""
+    """sha256 of every source file of the package."""
     digest = hashlib.sha256()
-    try:
-        digest.update(metadata.version("metrics-contract").encode())
-    except metadata.PackageNotFoundError:   # run from a source tree that is not installed
-        digest.update(b"unknown")
     for package in _PACKAGES:
         for root, dirs, names in os.walk(os.path.join(_ROOT, package)):
             dirs[:] = sorted(d for d in dirs if d != "__pycache__")

@@ -38,26 +38,75 @@ MAX_DEPTH = 64
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _MAP_TAG = "tag:yaml.org,2002:map"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
+_STR_TAG = "tag:yaml.org,2002:str"
 
 
 class SourceMap:
-    """Positions (1-based line, column) of values and of mapping keys by path."""
+    """Positions (1-based line, column) of values and mapping keys by path, read from the node graph.
 
-    def __init__(self, file: str) -> None:
+    Positions are wanted only for problems, so none is recorded while a
+    document is converted; `locate` walks the composed nodes along a path.
+    """
+
+    def __init__(self, file: str, root: yaml.Node | None = None) -> None:
         self.file = file
-        self.values: dict[Path, tuple[int, int]] = {}
-        self.keys: dict[Path, tuple[int, int]] = {}
+        self.root = root
+
+    def _walk(self, path: Path) -> list[tuple[yaml.Node | None, yaml.Node]]:
+        """(key node or None, value node) of each prefix of `path` the document has, root first."""
+        if self.root is None:
+            return []
+        steps: list[tuple[yaml.Node | None, yaml.Node]] = [(None, self.root)]
+        node = self.root
+        for part in path:
+            found: tuple[yaml.Node | None, yaml.Node] | None = None
+            if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+                found = (None, node.value[part])
+            elif isinstance(node, yaml.MappingNode):
+                found = _find_key(node, part)
+            if found is None:
+                break
+            steps.append(found)
+            node = found[1]
+        return steps
+
+    def position(self, path: Path) -> tuple[int, int] | None:
+        """Where the value at `path` starts, if the document has it."""
+        steps = self._walk(path)
+        return _mark(steps[-1][1]) if len(steps) == len(path) + 1 else None
 
     def locate(self, path: Path, *, key: bool = False) -> tuple[int, int]:
-        """Position of `path`, or of its nearest ancestor that has one."""
-        table = self.keys if key else self.values
-        for end in range(len(path), -1, -1):
-            sub = path[:end]
-            if sub in table:
-                return table[sub]
-            if key and sub in self.values:
-                return self.values[sub]
+        """Position of `path` (its key with `key=True`), or of its nearest ancestor that the document has."""
+        for key_node, value_node in reversed(self._walk(path)):
+            return _mark(key_node if key and key_node is not None else value_node)
         return (1, 1)
+
+
+def _mark(node: yaml.Node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def _find_key(node: yaml.MappingNode, part: str | int) -> tuple[yaml.Node, yaml.Node] | None:
+    """The (key, value) nodes of `part` in a mapping; explicit keys win over merged ones, as in conversion."""
+    merged: list[tuple[yaml.Node, yaml.Node]] = []
+    for key_node, value_node in node.value:
+        if key_node.tag == _MERGE_TAG:
+            sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+            merged.extend(pair for src in sources if isinstance(src, yaml.MappingNode) for pair in src.value)
+        elif isinstance(key_node, yaml.ScalarNode) and _key_value(key_node) == part:
+            return key_node, value_node
+    for key_node, value_node in merged:
+        if isinstance(key_node, yaml.ScalarNode) and _key_value(key_node) == part:
+            return key_node, value_node
+    return None
+
+
+def _key_value(node: yaml.ScalarNode) -> Any:
+    try:
+        key = SafeConstructor().construct_object(node, deep=True)
+    except ConstructorError:
+        return None
+    return key if isinstance(key, (str, int)) else str(key)
 
 
 def read_text(file: str, data: bytes | None = None) -> str:
@@ -112,46 +161,44 @@ def load_yaml(file: str, text: str) -> tuple[Any, SourceMap]:
         raise input_error(file, "input/yaml", f"not valid YAML: {exc}", 1, 1) from None
     if root is None:
         raise input_error(file, "input/empty", "file holds no YAML document", 1, 1)
-    return _Converter(file).run(root)
+    return _Converter(file, len(text)).convert(root, 0), SourceMap(file, root)
 
 
 class _Converter:
-    def __init__(self, file: str) -> None:
+    """Plain values from composed nodes: tags checked, duplicate keys and alias bombs refused."""
+
+    def __init__(self, file: str, size: int) -> None:
         self.file = file
-        self.smap = SourceMap(file)
         self.scalars = SafeConstructor()
         self.visits = 0
-        self.budget = 0
-
-    def run(self, root: yaml.Node) -> tuple[Any, SourceMap]:
-        unique = _count_unique(root)
-        # Aliases may legitimately repeat a block a few times; a document that
-        # expands far beyond its own size is an alias bomb.
-        self.budget = max(4 * unique, unique + 10_000)
-        return self.convert(root, (), 0), self.smap
+        # A document without aliases has about one node per character at the most (a key, a dash, a
+        # bracket), so only aliases expanding a document far beyond its own size (an alias bomb)
+        # reach twice that, plus room for the smallest files.
+        self.budget = 2 * size + 10_000
 
     def fail(self, node: yaml.Node, check: str, message: str) -> InputError:
-        mark = node.start_mark
-        return input_error(self.file, check, message, mark.line + 1, mark.column + 1)
+        line, column = _mark(node)
+        return input_error(self.file, check, message, line, column)
 
-    def convert(self, node: yaml.Node, path: Path, depth: int) -> Any:
+    def convert(self, node: yaml.Node, depth: int) -> Any:
         self.visits += 1
         if self.visits > self.budget:
             raise self.fail(node, "input/alias-bomb", "alias expansion exceeds the size limit")
         if depth > MAX_DEPTH:
             raise self.fail(node, "input/too-deep", f"nesting deeper than {MAX_DEPTH} levels")
-        self.smap.values.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+        if isinstance(node, yaml.ScalarNode):
+            return self.scalar(node)
         if isinstance(node, yaml.MappingNode):
             if node.tag != _MAP_TAG:
                 raise self.fail(node, "input/yaml", f"unsupported YAML tag `{node.tag}`")
-            return self.mapping(node, path, depth)
-        if isinstance(node, yaml.SequenceNode):
-            if node.tag != _SEQ_TAG:
-                raise self.fail(node, "input/yaml", f"unsupported YAML tag `{node.tag}`")
-            return [self.convert(item, path + (i,), depth + 1) for i, item in enumerate(node.value)]
-        return self.scalar(node)
+            return self.mapping(node, depth)
+        if node.tag != _SEQ_TAG:
+            raise self.fail(node, "input/yaml", f"unsupported YAML tag `{node.tag}`")
+        return [self.convert(item, depth + 1) for item in node.value]
 
     def scalar(self, node: yaml.Node) -> Any:
+        if node.tag == _STR_TAG:   # most scalars: the node's text is the value
+            return node.value
         try:
             return self.scalars.construct_object(node, deep=True)
         except ConstructorError as exc:
@@ -160,9 +207,8 @@ class _Converter:
                                 f"(`{node.tag}`); quote it") from None
             raise self.fail(node, "input/yaml", f"unsupported YAML value: {exc.problem}") from None
 
-    def mapping(self, node: yaml.MappingNode, path: Path, depth: int) -> dict[Any, Any]:
+    def mapping(self, node: yaml.MappingNode, depth: int) -> dict[Any, Any]:
         out: dict[Any, Any] = {}
-        explicit: set[Any] = set()
         merged: list[tuple[yaml.Node, yaml.Node]] = []
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE_TAG:
@@ -173,15 +219,13 @@ class _Converter:
                     merged.extend(src.value)
                 continue
             key = self.scalar_key(key_node)
-            if key in explicit:
+            if key in out:
                 raise self.fail(key_node, "input/duplicate-key", f"duplicate key `{key}`")
-            explicit.add(key)
-            self.smap.keys[path + (key,)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            out[key] = self.convert(value_node, path + (key,), depth + 1)
+            out[key] = self.convert(value_node, depth + 1)
         for key_node, value_node in merged:  # explicit keys win over merged ones
             key = self.scalar_key(key_node)
             if key not in out:
-                out[key] = self.convert(value_node, path + (key,), depth + 1)
+                out[key] = self.convert(value_node, depth + 1)
         return out
 
     def scalar_key(self, node: yaml.Node) -> Any:
@@ -189,22 +233,6 @@ class _Converter:
             raise self.fail(node, "input/yaml", "mapping keys must be plain scalars")
         key = self.scalar(node)
         return key if isinstance(key, (str, int)) else str(key)
-
-
-def _count_unique(root: yaml.Node) -> int:
-    seen: set[int] = set()
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        if isinstance(node, yaml.MappingNode):
-            for k, v in node.value:
-                stack.extend((k, v))
-        elif isinstance(node, yaml.SequenceNode):
-            stack.extend(node.value)
-    return len(seen)
 
 
 # ── the contract ───────────────────────────────────────────────────────────

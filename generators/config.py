@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import tomllib
-from importlib import resources
 from typing import NamedTuple
 
 from contract.loader import read_bytes
@@ -59,4 +58,7 @@ def resolve_contract(explicit: str | None, config: Config) -> str:
         return explicit
     if os.path.exists(config.contract) or config.contract != DEFAULT_CONTRACT:
         return config.contract
+    # only this fallback needs it; every `check` would import it otherwise
+    from importlib import resources
+
     return str(resources.files("contract").joinpath("qortex.yaml"))

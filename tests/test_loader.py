@@ -38,7 +38,7 @@ CASES = {
     "missing-field": (MINIMAL.replace("    help: Latency\n", "").encode(),
                       "c.yaml:13:5: error[contract/schema]: missing required field `help` in `metrics[1]`"),
     "alias-bomb": (ALIAS_BOMB.encode(),
-                   "c.yaml:1:32: error[input/alias-bomb]: alias expansion exceeds the size limit"),
+                   "c.yaml:1:24: error[input/alias-bomb]: alias expansion exceeds the size limit"),
     "non-utf8": (b"contract: 1\nservice: caf\xe9\n",
                  "c.yaml:2:13: error[input/encoding]: byte 0xe9 is not valid UTF-8"),
     "python-tag": (b"contract: !!python/object:os.system {}\n",
@@ -98,5 +98,8 @@ def test_merge_keys_and_positions(tmp_path: Path) -> None:
 
     value, smap = load_yaml("x.yaml", "base: &b {a: 1, b: 2}\nitem:\n  <<: *b\n  b: 3\n")
     assert value == {"base": {"a": 1, "b": 2}, "item": {"a": 1, "b": 3}}
-    assert smap.values[("item", "b")] == (4, 6)
-    assert smap.keys[("item", "b")] == (4, 3)
+    assert smap.position(("item", "b")) == (4, 6)
+    assert smap.locate(("item", "b"), key=True) == (4, 3)
+    assert smap.position(("item", "a")) == (1, 14)        # merged: where the anchored mapping wrote it
+    assert smap.position(("item", "c")) is None
+    assert smap.locate(("item", "c", 0)) == (3, 3)         # the nearest ancestor the document has

@@ -144,7 +144,7 @@ class YamlScalar(Anchor):
 
     def position(self, offset: int) -> tuple[int, int]:
         lines = self.index.lines
-        at = self.smap.values.get(self.path, (1, 1))
+        at = self.smap.position(self.path) or (1, 1)
         row = at[0] - 1
         first = lines[row] if row < len(lines) else ""
         start = at[1] - 1
