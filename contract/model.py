@@ -226,7 +226,12 @@ class Contract(_Model):
     @field_validator("scrape_interval")
     @classmethod
     def _duration(cls, v: str) -> str:
-        duration_seconds(v)
+        # Prometheus reads a zero interval as "unset" and scrapes every minute
+        # instead; the rule windows and Grafana's $__rate_interval would then
+        # be computed from an interval nobody scrapes at. Milliseconds are
+        # fine: Prometheus accepts them.
+        if duration_seconds(v) <= 0:
+            raise ValueError(f"`{v}` must be longer than zero")
         return v
 
     @field_validator("exposition")

@@ -118,7 +118,7 @@ class Dashboard:
 
 
 def rate(metric: str, *, by: tuple[str, ...] = (), legend: str | None = None) -> Query:
-    """Per-second rate of a counter, summed over the selected jobs."""
+    """Per-second rate of a counter, summed over the selected job's instances."""
     return Query(metric, "rate", by=by, legend=legend)
 
 
@@ -196,9 +196,9 @@ class _Target:
     unit: str | None
 
 
-def render(spec: Dashboard, contract: Contract, *, description: str) -> dict[str, Any]:
-    """The dashboard as Grafana JSON; every bad reference at once as an `InputError`."""
-    return _Renderer(contract).dashboard(spec, description)
+def render(spec: Dashboard, contract: Contract, *, description: str, job: str) -> dict[str, Any]:
+    """The dashboard as Grafana JSON, the job picker on `job`; every bad reference at once as an `InputError`."""
+    return _Renderer(contract).dashboard(spec, description, job)
 
 
 class _Renderer:
@@ -208,7 +208,7 @@ class _Renderer:
         self.paths = contract.exposition
         self.scrape_labels = set.intersection(*(set(PATHS[p].scrape_labels) for p in self.paths))
 
-    def dashboard(self, spec: Dashboard, description: str) -> dict[str, Any]:
+    def dashboard(self, spec: Dashboard, description: str, job: str) -> dict[str, Any]:
         for r in spec.rows:
             for line in r.lines:
                 if not line or GRID_COLUMNS % len(line):
@@ -234,7 +234,7 @@ class _Renderer:
                 y += PANEL_HEIGHT
         board = g.Dashboard(
             title=spec.title, uid=_uid(spec.uid), description=description, tags=list(spec.tags), panels=panels,
-            templating=g.Templating([_datasource_variable(), _job_variable(job_series)]),
+            templating=g.Templating([_datasource_variable(), _job_variable(job_series, job)]),
             time=g.Time(*TIME_RANGE), timezone=TIMEZONE, refresh=REFRESH, schemaVersion=SCHEMA_VERSION,
             graphTooltip=g.GRAPH_TOOLTIP_MODE_SHARED_CROSSHAIR,
             # provisioned from a generated file: a UI edit could not be saved back
@@ -356,7 +356,9 @@ def _what(at: Panel | Row | Dashboard) -> str:
 
 def _expr(q: Query, series: str, by: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
     """The PromQL and the labels its result keeps."""
-    selector = f'{series}{{job=~"${JOB_VARIABLE}"}}'
+    # one job, matched exactly: Grafana writes a single-valued variable's value
+    # unescaped, so a regex match would read `.` in a job name as any character
+    selector = f'{series}{{job="${JOB_VARIABLE}"}}'
     if q.kind == "gauge":
         return _aggregate(q.agg, by, selector), by
     if q.kind == "increase":
@@ -420,8 +422,12 @@ def _datasource_variable() -> Any:
                       default=PROVISIONED_DATASOURCE_UID)
 
 
-def _job_variable(series: str) -> Any:
-    # the direct path and the collector path are separate scrape jobs: pick one, or all
+def _job_variable(series: str, default: str) -> Any:
+    # One job at a time, starting on `default`. The direct path and the
+    # Collector path are separate scrape jobs that carry the same events: a
+    # panel summing over both (All) would show every rate twice. A single
+    # value keeps every `sum` within one path, so each panel reads what a user
+    # computes by hand; comparing the paths means switching the picker.
     return g.Template(name=JOB_VARIABLE, label="Job", type="query", query=f"label_values({series}, job)",
-                      dataSource=DATASOURCE, includeAll=True, multi=True, allValue=".+",
+                      dataSource=DATASOURCE, default=default, includeAll=False, multi=False,
                       refresh=g.REFRESH_ON_TIME_RANGE_CHANGE)

@@ -4,9 +4,10 @@ With FILEs, checks every PromQL expression in them (Grafana dashboard JSON
 or Prometheus rule YAML, told apart by content). Without, checks the out
 dir: every `*.json` under `grafana/` (provisioning excluded) and
 `prometheus/rules.yml`, plus the contract's own checks, plus freshness:
-the out dir must hold exactly what `metrics-contract generate` would write
-(`check/stale-output` per differing, missing or extra file; nothing is
-rewritten).
+the files `metrics-contract generate` owns in the out dir (its manifest's)
+must be exactly what it would write (`check/stale-output` per differing,
+missing or no longer generated file; other files are never judged; nothing
+is rewritten).
 
 The first argument is the contract when it ends in `.yaml` or `.yml` and
 has a top-level `contract:` key; otherwise every argument is a file to check
@@ -32,8 +33,10 @@ from contract.promql.expression import Source
 from contract.promql.lint import Linter
 from contract.promql.sources import load_source
 from contract.promql.usage import metric_users, unused_metrics
+from generators import manifest
 from generators.common import is_checked_output
 from generators.config import Config, resolve_contract
+from generators.manifest import manifest_text, parse_manifest
 
 _CONTRACT_KEY = re.compile(rb"^contract[ \t]*:", re.MULTILINE)
 
@@ -102,7 +105,14 @@ def _load_all(files: list[str], tree: dict[str, bytes] | None = None, out_dir: s
 
 
 def stale_outputs(contract: Validated, out: str, actual: dict[str, bytes]) -> list[Problem]:
-    """`check/stale-output` for every file of `out` (read into `actual`) that differs from what `generate` writes."""
+    """`check/stale-output` for every file `generate` owns in `out` (read into `actual`) that it would write otherwise.
+
+    `generate` owns what it writes from this contract, the manifest of those
+    files, and whatever the manifest in `out` lists (a file no longer generated
+    is stale until `generate` removes it). Every other file of `out` is the
+    user's (`stack/.env`) and never judged; without a manifest nothing tells
+    which those are, so then no file is reported as extra.
+    """
     rendered = contract.outputs()
     if rendered is None:
         # here, not at the top: rendering builds the model (pydantic) and imports grafanalib, which a run whose
@@ -113,17 +123,32 @@ def stale_outputs(contract: Validated, out: str, actual: dict[str, bytes]) -> li
         rendered = render_all(load_contract(contract.file, contract.data))
         contract.keep_outputs(rendered)
     expected = {rel: text.encode("utf-8") for rel, text in rendered.items()}
+    expected[manifest.NAME] = manifest_text(expected).encode("utf-8")
+    listed = parse_manifest(actual[manifest.NAME]) if manifest.NAME in actual else None
     problems = []
     for rel in sorted(set(expected) | set(actual)):
         shown = os.path.join(out, rel).replace(os.sep, "/")
-        if rel not in actual:
+        data = actual.get(rel)
+        if data is None:
+            # generated, yet not among the files read: the manifest does not list it (or there is none)
+            path = os.path.join(out, *rel.split("/"))
+            data = read_bytes(path) if os.path.isfile(path) else None
+        if data is None and rel == manifest.NAME and actual:
+            # `generate` refuses a non-empty out dir it cannot tell its own files in
+            message = f"`{shown}` is missing; move the files you added out of `{out}`, remove it and run " \
+                "`metrics-contract generate`"
+            line = 0
+        elif data is None:
             message = f"`{shown}` is missing; run `metrics-contract generate`"
             line = 0
         elif rel not in expected:
-            message = f"`{shown}` is not generated from the contract; remove it or run `metrics-contract generate`"
+            if listed is None or rel not in listed:
+                continue   # not generate's: without a manifest, every file of `out` was read
+            message = f"`{shown}` is no longer generated from the contract; run `metrics-contract generate` to " \
+                "remove it"
             line = 0
-        elif actual[rel] != expected[rel]:
-            line = _first_difference(actual[rel], expected[rel])
+        elif data != expected[rel]:
+            line = _first_difference(data, expected[rel])
             message = f"`{shown}` differs from what `metrics-contract generate` writes; regenerate it, never edit it"
         else:
             continue
@@ -132,14 +157,29 @@ def stale_outputs(contract: Validated, out: str, actual: dict[str, bytes]) -> li
 
 
 def read_out(out: str) -> dict[str, bytes]:
-    """Every file under `out` (relative `/`-separated path -> bytes), in a stable order; none if it is missing."""
+    """The files `generate` owns in `out` (relative `/`-separated path -> bytes), sorted; none if `out` is missing.
+
+    Those are its manifest and the files the manifest lists; a user's files
+    beside them are never read. An out dir without a manifest of this tool
+    (dashboards put there by hand) is read whole.
+    """
+    path = os.path.join(out, manifest.NAME)
+    data = read_bytes(path) if os.path.isfile(path) else b""
+    listed = parse_manifest(data) if data else None
     found: dict[str, bytes] = {}
+    if listed is not None:
+        found[manifest.NAME] = data
+        for rel in listed:
+            file = os.path.join(out, *rel.split("/"))
+            if os.path.lexists(file):
+                found[rel] = read_bytes(file)   # a dangling link or a dir in its place: a located error
+        return dict(sorted(found.items()))
     for root, dirs, names in os.walk(out):
         dirs.sort()
         for name in sorted(names):
-            path = os.path.join(root, name)
-            rel = os.path.relpath(path, out).replace(os.sep, "/")
-            found[rel] = read_bytes(path)   # a dangling link or unreadable file: a located error
+            file = os.path.join(root, name)
+            rel = os.path.relpath(file, out).replace(os.sep, "/")
+            found[rel] = read_bytes(file)   # a dangling link or unreadable file: a located error
     return found
 
 

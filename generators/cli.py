@@ -24,6 +24,8 @@ from contract.problems import FORMATS, InputError, Problem, exit_code, input_err
 from generators.config import Config, read_config
 
 if TYPE_CHECKING:
+    import subprocess
+
     from contract.loader import LoadedContract
 
 Handler = Callable[[argparse.Namespace, Config], int]
@@ -85,19 +87,28 @@ def cmd_generate(args: argparse.Namespace, config: Config) -> int:
         sys.stderr.write(render(problems, args.format))
         sys.stderr.write("nothing written: the generated files fail `check`\n")
         return 1
-    write_tree(out, files)
+    write_tree(out, files, lc.file)   # replaces only what an earlier run wrote (its manifest); see outputs.py
     sys.stdout.write(render(problems, args.format))
     sys.stdout.write(f"wrote {len(files)} files to {out}/\n")
     return 0
 
 
 def cmd_import(args: argparse.Namespace, config: Config) -> int:
-    from contract.live.exposition import fetch, parse
+    from contract.live.exposition import fetch, parse, redact
     from contract.loader import read_text
     from generators.importer import contract_yaml
 
-    source = args.metrics_url or args.metrics_file
-    text = fetch(source) if args.metrics_url else read_text(source)
+    if args.output:  # before anything is fetched: a bad --output wastes no request and writes nothing
+        if os.path.isdir(args.output):
+            raise input_error(args.output, "input/output", "`--output` is a directory, not a file")
+        if not os.path.isdir(os.path.dirname(os.path.abspath(args.output))):
+            raise input_error(args.output, "input/output", "the directory of `--output` does not exist")
+    if args.metrics_url:
+        source = redact(args.metrics_url)  # the source is echoed in notes and in the written contract
+        text = fetch(args.metrics_url, *_fetch_limits(args))
+    else:
+        source = args.metrics_file
+        text = read_text(source)
     if not text.strip():
         raise input_error(source, "input/empty", "the exposition is empty", 1, 1)
     families = parse(text, source)
@@ -105,30 +116,96 @@ def cmd_import(args: argparse.Namespace, config: Config) -> int:
     for note in notes:
         sys.stderr.write(note + "\n")
     if args.output:
-        with open(args.output, "w", encoding="utf-8") as fh:
-            fh.write(result)
+        try:
+            with open(args.output, "w", encoding="utf-8") as fh:
+                fh.write(result)
+        except OSError as exc:
+            raise input_error(args.output, "input/output", f"cannot write: {exc.strerror}") from None
     else:
         sys.stdout.write(result)
     return 0
 
 
+def _fetch_limits(args: argparse.Namespace) -> tuple[float, int]:
+    """`--timeout` and `--max-bytes` of import and live-check, checked; unset ones are fetch's defaults."""
+    from contract.live.exposition import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT
+
+    timeout = DEFAULT_TIMEOUT if args.timeout is None else args.timeout
+    max_bytes = DEFAULT_MAX_BYTES if args.max_bytes is None else args.max_bytes
+    if not 0 < timeout < float("inf"):
+        raise input_error("--timeout", "usage/arguments", "`--timeout` must be a positive number of seconds")
+    if max_bytes <= 0:
+        raise input_error("--max-bytes", "usage/arguments", "`--max-bytes` must be a positive number of bytes")
+    return timeout, max_bytes
+
+
+def _fetch_args(p: argparse.ArgumentParser) -> None:
+    # the defaults live in contract.live.exposition (not imported to build the parser)
+    p.add_argument("--timeout", type=float, metavar="SECONDS",
+                   help="give up on an HTTP fetch after this long in all (default: 10)")
+    p.add_argument("--max-bytes", type=int, metavar="N",
+                   help="refuse an HTTP answer larger than this (default: 67108864, 64 MiB)")
+
+
 def _load_revision(spec: str) -> LoadedContract:
     """A contract from a path, or from git as `REV:path` (e.g. `HEAD:contract/qortex.yaml`)."""
-
-    import subprocess
-
     from contract.loader import load_contract
 
     if os.path.exists(spec) or ":" not in spec:
         return load_contract(spec)
-    try:
-        proc = subprocess.run(["git", "show", spec], capture_output=True, check=False, timeout=60)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise input_error(spec, "input/git", f"cannot run git: {exc}") from None
+    # `cat-file blob` shows files only; after --end-of-options a spec like `--output=x:y` is a name, not an option
+    proc = _git(spec, "cat-file", "blob", "--end-of-options", spec)
     if proc.returncode != 0:
-        reason = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise input_error(spec, "input/git", f"not a file, and git cannot show it: {reason[-1] if reason else ''}")
+        raise input_error(spec, "input/git", f"not a file, and git cannot show it: {_git_reason(proc)}")
     return load_contract(spec, data=proc.stdout)
+
+
+def _git(where: str, *args: str) -> subprocess.CompletedProcess[bytes]:
+    """Run git; a git that cannot run at all is bad input located at `where`."""
+    import subprocess
+
+    try:
+        return subprocess.run(["git", *args], capture_output=True, check=False, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise input_error(where, "input/git", f"cannot run git: {exc}") from None
+
+
+def _git_reason(proc: subprocess.CompletedProcess[bytes]) -> str:
+    lines = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+    return lines[-1].removeprefix("fatal: ") if lines else f"git exited with status {proc.returncode}"
+
+
+def _contract_at(rev: str, path: str) -> bytes | None:
+    """The bytes of the contract at `path` in commit `rev`, or None when that commit has no such file.
+
+    Fails closed: only a commit that exists and lacks the path (or the first
+    commit, not made yet, when `rev` is `HEAD`) means "the contract is new";
+    an unknown revision, a path outside the repository or no repository at
+    all is an InputError. Decisions rest on exit codes and output, never on
+    git's (translatable) messages.
+    """
+    where = f"{rev}:{path}"
+    proc = _git(where, "rev-parse", "--verify", "--quiet", "--end-of-options", rev + "^{commit}")
+    if proc.returncode != 0:
+        if proc.stderr.strip():  # --quiet silences only "no such revision": this is worse (no repository, ...)
+            raise input_error(where, "input/git", _git_reason(proc))
+        if rev == "HEAD" and _git(where, "symbolic-ref", "--quiet", "HEAD").returncode == 0:
+            return None  # HEAD names a branch that has no commit yet
+        raise input_error(where, "input/git", f"`{rev}` is not a commit in this repository")
+    commit = proc.stdout.decode("ascii").strip()
+    # ls-tree takes paths relative to the working directory, as the configured contract path is
+    listing = _git(where, "--literal-pathspecs", "ls-tree", "-z", commit, "--", os.path.relpath(path))
+    if listing.returncode != 0:
+        raise input_error(where, "input/git", _git_reason(listing))
+    if not listing.stdout:
+        return None
+    mode, kind, blob = listing.stdout.split(b"\t", 1)[0].decode("ascii").split()
+    if kind != "blob" or mode == "120000":
+        raise input_error(where, "input/git", f"`{path}` is not a file in `{rev}`")
+    content = _git(where, "cat-file", "blob", blob)
+    if content.returncode != 0:
+        raise input_error(where, "input/git", _git_reason(content))
+    return content.stdout
 
 
 def _users(old: LoadedContract, out_dir: str) -> dict[str, list[str]]:
@@ -148,18 +225,20 @@ def cmd_diff(args: argparse.Namespace, config: Config) -> int:
     from contract.loader import load_contract
     from generators.config import resolve_contract
 
-    if args.against:
+    if args.against is not None:
         if args.old or args.new:
             raise input_error("diff", "usage/arguments", "give OLD and NEW, or --against REV, not both")
         new_path = resolve_contract(None, config)
-        old_spec = f"{args.against}:{new_path}"
-        try:
-            old = _load_revision(old_spec)
-        except InputError as exc:
-            if exc.problems[0].check != "input/git":
-                raise
-            return 0  # the contract is new in this commit: nothing to compare
-        changes = diff(old, load_contract(new_path), _users(old, args.out or config.out))
+        new = load_contract(new_path)
+        data = _contract_at(args.against, new_path)
+        if data is None:
+            new_here = Problem(file=new_path, line=0, column=0, check="diff/new-contract", severity="info",
+                               message=f"`{args.against}` has no `{new_path}`: the contract is new, nothing to "
+                               "compare")
+            sys.stdout.write(render([new_here], args.format))
+            return 0
+        old = load_contract(f"{args.against}:{new_path}", data=data)
+        changes = diff(old, new, _users(old, args.out or config.out))
     elif args.old and args.new:
         before = _load_revision(args.old)
         changes = diff(before, _load_revision(args.new), _users(before, args.out or config.out))
@@ -173,13 +252,16 @@ def cmd_diff(args: argparse.Namespace, config: Config) -> int:
 
 def cmd_live_check(args: argparse.Namespace, config: Config) -> int:
     from contract.live import compare as live
-    from contract.live.exposition import fetch
+    from contract.live.exposition import fetch, redact
 
+    timeout, max_bytes = _fetch_limits(args)
     lc = _contract_for(args, config)
     if args.metrics_url:
-        target = live.from_exposition(fetch(args.metrics_url), args.metrics_url, args.path)
+        text = fetch(args.metrics_url, timeout, max_bytes)
+        target = live.from_exposition(text, redact(args.metrics_url), args.path)
     else:
-        target = live.from_prometheus(args.prometheus, args.job, lc.contract.namespace, args.path)
+        target = live.from_prometheus(args.prometheus, args.job, lc.contract.namespace, args.path,
+                                      timeout=timeout, max_bytes=max_bytes)
     problems = live.compare(lc, target)
     sys.stdout.write(render(problems, args.format))
     return exit_code(problems, args.strict)
@@ -218,10 +300,24 @@ def cmd_docs(args: argparse.Namespace, config: Config) -> int:
     if target == "-":
         sys.stdout.write(text)
         return 0
-    os.makedirs(os.path.dirname(os.path.abspath(target)), exist_ok=True)
-    with open(target + ".tmp", "w", encoding="utf-8", newline="\n") as fh:
-        fh.write(text)
-    os.replace(target + ".tmp", target)  # readers never see half a catalogue
+    if os.path.isdir(target):
+        raise input_error(target, "docs/output", "is a directory; give the file to write the catalogue to")
+    # written beside the target, then renamed over it: readers never see half a catalogue
+    tmp = f"{target}.{os.getpid()}.tmp"
+    made = False
+    try:
+        parent = os.path.dirname(os.path.abspath(target))
+        if not os.path.lexists(parent):   # a parent that is a file: open() says "not a directory"
+            os.makedirs(parent)
+        with open(tmp, "x", encoding="utf-8", newline="\n") as fh:   # "x": never another run's file
+            made = True
+            fh.write(text)
+        os.replace(tmp, target)
+    except OSError as exc:
+        if made:
+            os.unlink(tmp)   # a failed write leaves no temp file
+        raise input_error(target, "docs/write", f"cannot write: {exc.strerror or 'the file system refused'}") \
+            from None
     sys.stdout.write(f"wrote {target}\n")
     return 0
 
@@ -259,6 +355,7 @@ def _args_import(p: argparse.ArgumentParser) -> None:
     source.add_argument("--metrics-file", help="a saved text exposition")
     p.add_argument("--namespace", help="keep only metrics named `<namespace>_...`")
     p.add_argument("--output", help="write the contract here instead of stdout")
+    _fetch_args(p)
 
 
 def _args_diff(p: argparse.ArgumentParser) -> None:
@@ -281,6 +378,7 @@ def _args_live_check(p: argparse.ArgumentParser) -> None:
     p.add_argument("--job", help="with --prometheus: only this scrape job")
     p.add_argument("--path", choices=EXPOSITION_PATHS,
                    help="the target's exposition path (default: guessed from its labels)")
+    _fetch_args(p)
 
 
 def _args_analyze(p: argparse.ArgumentParser) -> None:

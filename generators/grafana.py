@@ -9,6 +9,7 @@ from __future__ import annotations
 from contract.loader import LoadedContract
 from dashboards import _lib, qortex
 from generators.common import hash_header, json_text, marker
+from generators.stack import scrape_job
 
 DASHBOARDS: dict[str, _lib.Dashboard] = {"qortex": qortex.DASHBOARD}
 
@@ -22,8 +23,10 @@ DASHBOARDS_MOUNT = "/var/lib/grafana/dashboards"
 
 
 def generate(lc: LoadedContract) -> dict[str, str]:
+    # the job picker starts on the job of the first declared path
+    job = scrape_job(lc.contract, lc.contract.exposition[0])
     files = {
-        f"grafana/{name}.json": json_text(_lib.render(spec, lc.contract, description=marker(lc)))
+        f"grafana/{name}.json": json_text(_lib.render(spec, lc.contract, description=marker(lc), job=job))
         for name, spec in DASHBOARDS.items()
     }
     files["grafana/provisioning/datasources/prometheus.yml"] = _datasource(lc)

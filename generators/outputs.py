@@ -1,24 +1,31 @@
 """Render every output in memory, then swap the finished tree into place.
 
 Generation is all-or-nothing: nothing touches the out dir until every
-generator has produced its files, so a failure leaves it as it was.
+generator has produced its files, so a failure leaves it as it was. The
+out dir is owned through a manifest: `generate` replaces only the files it
+wrote there and never touches anything else.
 """
 
 from __future__ import annotations
 
+import ctypes
+import errno
+import hashlib
 import os
+import secrets
 import shutil
-import tempfile
+import sys
 from collections.abc import Callable
 from pathlib import PurePosixPath
 
 from contract.catalog import Catalog
-from contract.loader import LoadedContract
-from contract.problems import Problem, input_error
+from contract.loader import LoadedContract, read_bytes
+from contract.problems import InputError, Problem, input_error
 from contract.promql.lint import Linter
 from contract.promql.sources import load_source
-from generators import docs, grafana, rules, schema, stack, subscriber
+from generators import docs, grafana, manifest, rules, schema, stack, subscriber
 from generators.common import is_checked_output
+from generators.manifest import manifest_text, parse_manifest
 
 Generator = Callable[[LoadedContract], dict[str, str]]
 # run after GENERATORS, with everything they rendered (the catalogue reads the dashboards)
@@ -71,24 +78,260 @@ def _check_relative(lc: LoadedContract, generator: str, rel: str) -> None:
                           f"generator `{generator}` would write `{rel}`, outside the out dir")
 
 
-def write_tree(out_dir: str, files: dict[str, str]) -> None:
-    """Replace `out_dir` with exactly `files`, swapping a finished temp dir in."""
-    parent = os.path.dirname(os.path.abspath(out_dir))
-    os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=".out-new-", dir=parent)
+# ── writing the out dir ───────────────────────────────────────────────────
+#
+# The out dir is owned through its manifest (generators/manifest.py): `write_tree` builds the new tree in a
+# temp dir beside the out dir - the generated files, the manifest, and every entry of the old out dir that
+# the old manifest does not list (a user's `stack/.env`), hard-linked or copied, so it is untouched - then
+# swaps the two trees. Until the swap the old tree is complete and unmodified; after it the new one is. A
+# run killed in between leaves a `.out-new-<name>-*` / `.out-old-<name>-*` dir that the next run sweeps.
+
+# the package's own source dirs: an out dir holding one of them would replace the tool itself
+_PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+_SOURCE_DIRS = ("contract", "dashboards", "generators")
+# renameat2(2) from linux/fs.h and fcntl.h: swap two paths in one step
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+
+
+def write_tree(out_dir: str, files: dict[str, str], contract_file: str = "") -> None:
+    """Make `out_dir` hold `files` and their manifest, replacing only what an earlier `generate` wrote there.
+
+    Refused (an InputError, nothing changed): an out dir that is not a directory, the current directory
+    or one of its parents, a project root, a dir holding `contract_file` or this package's source, and
+    a non-empty dir without a manifest of this tool. Any OSError while writing is an InputError too,
+    with the out dir as it was. A symlinked out dir is written through: the link stays. One `generate`
+    at a time per out dir: a second one sweeps the first one's temp dir.
+    """
+    target = os.path.realpath(out_dir)   # through a symlinked out dir (or parent) to the dir itself
+    _refuse_unsafe(out_dir, target, contract_file)
+    parent = os.path.dirname(target)
+    name = os.path.basename(target)
+    created: list[str] = []
     try:
-        for rel, text in files.items():
-            dest = os.path.join(tmp, *PurePosixPath(rel).parts)
-            os.makedirs(os.path.dirname(dest), exist_ok=True)
-            with open(dest, "w", encoding="utf-8", newline="\n") as fh:
-                fh.write(text)
-        old = None
-        if os.path.exists(out_dir):
-            old = tempfile.mkdtemp(prefix=".out-old-", dir=parent)
-            os.rename(out_dir, os.path.join(old, "out"))
-        os.rename(tmp, out_dir)
-        if old:
-            shutil.rmtree(old)
+        _restore_interrupted(parent, name, target)
+        owned = _owned(out_dir, target)
+        created = _make_dirs(parent)
+        _sweep(parent, name)
+        new = _fresh_dir(parent, _temp_prefix("new", name))
+        try:
+            if owned is not None:
+                _carry_over(out_dir, target, new, "", owned, files, _dirs_of(files))
+            _write_files(new, files)
+            old = _swap(new, target, parent, name)
+        except BaseException:
+            shutil.rmtree(new, ignore_errors=True)
+            raise
+    except OSError as exc:
+        _remove_dirs(created)
+        raise input_error(out_dir, "generate/write", f"cannot write the out dir: {_reason(exc)}; "
+                          "nothing was changed") from None
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        _remove_dirs(created)
         raise
+    if old is not None:
+        # the swap is done: a tree left here (a read-only dir of the user's) is swept by the next run
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _refuse_unsafe(out_dir: str, target: str, contract_file: str) -> None:
+    """An InputError when replacing `target` could remove what is not generated."""
+    def refuse(why: str) -> InputError:
+        return input_error(out_dir, "generate/out-dir", f"`{out_dir}` {why}; choose another out dir")
+
+    if os.path.lexists(target) and not os.path.isdir(target):
+        raise refuse("is not a directory")
+    if _holds(target, os.path.realpath(os.getcwd())):
+        raise refuse("is the current directory or one of its parents")
+    if any(os.path.lexists(os.path.join(target, marker)) for marker in ("pyproject.toml", ".git")):
+        raise refuse("is a project root (it holds `pyproject.toml` or `.git`)")
+    if contract_file and _holds(target, os.path.realpath(contract_file)):
+        raise refuse(f"holds the contract `{contract_file}`")
+    for src in _SOURCE_DIRS:
+        if _holds(target, os.path.join(_PACKAGE_ROOT, src)):
+            raise refuse(f"holds the source of metrics-contract (`{src}/`)")
+
+
+def _holds(directory: str, path: str) -> bool:
+    """Whether `path` is `directory` or inside it (both absolute, symlinks resolved)."""
+    return os.path.commonpath([directory, path]) == directory
+
+
+def _owned(out_dir: str, target: str) -> set[str] | None:
+    """The files of the existing out dir that `generate` wrote (its manifest's); None when there is no out dir."""
+    if not os.path.lexists(target):
+        return None
+    entries = os.listdir(target)
+    if not entries:
+        return set()
+    shown = os.path.join(out_dir, manifest.NAME)
+    if manifest.NAME not in entries:
+        raise input_error(out_dir, "generate/out-dir", f"`{out_dir}` is not empty and has no `{manifest.NAME}`, so "
+                          "`metrics-contract generate` did not write it; remove it or choose another out dir")
+    path = os.path.join(target, manifest.NAME)
+    listed = parse_manifest(read_bytes(path)) if not os.path.islink(path) else None
+    if listed is None:
+        raise input_error(shown, "generate/out-dir", "not a manifest written by `metrics-contract generate`; "
+                          "remove the out dir or choose another")
+    return set(listed)
+
+
+def _temp_prefix(kind: str, name: str) -> str:
+    # named after the out dir, so that sibling out dirs never sweep each other's; a long name by its hash
+    # (a file name has at most 255 bytes)
+    if len(os.fsencode(name)) > 64:
+        name = hashlib.sha256(os.fsencode(name)).hexdigest()[:16]
+    return f".out-{kind}-{name}-"
+
+
+def _temp_dirs(parent: str, kind: str, name: str) -> list[str]:
+    """The temp dirs of `kind` that runs for the out dir `name` left in `parent`."""
+    prefix = _temp_prefix(kind, name)
+    try:
+        names = os.listdir(parent)
+    except FileNotFoundError:
+        return []
+    # exactly the prefix and a token: `.out-old-out-*` must not take `.out-old-out-2-*` of out dir `out-2`
+    return sorted(os.path.join(parent, n) for n in names if n.startswith(prefix) and len(n) == len(prefix) + 8)
+
+
+def _fresh_dir(parent: str, prefix: str) -> str:
+    """A new empty dir `parent/prefix<token>`; os.mkdir, unlike mkdtemp's 0o700, follows the umask."""
+    while True:
+        path = os.path.join(parent, prefix + secrets.token_hex(4))
+        try:
+            os.mkdir(path)
+            return path
+        except FileExistsError:
+            continue
+
+
+def _restore_interrupted(parent: str, name: str, target: str) -> None:
+    """Put back the out dir that a run killed between the two renames of the fallback swap moved aside."""
+    old = _temp_dirs(parent, "old", name)
+    # each run restores before it swaps, so at most one such tree exists while the out dir is missing
+    if old and not os.path.lexists(target):
+        os.rename(old[0], target)
+
+
+def _sweep(parent: str, name: str) -> None:
+    """Remove the temp dirs of earlier killed runs: a new tree never swapped in, an old one never removed."""
+    for path in _temp_dirs(parent, "new", name) + _temp_dirs(parent, "old", name):
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _make_dirs(path: str) -> list[str]:
+    """Create `path` and its missing parents; the ones created, outermost first."""
+    missing = []
+    while not os.path.lexists(path):
+        missing.append(path)
+        path = os.path.dirname(path)
+    created = []
+    for d in reversed(missing):
+        os.mkdir(d)
+        created.append(d)
+    return created
+
+
+def _remove_dirs(created: list[str]) -> None:
+    for d in reversed(created):
+        try:
+            os.rmdir(d)
+        except OSError:
+            return
+
+
+def _dirs_of(files: dict[str, str]) -> set[str]:
+    """Every dir (relative, `/`-separated) that holds a generated file."""
+    return {str(parent) for rel in files for parent in PurePosixPath(rel).parents if str(parent) != "."}
+
+
+def _carry_over(out_dir: str, src: str, dst: str, rel: str, owned: set[str], files: dict[str, str],
+                generated_dirs: set[str]) -> None:
+    """Link (or copy) into `dst` every entry under `src` that `generate` did not write, as it is."""
+    with os.scandir(src) as it:
+        entries = sorted(it, key=lambda e: e.name)
+    for entry in entries:
+        path = rel + entry.name
+        is_dir = entry.is_dir(follow_symlinks=False)
+        if not is_dir and (path == manifest.NAME or path in owned):
+            continue   # generate's own: replaced by the new file, or gone when no longer generated
+        if path in files or (not is_dir and path in generated_dirs):
+            raise input_error(os.path.join(out_dir, path), "generate/out-dir",
+                              "not written by `metrics-contract generate`, but in the way of a file it writes; "
+                              "move it away")
+        target = os.path.join(dst, entry.name)
+        if is_dir:
+            _carry_over(out_dir, entry.path, target, path + "/", owned, files, generated_dirs)
+            if path not in generated_dirs:   # the user's own dir (empty ones too): its mode and times kept
+                os.makedirs(target, exist_ok=True)
+                shutil.copystat(entry.path, target, follow_symlinks=False)
+            continue
+        os.makedirs(dst, exist_ok=True)
+        try:
+            # a hard link is the same file: nothing about it changes, and it costs no copy
+            os.link(entry.path, target, follow_symlinks=False)
+        except OSError:
+            # another file system, or a file the user may not link (fs.protected_hardlinks)
+            if entry.is_symlink():
+                os.symlink(os.readlink(entry.path), target)
+            else:
+                shutil.copy2(entry.path, target)
+
+
+def _write_files(root: str, files: dict[str, str]) -> None:
+    data = {rel: text.encode("utf-8") for rel, text in files.items()}
+    data[manifest.NAME] = manifest_text(data).encode("utf-8")
+    for rel, content in data.items():
+        dest = os.path.join(root, *PurePosixPath(rel).parts)
+        os.makedirs(os.path.dirname(dest), exist_ok=True)
+        with open(dest, "wb") as fh:
+            fh.write(content)
+
+
+def _swap(new: str, target: str, parent: str, name: str) -> str | None:
+    """Put the tree `new` at `target`; the path now holding the old tree, None when there was none."""
+    if not os.path.lexists(target):
+        os.rename(new, target)
+        return None
+    if _exchange(new, target):
+        return new
+    # no atomic exchange here: two renames, the first undone when the second fails; a run killed between
+    # them leaves the out dir missing and its tree in `.out-old-*`, which the next run puts back
+    old = _fresh_dir(parent, _temp_prefix("old", name))
+    try:
+        os.rename(target, old)   # a dir may replace an empty dir
+    except BaseException:
+        os.rmdir(old)
+        raise
+    try:
+        os.rename(new, target)
+    except BaseException:
+        os.rename(old, target)
+        raise
+    return old
+
+
+def _exchange(a: str, b: str) -> bool:
+    """Swap the paths `a` and `b` in one step (Linux renameat2 RENAME_EXCHANGE); False when unavailable.
+
+    A plain ctypes call into the C library: os has no binding for renameat2.
+    """
+    if sys.platform != "linux":
+        return False
+    renameat2 = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
+    if renameat2 is None:   # a C library without it (glibc < 2.28)
+        return False
+    renameat2.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint)
+    renameat2.restype = ctypes.c_int
+    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):   # a kernel or file system without it
+        return False
+    raise OSError(err, os.strerror(err), b)
+
+
+def _reason(exc: OSError) -> str:
+    # never the file name: it can be as long as a name taken from the contract
+    return exc.strerror or "the file system refused"

@@ -22,6 +22,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -33,7 +34,7 @@ from contract.model import Contract, Metric, Rule
 from contract.naming import PATHS, Exposure, expose
 from contract.problems import input_error
 from generators.common import hash_header
-from generators.stack import COLLECTOR_JOB
+from generators.stack import COLLECTOR_JOB, RULES_FILE, scrape_job
 
 QUANTILES: tuple[tuple[str, float], ...] = (("p50", 0.5), ("p95", 0.95), ("p99", 0.99))
 # A rate window needs several scrapes in it to survive a missed one; four is
@@ -42,12 +43,15 @@ MIN_WINDOW_MINUTES = 5
 SCRAPES_PER_WINDOW = 4
 # Value of every label whose real value the generator cannot know.
 PLACEHOLDER = "example"
+# Counter test inputs grow at distinct powers of two up to 2**(POWERS - 1)
+# per second: far below the float limit even over the longest windows.
+POWERS = 512
 
 
 def generate(lc: LoadedContract) -> dict[str, str]:
     header = hash_header(lc)
     return {
-        "prometheus/rules.yml": header + _dump({"groups": rule_groups(lc)}),
+        RULES_FILE: header + _dump({"groups": rule_groups(lc)}),
         "prometheus/rules_test.yml": header + _dump(rule_tests(lc)),
     }
 
@@ -145,19 +149,16 @@ def rule_tests(lc: LoadedContract) -> dict[str, Any]:
 
 
 def scrape_jobs(lc: LoadedContract) -> list[dict[str, str]]:
-    """Labels Prometheus and the exporter add, one set per distinct scrape job.
-
-    prometheus-client and otel-python are both scraped directly under the
-    service's job: an application exposes through one of them, not both.
-    """
+    """Labels Prometheus and the exporter add, one set per distinct scrape job (`stack.scrape_job`)."""
     c = lc.contract
     jobs: dict[str, dict[str, str]] = {}
     for path in c.exposition:
         facts = PATHS[path]
-        if path == "otel-collector":
-            job, instance = COLLECTOR_JOB, f"{COLLECTOR_JOB}:{c.stack.collector_metrics_port}"
+        job = scrape_job(c, path)
+        if job == COLLECTOR_JOB:
+            instance = f"{COLLECTOR_JOB}:{c.stack.collector_metrics_port}"
         else:
-            job, instance = c.service, f"{c.stack.app_host}:{c.stack.app_metrics_port}"
+            instance = f"{c.stack.app_host}:{c.stack.app_metrics_port}"
         labels = dict.fromkeys(facts.exporter_labels + facts.scrape_labels, PLACEHOLDER)
         labels.update(job=job, instance=instance)
         jobs.setdefault(job, dict(sorted(labels.items())))
@@ -183,9 +184,10 @@ def _counter_test(lc: LoadedContract, m: Metric, w: int) -> dict[str, Any]:
     (record,) = counter_records(e, w)
     inputs, samples = [], []
     # a distinct power of two per series, so a rule that mixes series up fails
-    # and the per-second rate stays exact
+    # and the per-second rate stays exact; they repeat after POWERS series,
+    # so that the inputs stay finite floats however many series there are
     for i, (labels, kept) in enumerate(_series_sets(lc, m, e)):
-        per_minute = 60 * 2**i
+        per_minute = 60 * 2 ** (i % POWERS)
         inputs.append(_input(f"{e.family}_total", labels, per_minute, w))
         samples.append(_sample(record.record, kept, prom_rate(per_minute, w)))
     return _test_group(w, inputs, [(record.record, samples)])
@@ -220,13 +222,12 @@ def distribution(bounds: tuple[float, ...], w: int) -> Distribution:
     factor of exactly 1, its product is exact on every platform (fused
     multiply-add or not), and the expected value below repeats its float
     operations. A quantile beyond the last finite bucket is that bucket's
-    bound. The mean is a power of two near the median.
+    bound. The mean is a power of two near the median, as far as the `_sum`
+    input stays a finite, normal float (bounds near the float limits).
     """
     n = len(bounds)
     # 1-based bucket each quantile lands in, increasing, spread over the buckets
     targets = [max(1, min((n + 1) // 2, n - 2)), n - 1, n] if n >= 3 else list(range(1, n + 1))
-    median = abs(bounds[targets[0] - 1])
-    mean = 2.0 ** round(math.log2(median)) if median else 1.0
     # rate() multiplies by 1/range, which is inexact: for a few windows a
     # rank misses its count by an ulp unless every count is scaled up
     for scale in range(1, 100):
@@ -251,9 +252,21 @@ def distribution(bounds: tuple[float, ...], w: int) -> Distribution:
             quantiles[name] = start + (bounds[k - 1] - start) * ((rank_rates[i] - below) / (rates[k - 1] - below))
         else:
             quantiles[name] = bounds[-1]
+    mean = _mean(abs(bounds[targets[0] - 1]), 60 * total * 2 * w)
     sum_per_minute = 60 * mean * total
     return Distribution(bounds=bounds, cumulative=tuple(cumulative), sum_per_minute=sum_per_minute,
                         quantiles=quantiles, mean=prom_rate(sum_per_minute, w) / rates[-1])
+
+
+def _mean(median: float, top: int) -> float:
+    """A power of two near `median` whose `top` multiple (the `_sum` input's last value) is finite.
+
+    It is at least the smallest normal float, so the mean rate the rule
+    computes from it is not rounded to a subnormal or zero.
+    """
+    exponent = round(math.log2(median)) if median else 0
+    highest = math.floor(math.log2(sys.float_info.max / top))
+    return 2.0 ** max(sys.float_info.min_exp - 1, min(exponent, highest))
 
 
 def _histogram_test(lc: LoadedContract, m: Metric, w: int) -> dict[str, Any]:
@@ -304,7 +317,8 @@ def _selector(name: str, labels: dict[str, str]) -> str:
 
 
 def _number(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else repr(float(x))
+    # whole numbers as integers, but not the hundreds of digits of one near the float limit
+    return str(int(x)) if float(x).is_integer() and abs(x) < 1e16 else repr(float(x))
 
 
 def _by(labels: tuple[str, ...]) -> str:

@@ -11,7 +11,8 @@ Credentials are `${VAR:?...}` references only: Compose refuses to start until
 
 from __future__ import annotations
 
-from typing import Any
+import posixpath
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -19,9 +20,29 @@ from contract.loader import LoadedContract
 from contract.problems import input_error
 from generators.common import hash_header
 
+if TYPE_CHECKING:
+    from contract.model import Contract
+    from contract.naming import ExpositionPath
+
 COLLECTOR_JOB = "otel-collector"
-# Where the containers see the generated files.
-RULES_IN_CONTAINER = "/etc/prometheus/rules.yml"
+# Generated files, relative to the out dir.
+STACK_DIR = "stack"
+CONFIG_FILE = f"{STACK_DIR}/prometheus/prometheus.yml"
+RULES_FILE = "prometheus/rules.yml"
+# The Prometheus container sees both files at their out/-relative paths below
+# this directory, so the rule path in prometheus.yml, relative to the config
+# file, names the same rules.yml on the host (where `promtool check config`
+# reads the generated tree) and in the container.
+OUT_IN_CONTAINER = "/etc/prometheus/out"
+CONFIG_IN_CONTAINER = f"{OUT_IN_CONTAINER}/{CONFIG_FILE}"
+RULES_IN_CONTAINER = f"{OUT_IN_CONTAINER}/{RULES_FILE}"
+# The image's default flags (prom/prometheus Dockerfile), which `command`
+# replaces: all but --config.file, which points at the mounted config.
+PROMETHEUS_FLAGS = (
+    "--storage.tsdb.path=/prometheus",
+    "--web.console.libraries=/usr/share/prometheus/console_libraries",
+    "--web.console.templates=/usr/share/prometheus/consoles",
+)
 DASHBOARDS_IN_CONTAINER = "/var/lib/grafana/dashboards"
 # Pinned: the Collector's metric naming changed across releases (see
 # contract/naming.py) and the rules are verified against promtool 2.42.
@@ -49,8 +70,17 @@ def generate(lc: LoadedContract) -> dict[str, str]:
         "stack/.gitignore": header + ".env\n",
         "stack/docker-compose.yml": header + _dump(compose(lc)),
         "stack/otel-collector/config.yaml": header + _dump(collector(lc)),
-        "stack/prometheus/prometheus.yml": header + _dump(prometheus(lc)),
+        CONFIG_FILE: header + _dump(prometheus(lc)),
     }
+
+
+def scrape_job(c: Contract, path: ExpositionPath) -> str:
+    """The scrape job whose series come through `path` in the generated prometheus.yml.
+
+    prometheus-client and otel-python are both scraped directly under the
+    service's job: an application exposes through one of them, not both.
+    """
+    return COLLECTOR_JOB if path == "otel-collector" else c.service
 
 
 def collector(lc: LoadedContract) -> dict[str, Any]:
@@ -83,7 +113,8 @@ def prometheus(lc: LoadedContract) -> dict[str, Any]:
     s = c.stack
     return {
         "global": {"scrape_interval": c.scrape_interval, "evaluation_interval": c.scrape_interval},
-        "rule_files": [RULES_IN_CONTAINER],
+        # relative: Prometheus and promtool resolve it against the config file's directory
+        "rule_files": [posixpath.relpath(RULES_FILE, posixpath.dirname(CONFIG_FILE))],
         # no honor_labels: the Collector's own job/instance become exported_*,
         # as contract/naming.py expects
         "scrape_configs": [
@@ -99,10 +130,11 @@ def compose(lc: LoadedContract) -> dict[str, Any]:
     s = c.stack
     prometheus_service: dict[str, Any] = {
         "image": IMAGES["prometheus"],
+        "command": [f"--config.file={CONFIG_IN_CONTAINER}", *PROMETHEUS_FLAGS],
         "ports": [_local(s.prometheus_port, 9090)],
         "volumes": [
-            "./prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro",
-            f"../prometheus/rules.yml:{RULES_IN_CONTAINER}:ro",
+            f"{_from_stack(CONFIG_FILE)}:{CONFIG_IN_CONTAINER}:ro",
+            f"{_from_stack(RULES_FILE)}:{RULES_IN_CONTAINER}:ro",
             "prometheus_data:/prometheus",
         ],
         "depends_on": [COLLECTOR_JOB],
@@ -148,6 +180,12 @@ def env_example() -> str:
     lines = ["# copy to .env and replace every value; .env is git-ignored"]
     lines += [f"{name}={placeholder}" for name, placeholder in CREDENTIALS.items()]
     return "\n".join(lines) + "\n"
+
+
+def _from_stack(rel: str) -> str:
+    """A generated file's path as Compose, which runs from out/stack/, resolves it."""
+    path = posixpath.relpath(rel, STACK_DIR)
+    return path if path.startswith("../") else f"./{path}"
 
 
 def _local(host_port: int, container_port: int) -> str:

@@ -221,11 +221,17 @@ prometheus_client are imported by `handlers()` for the backends it is given:
 linker (`linker.subscribe(name, event_callback=fn)`); `handlers` returns the
 same callables as {{event class name: callable}} for any other event bus.
 
-A handler never raises into the application: an operation that fails on an
-event (a missing or None field, a wrong type) is skipped, counted in
-`DROPPED` by event name (once per backend it failed on) and logged once per
-event type, and the event's other operations still run. A label value outside
-its closed set is recorded as `other`, so a bad caller cannot multiply series.
+A handler never raises into the application, and never stores what would
+break a scrape. Each operation reads and checks all its values and labels
+before it updates either backend, so a bad value reaches neither. A value is
+what `float()` makes of the field (a bool is 0 or 1); it must be finite, and
+not negative for a counter or a histogram. An Enum member stands for its
+`.value`. An open label value must be a plain `str` that encodes as UTF-8 (a
+lone surrogate does not). An operation that fails (a missing field, a wrong
+type, a bad value) is skipped, counted once in `DROPPED` by event name and
+logged once per event type, and the event's other operations still run. A
+label value outside its closed set is recorded as `other`, so a bad caller
+cannot multiply series.
 """
 
 from __future__ import annotations
@@ -233,8 +239,10 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any, NamedTuple
 '''
+
+_TYPING = """from typing import Any, NamedTuple
+"""
 
 _TYPES = '''
 
@@ -389,7 +397,7 @@ class _Writer:
         self.work = self._work()
         globals_ = _Namer(("DROPPED", "METRICS", "EVENTS", "SPANS", "SERVICE", "Label", "Metric", "Guard",
                            "LabelFrom", "Op", "SpanEnd", "Span", "handlers", "register", "logging", "threading",
-                           "Callable", "Any", "NamedTuple", "annotations"))
+                           "Callable", "Any", "NamedTuple", "annotations", "Enum", "isfinite"))
         self.local = _Namer(("otel", "prom", "tracing", "o", "p", "found", "event", "v", "g",
                              "key", "old", "stale", "span", "bound", "meter", "registry", "tracer"))
         self.mident = {m.name: _ident(m.name) for m in self.c.metrics}
@@ -453,6 +461,7 @@ class _Writer:
             hash_header(self.lc),
             "# ruff: noqa: E501\n",  # the header line above carries a 64-digit hash
             _DOC.format(module=self.module),
+            self._imports(),
             f"\nSERVICE = {self.c.service!r}\n",
             _TYPES,
             self._tables(),
@@ -462,6 +471,16 @@ class _Writer:
             _REGISTER,
         ]
         return "".join(parts)
+
+    def _imports(self) -> str:
+        """`Enum` and `isfinite` only when a handler uses them (an unused import fails ruff)."""
+        ops = [op for w in self.work for op in w.ops]
+        out = ""
+        if any(src.field is not None for op in ops for src in op.labels.values()):
+            out += "from enum import Enum\n"
+        if any(op.value.field is not None or (op.when is not None and op.when.gt is not None) for op in ops):
+            out += "from math import isfinite\n"
+        return out + _TYPING
 
     def _tables(self) -> str:
         out = ["\n\nMETRICS: tuple[Metric, ...] = (\n"]
@@ -479,12 +498,13 @@ class _Writer:
     def _closed_sets(self) -> str:
         if not self.closed:
             return ""
-        out = ["\n\n# values outside a closed set are recorded as `other`\n"]
+        out = ["\n\n# each allowed value maps to itself, so the contract's own string is recorded even for\n"
+               "# a value that only compares equal to it; values outside a closed set are recorded as `other`\n"]
         for (metric, label), var in self.closed.items():
             m = self.c.metric(metric)
             lb = m.label(label) if m else None
             assert lb is not None and lb.values is not None
-            out.append(f"{var} = frozenset({_flat(_str_tuple(lb.values))})\n")
+            out.append(f"{var} = {{v: v for v in {_flat(_str_tuple(lb.values))}}}\n")
         return "".join(out)
 
     def _handlers(self) -> str:
@@ -493,7 +513,9 @@ class _Writer:
         add("\n\ndef handlers(*, meter: Any = None, registry: Any = None, tracer: Any = None)"
             " -> dict[str, Callable[[Any], None]]:\n")
         add('    """{event class name: handler} for the given backends; events with nothing to do are left out."""\n')
-        add("    otel = meter is not None\n    prom = registry is not None\n    tracing = tracer is not None\n")
+        add("    otel = meter is not None\n    prom = registry is not None\n")
+        if self.c.spans:  # an unused local fails ruff
+            add("    tracing = tracer is not None\n")
         if self.otel_var:
             add("    o = _otel_instruments(meter) if otel else {}\n")
             add("    p = _prom_instruments(registry) if prom else {}\n")
@@ -544,13 +566,8 @@ class _Writer:
             lines += self._span_end(w.name, i, k, span_guard)
         for i in w.starts:
             lines += self._span_start(w.name, i, span_guard)
-        if w.ops:
-            # one test per backend and event, not per op: each op is written out
-            # once per backend, reading its fields again only when both are on
-            for backend in ("otel", "prom"):
-                lines.append(f"        if {backend}:\n")
-                for op in w.ops:
-                    lines += self._op(w.name, op, backend)
+        for op in w.ops:
+            lines += self._op(w.name, op)
         return lines
 
     def _try(self, event: str, what: str, body: list[str], depth: int) -> list[str]:
@@ -604,33 +621,57 @@ class _Writer:
             body += ["    span.end()\n"]
         return self._guarded(self._try(event, f"span `{s.name}` end", body, 2), guard)
 
-    def _op(self, event: str, op: Op, backend: str) -> list[str]:
+    def _op(self, event: str, op: Op) -> list[str]:
+        """One operation, both backends: every value and label is read, converted and checked
+        first, and only then is either backend updated, so a bad event reaches neither."""
         m = self._metric(op)
         spec = op.value
+        # OpenTelemetry drops a negative add on a counter or record on a histogram (with a
+        # warning) while prometheus_client raises or records it: both must see the same values
+        nonneg = m.type in ("counter", "histogram")
         body: list[str] = []
         depth = 0
 
         def put(*lines: str) -> None:
             body.extend("    " * depth + line + "\n" for line in lines)
 
+        def check(var: str, finite: bool) -> None:
+            tests = ([f"not isfinite({var})"] if finite else []) + ([f"{var} < 0"] if nonneg else [])
+            if tests:
+                what = ("a finite number" if finite else "a number") + (" >= 0" if nonneg else "")
+                put(f"if {' or '.join(tests)}:", f"    raise ValueError({f'not {what}'!r})")
+
         scale = f" * {_num(spec.scale)}" if spec.scale is not None else ""
-        if spec.const is not None:
-            value = _int_or_num(spec.const)
-        elif op.when is None:
-            value = f"event.{spec.field}{scale}"
-        else:
-            value = "v"
+        value = _int_or_num(spec.const) if spec.const is not None else "v"
+        read = False  # whether `v` already holds the value (a guard read it)
         if op.when is not None:
             g = op.when
             # the guard usually tests the field it then records: read it once
-            subject = "v" if g.field == spec.field and not scale else "g"
-            put(f"{subject} = event.{g.field}")
-            tests = ([f"{subject} is not None"] if g.not_null else []) + (
-                [f"{subject} > {_int_or_num(g.gt)}"] if g.gt is not None else [])
-            put(f"if {' and '.join(tests)}:")
-            depth += 1
-            if spec.field is not None and subject == "g":
-                put(f"v = g{scale}" if g.field == spec.field else f"v = event.{spec.field}{scale}")
+            subject = "v" if g.field == spec.field else "g"
+            if g.not_null:
+                put(f"{subject} = event.{g.field}", f"if {subject} is not None:")
+                depth += 1
+            if g.gt is not None:
+                # converted like a value, so a NaN is dropped and counted, not silently skipped
+                put(f"{subject} = float({subject if g.not_null else 'event.' + g.field})")
+                put(f"if not isfinite({subject}):", "    raise ValueError('not a finite number')")
+                put(f"if {subject} > {_int_or_num(g.gt)}:")
+                depth += 1
+                if subject == "v":
+                    read = True
+                    if scale:
+                        put(f"v = v{scale}")
+                    # finite already, and >= 0 already when the guard is
+                    elif g.gt >= 0:
+                        nonneg = False
+                    check("v", bool(scale))
+            elif subject == "v":
+                read = True
+                put(f"v = float(v){scale}")
+                check("v", True)
+        if spec.field is not None and not read:
+            put(f"v = float(event.{spec.field}){scale}")
+            check("v", True)
 
         constant = _constant_labels(op)
         label_code: dict[str, str] = {}
@@ -642,40 +683,47 @@ class _Writer:
                 continue
             var = label_code[n] = f"lab{len(field_vars)}"
             field_vars.append(var)
-            put(f"{var} = event.{src.field}")
+            # an Enum member is recorded as its value, never as `Mode.VEC`; a plain
+            # str, the usual case, skips the slower isinstance test
+            put(f"{var} = event.{src.field}",
+                f"if type({var}) is not str and isinstance({var}, Enum):",
+                f"    {var} = {var}.value")
             closed = self.closed.get((m.name, n))
             if closed:
-                put(f"if {var} not in {closed}:", f"    {var} = 'other'")
+                put(f"{var} = {closed}.get({var}, 'other')")
             else:
-                # the two exporters spell a None or non-string value differently
-                put(f"if not isinstance({var}, str):",
-                    f"    raise TypeError({f'label `{n}` needs a string value'!r})")
+                # the two exporters spell a None or non-string value differently, and a
+                # str subclass may print as something else; a lone surrogate (what
+                # surrogateescape makes of bytes that are not UTF-8) would make every
+                # later scrape fail: isascii() is O(1) and true for almost every value
+                put(f"if type({var}) is not str:",
+                    f"    raise TypeError({f'label `{n}` needs a string value'!r})",
+                    f"if not {var}.isascii():",
+                    f"    {var}.encode('utf-8')  # raises on a lone surrogate")
 
-        if backend == "otel":
-            ovar = self.otel_var[m.name]
-            if not m.labels:
-                put(f"{ovar}({value})")
-            elif len(constant) == len(m.labels):
-                put(f"{ovar}({value}, {self.const_sets[(m.name, self._const_key(m, constant))][0]})")
-            else:
-                put(f"{ovar}({value}, {{" + ", ".join(f"{n!r}: {label_code[n]}" for n in m.label_names) + "})")
-            where = "opentelemetry"
+        ovar = self.otel_var[m.name]
+        put("if otel:")
+        if not m.labels:
+            put(f"    {ovar}({value})")
+        elif len(constant) == len(m.labels):
+            put(f"    {ovar}({value}, {self.const_sets[(m.name, self._const_key(m, constant))][0]})")
         else:
-            pvar = self.prom_var[m.name]
-            if not m.labels:
-                put(f"{pvar}({value})")
-            elif len(constant) == len(m.labels):
-                put(f"{self.const_sets[(m.name, self._const_key(m, constant))][1]}({value})")
-            else:
-                cache = self.cache_var[m.name]
-                ckey = field_vars[0] if len(field_vars) == 1 else "(" + ", ".join(field_vars) + ")"
-                args = ", ".join(label_code[n] for n in m.label_names)
-                put(f"bound = {cache}.get({ckey})",
-                    "if bound is None:",
-                    f"    bound = {cache}[{ckey}] = {pvar}({args}).{_PROM_METHOD[op.operation]}",
-                    f"bound({value})")
-            where = "prometheus_client"
-        return self._try(event, f"`{op.operation}` on `{m.name}` ({where})", body, 3)
+            put(f"    {ovar}({value}, {{" + ", ".join(f"{n!r}: {label_code[n]}" for n in m.label_names) + "})")
+        pvar = self.prom_var[m.name]
+        put("if prom:")
+        if not m.labels:
+            put(f"    {pvar}({value})")
+        elif len(constant) == len(m.labels):
+            put(f"    {self.const_sets[(m.name, self._const_key(m, constant))][1]}({value})")
+        else:
+            cache = self.cache_var[m.name]
+            ckey = field_vars[0] if len(field_vars) == 1 else "(" + ", ".join(field_vars) + ")"
+            args = ", ".join(label_code[n] for n in m.label_names)
+            put(f"    bound = {cache}.get({ckey})",
+                "    if bound is None:",
+                f"        bound = {cache}[{ckey}] = {pvar}({args}).{_PROM_METHOD[op.operation]}",
+                f"    bound({value})")
+        return self._try(event, f"`{op.operation}` on `{m.name}`", body, 2)
 
     @staticmethod
     def _const_key(m: Metric, constant: dict[str, str]) -> tuple[tuple[str, str], ...]:

@@ -152,23 +152,29 @@ def test_out_dir_clean(project: Path, capsys: pytest.CaptureFixture[str]) -> Non
 
 
 def test_out_dir_with_a_dangling_link_is_bad_input(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    os.symlink("nowhere.json", "out/grafana/broken.json")
+    os.symlink("nowhere.json", "out/grafana/mine.json")   # not written by generate: never read
+    assert run(capsys) == (0, "", "checked 3 expressions in 2 files\n")
+    os.unlink("out/grafana/d.json")
+    os.symlink("nowhere.json", "out/grafana/d.json")
     with pytest.raises(InputError) as caught:
         run(capsys)
     assert [p.text() for p in caught.value.problems] == [
-        f"{os.path.join('out', 'grafana', 'broken.json')}: error[input/not-found]: no such file"]
+        f"{os.path.join('out', 'grafana', 'd.json')}: error[input/not-found]: no such file"]
 
 
 def test_out_dir_stale_missing_extra(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    generators.outputs.write_tree("out", {**_fake_generator(None), "extra.txt": "x"})   # generated once
     Path("out/notes.md").unlink()
-    Path("out/extra.txt").write_text("x")
+    Path("out/mine.txt").write_text("x")   # not written by generate: never judged
     text = Path("out/grafana/d.json").read_text()
     Path("out/grafana/d.json").write_text(text.replace("rate(qortex_queries_total[5m])", "qortex_queries_total"))
     code, out, _ = run(capsys)
     assert code == 1
     assert out.splitlines() == [
-        "out/extra.txt: error[check/stale-output]: `out/extra.txt` is not generated from the contract; remove it or "
-        "run `metrics-contract generate`",
+        "out/.metrics-contract-manifest.json:3: error[check/stale-output]: `out/.metrics-contract-manifest.json` "
+        "differs from what `metrics-contract generate` writes; regenerate it, never edit it",
+        "out/extra.txt: error[check/stale-output]: `out/extra.txt` is no longer generated from the contract; run "
+        "`metrics-contract generate` to remove it",
         "out/grafana/d.json:8: error[check/stale-output]: `out/grafana/d.json` differs from what `metrics-contract "
         "generate` writes; regenerate it, never edit it",
         'out/grafana/d.json:8:33: warning[promql/counter-without-rate]: panel "P" target A: counter '

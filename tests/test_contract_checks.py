@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import random
+import re
+import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from contract.checks.registry import CONTRACT_CHECKS, check_contract
-from tests.conftest import MINIMAL, contract_from
+from contract.checks.rule_template import FUNCTIONS, template_error
+from tests.conftest import MINIMAL, contract_from, require_binary
 
 # check id -> (edit to MINIMAL that passes, edit that fails, expected problem lines)
 # An edit is (old, new) applied to MINIMAL; the passing edit is a near miss.
@@ -91,6 +96,34 @@ CASES: dict[str, tuple[tuple[str, str], tuple[str, str], list[str]]] = {
         ["c.yaml:18:17: error[contract/cardinality]: `svc_latency_seconds` is estimated at 11 series, over its "
          "budget of 10"],
     ),
+    "contract/rule-name": (
+        ("    buckets: [0.1, 1.0]\n", "    buckets: [0.1, 1.0]\nrules:\n"
+         "  - {record: \"job:svc_requests:rate5m\", expr: \"sum(svc_requests_total)\", labels: {_tier: a}}\n"),
+        ("    buckets: [0.1, 1.0]\n", "    buckets: [0.1, 1.0]\nrules:\n"
+         "  - {record: \"job:svc requests\", expr: \"sum(svc_requests_total)\", labels: {bad-label: a, __tier: b}}\n"
+         "  - {alert: \"\", expr: \"up == 0\", annotations: {1st: x}}\n"),
+        ["c.yaml:19:14: error[contract/rule-name]: recorded name `job:svc requests` is not a valid metric name "
+         "(letters, digits, `_` and `:`, not starting with a digit)",
+         "c.yaml:19:76: error[contract/rule-name]: label name `bad-label` of rule `job:svc requests` is not a valid "
+         "label name (letters, digits and `_`, not starting with a digit)",
+         "c.yaml:19:90: error[contract/rule-name]: label name `__tier` of rule `job:svc requests` starts with `__`, "
+         "which Prometheus reserves",
+         "c.yaml:20:13: error[contract/rule-name]: an alerting rule needs a non-empty `alert` name",
+         "c.yaml:20:48: error[contract/rule-name]: annotation name `1st` of rule 2 (unnamed) is not a valid label name "
+         "(letters, digits and `_`, not starting with a digit)"],
+    ),
+    "contract/rule-template": (
+        ("    buckets: [0.1, 1.0]\n", "    buckets: [0.1, 1.0]\nrules:\n"
+         "  - {alert: Slow, expr: \"up == 0\", labels: {team: \"{{ $labels.job }}\"},"
+         " annotations: {summary: \"{{ $value | humanize }}\"}}\n"),
+        ("    buckets: [0.1, 1.0]\n", "    buckets: [0.1, 1.0]\nrules:\n"
+         "  - {alert: Slow, expr: \"up == 0\", labels: {team: \"{{ $label.job }}\"},"
+         " annotations: {summary: \"{{ $value | humanize }\"}}\n"),
+        ["c.yaml:19:51: error[contract/rule-template]: label `team` of alert `Slow` is not a valid Go template: "
+         "undefined variable `$label`",
+         "c.yaml:19:95: error[contract/rule-template]: annotation `summary` of alert `Slow` is not a valid Go "
+         "template: unexpected `}` in action"],
+    ),
     "contract/span-events": (
         ("events:\n", "spans:\n  - {name: s, key: id, start: {event: A}, end: [{event: B}, {event: C}]}\nevents:\n"),
         ("events:\n", "spans:\n  - {name: s, key: id, start: {event: A}, end: [{event: B}, {event: A}]}\nevents:\n"),
@@ -160,3 +193,126 @@ def test_contract_budget_and_unbounded_labels(tmp_path: Path) -> None:
         "value set, so its series cannot be bounded",
         "c.yaml:5:13: warning[contract/cardinality]: some metrics have labels without a closed value set, so only "
         "11 series are bounded by the budget"]
+
+
+# Alert templates and what the check says of them (None: valid). Every row is
+# also run through promtool 2.42, which must agree that it is valid or not.
+TEMPLATES: list[tuple[str, str | None]] = [
+    ("{{ $value }}", None),
+    ("{{ $value | humanize }}", None),
+    ("{{- $value | humanize -}} requests/s", None),
+    ("{{ $labels.instance }} of {{ .Labels.job }}", None),
+    ('{{ printf "%.2f" $value }}', None),
+    ('{{ printf "%s" "}}" }}', None),
+    ("{{ if gt $value 1.0 }}high{{ else if gt $value 0.5 }}raised{{ else }}low{{ end }}", None),
+    ('{{ range query "up" }}{{ .Labels.instance }} {{ end }}', None),
+    ('{{ with query "up" }}{{ . | first | value | humanize }}{{ end }}', None),
+    ("{{ range $i, $e := $labels }}{{ $i }}={{ $e }} {{ end }}", None),
+    ("{{ if $value }}{{ $z := 1 }}{{ else }}{{ $z }}{{ end }}", None),
+    ("{{ $x := 1 }}{{ $x = 2 }}{{ $x }}", None),
+    ('{{ label "x" (first (query "up")) }}', None),
+    ("{{/* a comment */}}{{- /* trimmed */ -}}", None),
+    ("{{ `raw` }} {{ .5 }} {{ -1 }} {{-1}} {{ true }}", None),
+    ("{{ $externalLabels.x }} {{ $externalURL }} {{ $ }}", None),
+    ("{{ range $labels }}{{ break }}{{ end }}", None),
+    ("}} braces { {x} } outside actions", None),
+    ("{{ $value | humanize }", "unexpected `}` in action"),
+    ("{{ $value | humanize", "unclosed action"),
+    ("{{ $foo }}", "undefined variable `$foo`"),
+    ("{{ if $value }}{{ $z := 1 }}{{ end }}{{ $z }}", "undefined variable `$z`"),
+    ("{{ humanizeDate $value }}", "function `humanizeDate` is not defined"),
+    ("{{ }}", "missing value for command"),
+    ("{{ $x := }}", "missing value for command"),
+    ('{{ "abc }}', "unterminated quoted string"),
+    ('{{ "\\q" }}', "unsupported escape in quoted string"),
+    ("{{ `abc }}", "unterminated raw quoted string"),
+    ("{{ end }}", "unexpected `{{end}}`"),
+    ("{{ else }}", "unexpected `{{else}}`"),
+    ("{{ if true }}open", "`{{if}}` has no `{{end}}`"),
+    ("{{ if 1 }}{{ else }}{{ else }}{{ end }}", "expected `{{end}}`; found `{{else}}`"),
+    ("{{ break }}", "`{{break}}` outside `{{range}}`"),
+    ("{{ $value | 1 }}", "a command that takes arguments or follows `|` must start with a function"),
+    ('{{ printf"%s"$value }}', 'unexpected `"` after `printf`'),
+    ('{{ printf "%s""x" }}', 'unexpected `"x"` in operand'),
+    ("{{ ( }}", "unclosed left paren"),
+    ("{{ ) }}", "unexpected `)` in command"),
+    ("{{{{ x }}}}", "unexpected `{` in action"),
+    ("{{/* open", "unclosed comment"),
+    ("{{/* c */ }}", "comment ends before closing delimiter"),
+    ("{{ $value= 1 }}", "unexpected `=` after `$value`"),
+] + [(f"{{{{ {name} }}}}", None) for name in sorted(FUNCTIONS)]
+
+# Valid Go templates the check rejects on purpose: they fail when the alert
+# fires (arguments to a non-function, an assignment to an undeclared
+# variable), or they are shapes it does not follow.
+STRICTER: list[tuple[str, str]] = [
+    ('{{ "a" "b" }}', "a command that takes arguments or follows `|` must start with a function"),
+    ("{{ $y = 2 }}", "undefined variable `$y`"),
+    ("{{ $value | }}", "missing command after `|`"),
+    ("{{ nil }}", "`nil` is not supported here"),
+    ('{{ define "x" }}{{ end }}', "`define` is not supported here"),
+    ("{{ 'a' }}", "character constants are not supported here"),
+    ("{{ 0x1F }}", "unsupported number syntax `0x1F`"),
+]
+
+
+@pytest.fixture(scope="module")
+def promtool_rejects(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
+    """The templates of TEMPLATES and STRICTER that `promtool check rules` rejects, in one run."""
+    texts = [text for text, _ in TEMPLATES + STRICTER]
+    rules = [{"alert": f"A{i}", "expr": "up == 0", "annotations": {"summary": text}} for i, text in enumerate(texts)]
+    path = tmp_path_factory.mktemp("templates") / "rules.yml"
+    path.write_text(yaml.safe_dump({"groups": [{"name": "g", "rules": rules}]}), encoding="utf-8")
+    checked = subprocess.run([require_binary("promtool"), "check", "rules", str(path)], capture_output=True,
+                             text=True, timeout=120)
+    rejected = {int(n) for n in re.findall(r'rule \d+, "A(\d+)": annotation "summary": template:', checked.stdout
+                                           + checked.stderr)}
+    assert checked.returncode == (1 if rejected else 0), checked.stdout + checked.stderr
+    return {texts[i] for i in rejected}
+
+
+@pytest.mark.parametrize(("text", "error"), TEMPLATES)
+def test_template_check_agrees_with_promtool(text: str, error: str | None, promtool_rejects: set[str]) -> None:
+    assert template_error(text) == error
+    assert (text in promtool_rejects) == (error is not None)
+
+
+@pytest.mark.parametrize(("text", "error"), STRICTER)
+def test_template_check_rejects_what_it_cannot_judge(text: str, error: str, promtool_rejects: set[str]) -> None:
+    assert template_error(text) == error
+    assert text not in promtool_rejects
+
+
+# pieces of actions, glued at random into templates mostly invalid
+PIECES = ["{{", "}}", "{{- ", " -}}", "{{/*", "*/}}", " ", "\n", "$value", "$labels.job", ".Labels", ".", "$", "$x",
+          "$x :=", "$x =", "$i, $e :=", "|", "(", ")", ",", ":", "=", "-", "{", "}", "humanize", "printf", "query",
+          "first", "len", "eq", "foo", "nil", "if", "else", "else if", "end", "range", "with", "break", "continue",
+          '"%s"', '"a', '"\\n"', '"}}"', "`r`", "'a'", "1", "-1", "1.5", "1.", "+1", "1e3", "true"]
+
+
+def random_templates(seed: int, count: int) -> list[str]:
+    rng = random.Random(seed)
+    templates = []
+    for _ in range(count):
+        actions = []
+        for _ in range(rng.randint(1, 3)):
+            body = "".join(rng.choice(PIECES) + rng.choice(["", " "]) for _ in range(rng.randint(1, 6)))
+            actions.append(rng.choice(["{{ ", "{{", "{{- ", "x {{ "]) + body + rng.choice([" }}", "}}", " -}}", ""]))
+        templates.append("".join(actions))
+    return templates
+
+
+def test_template_check_never_passes_what_promtool_rejects(tmp_path: Path) -> None:
+    texts = random_templates(0, 3000)
+    rules = [{"alert": f"A{i}", "expr": "up == 0", "annotations": {"summary": text}} for i, text in enumerate(texts)]
+    path = tmp_path / "rules.yml"
+    path.write_text(yaml.safe_dump({"groups": [{"name": "g", "rules": rules}]}), encoding="utf-8")
+    checked = subprocess.run([require_binary("promtool"), "check", "rules", str(path)], capture_output=True,
+                             text=True, timeout=120)
+    rejected = {texts[int(n)] for n in re.findall(r'rule \d+, "A(\d+)": annotation', checked.stdout + checked.stderr)}
+    accepted = [text for text in texts if text not in rejected]
+    # both kinds are plenty, so the comparison below means something
+    assert len(rejected) > 2000 and len(accepted) > 100
+    assert [text for text in rejected if template_error(text) is None] == []
+    # the check is conservative, not blind: it passes most of what promtool accepts
+    assert sum(template_error(text) is None for text in accepted) > 0.6 * len(accepted)

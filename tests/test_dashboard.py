@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 import sys
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,9 +19,9 @@ from contract.loader import LoadedContract, load_contract
 from contract.naming import EXPOSITION_PATHS, expose
 from contract.problems import InputError
 from dashboards import _lib as lib
-from generators import cli, grafana, outputs
+from generators import cli, grafana, outputs, rules
 from generators.common import hash_header
-from tests.conftest import QORTEX_CONTRACT, ROOT, contract_from
+from tests.conftest import QORTEX_CONTRACT, ROOT, contract_from, require_binary
 
 ROWS = ["Retrieval Health", "Learning Dynamics", "KG Crystallization", "PPR Performance", "Enrichment & Ingestion"]
 # seed title -> ours, in dashboard order
@@ -146,7 +148,7 @@ def test_seed_mistakes_stay_fixed(board: dict[str, Any]) -> None:
             expr = parse(t["expr"])
             # every selector filters on the job picker only: no outcome left out, no path hard-wired
             for s in selectors(t["expr"]):
-                assert [(m.name, m.op, m.value) for m in s.matchers.matchers] == [("job", pp.MatchOp.Re, "qortex")]
+                assert [(m.name, m.op, m.value) for m in s.matchers.matchers] == [("job", pp.MatchOp.Equal, "qortex")]
             if isinstance(expr, pp.Call) and expr.func.name == "histogram_quantile":
                 inner = expr.args[1]
                 assert isinstance(inner, pp.AggregateExpr) and inner.modifier.labels == ["le"], t["expr"]
@@ -178,6 +180,9 @@ def test_structure(board: dict[str, Any], lc: LoadedContract) -> None:
     assert variables["datasource"]["type"] == "datasource"
     assert variables["datasource"]["query"] == "prometheus"
     assert variables["job"]["datasource"] == DATASOURCE
+    # one job at a time, starting on the first declared path's: a sum over both paths counts every event twice
+    job = variables["job"]
+    assert (job["multi"], job["includeAll"], job["current"]["value"]) == (False, False, "qortex")
     assert board["uid"] == "qortex-main"
     assert grafana.marker(lc) in board["description"]
     occupied: set[tuple[int, int]] = set()
@@ -198,6 +203,106 @@ def test_structure(board: dict[str, Any], lc: LoadedContract) -> None:
         assert all(refs) and len(set(refs)) == len(refs), p["title"]
         assert all(t["datasource"] == DATASOURCE for t in p["targets"])
         assert p["fieldConfig"]["defaults"]["unit"], p["title"]
+
+
+def rate_targets(board: dict[str, Any]) -> list[tuple[str, str, tuple[str, ...], str]]:
+    """(panel title, expr, labels kept, series) of every per-second counter rate on the dashboard."""
+    found = []
+    for panel in board["panels"]:
+        for t in panel.get("targets", []):
+            node = parse(t["expr"])
+            if isinstance(node, pp.AggregateExpr) and isinstance(node.expr, pp.Call) and node.expr.func.name == "rate":
+                (vector,) = selectors(t["expr"])
+                assert vector.name, t["expr"]
+                kept = tuple(node.modifier.labels) if node.modifier else ()
+                found.append((panel["title"], t["expr"], kept, vector.name))
+    return found
+
+
+def selector(name: str, labels: dict[str, str]) -> str:
+    return name + "{" + ", ".join(f"{k}={json.dumps(v)}" for k, v in sorted(labels.items())) + "}"
+
+
+def one_event_per_second_test(lc: LoadedContract, board: dict[str, Any], job_matcher: str) -> dict[str, Any]:
+    """A promtool test: every rate panel's series at 1 event/s on every scrape job and label value.
+
+    Each panel is evaluated with the job picker on each job (`job_matcher`
+    is the selector's job matcher, with `{job}` for the picked one); it must
+    read, per kept label set, one event per second per series that the set
+    sums, which for every qortex panel is 1, and not the 2 of a sum over
+    both paths.
+    """
+    lookup = series_to_metric(lc)
+    window = 5   # minutes; the inputs span two windows, so rate() needs no extrapolation
+    inputs: dict[str, str] = {}
+    tests = []
+    for title, expr, kept, series in rate_targets(board):
+        metric = lc.contract.metric(lookup[series])
+        assert metric is not None
+        label_sets = rules.label_sets(metric, rules.exposure(lc, metric))
+        if metric.type == "histogram":   # the heatmap: a rate per bucket
+            bounds = [f"{b:g}" for b in metric.buckets or ()] + ["+Inf"]
+            label_sets = [{**labels, "le": le} for labels in label_sets for le in bounds]
+        for job in rules.scrape_jobs(lc):
+            for labels in label_sets:
+                inputs.setdefault(selector(series, {**job, **labels}), f"0+60x{2 * window}")
+            per_group = Counter(tuple((k, labels[k]) for k in kept) for labels in label_sets)
+            picked = expr.replace('job="$job"', job_matcher.format(job=job["job"]))
+            tests.append({
+                "expr": picked.replace("$__rate_interval", f"{window}m"),
+                "eval_time": f"{2 * window}m",
+                "exp_samples": [
+                    {"labels": selector("", dict(group)), "value": count * rules.prom_rate(60, window)}
+                    for group, count in sorted(per_group.items())],
+            })
+            assert tests[-1]["expr"] != expr, title
+    return {"rule_files": [], "evaluation_interval": "1m", "tests": [{
+        "interval": "1m",
+        "input_series": [{"series": name, "values": values} for name, values in inputs.items()],
+        "promql_expr_test": tests,
+    }]}
+
+
+def run_promtool_test(test: dict[str, Any], tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    path = tmp_path / "dashboard_test.yml"
+    path.write_text(yaml.safe_dump(test, sort_keys=False), encoding="utf-8")
+    return subprocess.run([require_binary("promtool"), "test", "rules", str(path)], capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_every_rate_panel_counts_each_event_once(lc: LoadedContract, board: dict[str, Any], tmp_path: Path) -> None:
+    test = one_event_per_second_test(lc, board, 'job="{job}"')
+    # the seed's 7 rate panels and the heatmap's bucket rates, on both jobs
+    assert len(test["tests"][0]["promql_expr_test"]) == 8 * 2
+    # every kept label set sums one series: each reads exactly 1 event/s
+    assert {s["value"] for t in test["tests"][0]["promql_expr_test"] for s in t["exp_samples"]} == {1.0}
+    tested = run_promtool_test(test, tmp_path)
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+
+
+def test_the_count_once_test_catches_a_sum_over_both_paths(lc: LoadedContract, board: dict[str, Any],
+                                                           tmp_path: Path) -> None:
+    # the job picker on All (`.+`), as the dashboard once started: both paths are summed
+    tested = run_promtool_test(one_event_per_second_test(lc, board, 'job=~".+"'), tmp_path)
+    assert tested.returncode == 1
+    report = tested.stdout + tested.stderr
+    expected = re.findall(r"^ +exp: (.*)$", report, re.MULTILINE)
+    got = re.findall(r"^ +got: (.*)$", report, re.MULTILINE)
+    # every panel fails on both jobs, each reading every event twice
+    assert len(expected) == len(got) == 8 * 2
+    assert all(set(re.findall(r"} (\S+?)(?:,|$)", line)) == {"1E+00"} for line in expected)
+    assert got == [line.replace("} 1E+00", "} 2E+00") for line in expected]
+    assert '{mode="graph"} 2E+00, {mode="other"} 2E+00, {mode="vec"} 2E+00' in got
+
+
+def test_job_picker_starts_on_the_first_declared_path(tmp_path: Path, in_root: Path) -> None:
+    text = QORTEX_CONTRACT.read_text(encoding="utf-8")
+    reordered = tmp_path / "qortex.yaml"
+    reordered.write_text(text.replace("exposition: [prometheus-client, otel-collector]",
+                                      "exposition: [otel-collector, prometheus-client]"), encoding="utf-8")
+    board = json.loads(grafana.generate(load_contract(str(reordered)))["grafana/qortex.json"])
+    (job,) = (v for v in board["templating"]["list"] if v["name"] == "job")
+    assert job["current"]["value"] == "otel-collector"
 
 
 def test_units_come_from_the_contract(board: dict[str, Any]) -> None:
@@ -230,7 +335,7 @@ def test_unknown_metric_names_file_line_and_panel(lc: LoadedContract) -> None:
     line = sys._getframe().f_lineno + 1
     panel = lib.timeseries("Query Rate", lib.rate("qortex_querys", by=("mode",)))
     with pytest.raises(InputError) as caught:
-        lib.render(one_panel(panel), lc.contract, description="")
+        lib.render(one_panel(panel), lc.contract, description="", job="qortex")
     (problem,) = caught.value.problems
     assert (problem.file, problem.line, problem.check, problem.metric, problem.location) == (
         "tests/test_dashboard.py", line, "dashboard/unknown-metric", "qortex_querys", 'panel "Query Rate"')
@@ -255,7 +360,7 @@ def test_unknown_metric_names_file_line_and_panel(lc: LoadedContract) -> None:
 def test_bad_references_are_located(lc: LoadedContract, make: Callable[[], lib.Panel], check: str,
                                     message: str) -> None:
     with pytest.raises(InputError) as caught:
-        lib.render(one_panel(make()), lc.contract, description="")
+        lib.render(one_panel(make()), lc.contract, description="", job="qortex")
     (problem,) = caught.value.problems
     assert (problem.file, problem.check, problem.message) == ("tests/test_dashboard.py", check, message)
 
@@ -290,7 +395,7 @@ def test_a_line_must_split_the_grid_evenly(lc: LoadedContract) -> None:
     line = sys._getframe().f_lineno + 1
     spec = lib.dashboard("t", uid="t", tags=(), job_metric="qortex_queries", rows=(lib.row("R", panels),))
     with pytest.raises(InputError) as caught:
-        lib.render(spec, lc.contract, description="")
+        lib.render(spec, lc.contract, description="", job="qortex")
     (problem,) = caught.value.problems
     assert (problem.line, problem.check, problem.message) == (
         line, "dashboard/layout", 'row "R" has a line of 5 panels; the panels of a line split 24 columns evenly')
@@ -312,7 +417,7 @@ def test_series_spelled_differently_per_path_and_unmapped_units_are_located(tmp_
         lib.timeseries("Busy", lib.rate("svc_busy")),
     )),))
     with pytest.raises(InputError) as caught:
-        lib.render(spec, lc.contract, description="")
+        lib.render(spec, lc.contract, description="", job="qortex")
     assert [(p.check, p.message) for p in caught.value.problems] == [
         ("dashboard/path-divergence", 'panel "Load" queries `svc_load`, exposed as `svc_load` on prometheus-client '
          "but `svc_load_ratio` on otel-collector"),

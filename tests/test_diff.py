@@ -103,3 +103,29 @@ def test_exit_codes_and_git_revisions(tmp_path: Path, monkeypatch: pytest.Monkey
     capsys.readouterr()
     assert main(["diff", "NOPE:c.yaml", "c.yaml"]) == 2
     assert capsys.readouterr().err.startswith("NOPE:c.yaml: error[input/git]: not a file, and git cannot show it")
+
+
+def test_against_a_commit_without_the_contract(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """Only a commit that exists and lacks the contract means "new contract": one info line, exit 0."""
+    repo = tmp_path / "repo"
+    (repo / "sub").mkdir(parents=True)
+    monkeypatch.chdir(repo / "sub")  # the contract path is relative to here, not to the repository's top
+    git = ["git", "-c", "user.email=t@example.invalid", "-c", "user.name=t"]
+    subprocess.run(["git", "init", "-q"], check=True)
+    (repo / "sub" / "pyproject.toml").write_text('[tool.metrics-contract]\ncontract = "c.yaml"\n')
+    subprocess.run(git + ["add", "."], check=True)
+    subprocess.run(git + ["commit", "-qm", "no contract yet"], check=True)
+    (repo / "sub" / "c.yaml").write_text(MINIMAL)
+    assert main(["diff", "--against", "HEAD"]) == 0
+    assert capsys.readouterr().out == ("c.yaml: info[diff/new-contract]: `HEAD` has no `c.yaml`: the contract is "
+                                       "new, nothing to compare\n")
+    subprocess.run(git + ["add", "."], check=True)
+    subprocess.run(git + ["commit", "-qm", "contract"], check=True)
+    (repo / "sub" / "c.yaml").write_text(MINIMAL.replace("type: counter", "type: gauge"))
+    assert main(["diff", "--against", "HEAD"]) == 1
+    assert capsys.readouterr().out == ("c.yaml:7:11: error[diff/type-changed]: `svc_requests` changed type from "
+                                       "counter to gauge\n")
+    assert main(["diff", "--against", "HEAD~1"]) == 0  # the parent commit exists and has no contract
+    assert capsys.readouterr().out == ("c.yaml: info[diff/new-contract]: `HEAD~1` has no `c.yaml`: the contract is "
+                                       "new, nothing to compare\n")

@@ -6,7 +6,9 @@ missing from it or left over in it fails too. `UPDATE_GOLDEN=1` rewrites the
 trees instead of comparing; read the diff before committing it.
 
 Each case's generated subscriber module must import, and its rules must pass
-`promtool check rules` and their own `promtool test rules`.
+`promtool check rules` and their own `promtool test rules`; the committed
+trees (and out/) pass `promtool check config`, `check rules` and `test rules`
+where they lie.
 """
 
 from __future__ import annotations
@@ -115,6 +117,26 @@ def test_rules_pass_promtool(case: str, tmp_path: Path) -> None:
     checked = promtool("check", "rules", str(tmp_path / "rules.yml"))
     assert checked.returncode == 0, checked.stdout + checked.stderr
     tested = promtool("test", "rules", str(tmp_path / "rules_test.yml"))
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+
+
+# every committed generated tree: each fixture's expected tree and the repository's out/
+TREES = [f"tests/fixtures/{case}/expected" for case in CASES] + ["out"]
+
+
+@pytest.mark.parametrize("tree", TREES)
+def test_committed_prometheus_files_pass_promtool_where_they_lie(tree: str) -> None:
+    """prometheus.yml, rules.yml and rules_test.yml as committed, in place: relative paths resolve as in the stack."""
+    require_binary("promtool")
+    root = FIXTURES.parent.parent / tree
+    config = root / "stack" / "prometheus" / "prometheus.yml"
+    checked = promtool("check", "config", str(config))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    # the rule file it names is the generated one, and promtool checked it
+    assert f"Checking {root / 'prometheus' / 'rules.yml'}\n  SUCCESS: " in checked.stdout, checked.stdout
+    checked = promtool("check", "rules", str(root / "prometheus" / "rules.yml"))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    tested = promtool("test", "rules", str(root / "prometheus" / "rules_test.yml"))
     assert tested.returncode == 0, tested.stdout + tested.stderr
 
 

@@ -1,7 +1,8 @@
-"""`generate` as a whole: all-or-nothing, deterministic, never writes outside the out dir."""
+"""`generate` as a whole: all-or-nothing, deterministic, never outside the out dir, only its own files."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from contract.loader import LoadedContract
-from generators import outputs
+from generators import manifest, outputs
 from generators.check import read_out
 from generators.cli import main
 from tests.conftest import QORTEX_CONTRACT, ROOT
@@ -71,11 +72,50 @@ def test_unsafe_output_path_is_refused(populated_out: Path, tmp_path: Path, caps
     assert not list(tmp_path.rglob("escaped*"))
 
 
-def test_regeneration_replaces_stale_files(populated_out: Path) -> None:
-    (populated_out / "stale.txt").write_text("from an older run")
+def test_regeneration_replaces_only_what_it_wrote(populated_out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def extra(lc: LoadedContract) -> dict[str, str]:
+        return {"notes/old.md": "generated once\n"}
+
+    monkeypatch.setattr(outputs, "GENERATORS", [*outputs.GENERATORS, ("extra", extra)])
     assert main(["generate", str(QORTEX_CONTRACT), "--out", str(populated_out)]) == 0
-    assert not (populated_out / "stale.txt").exists()
-    assert json_first_line(populated_out / "grafana" / "qortex.json") == "{"
+    (populated_out / "notes" / "mine.md").write_text("the user's")
+    (populated_out / "stale.txt").write_text("the user's too")
+    monkeypatch.setattr(outputs, "GENERATORS", outputs.GENERATORS[:-1])
+    assert main(["generate", str(QORTEX_CONTRACT), "--out", str(populated_out)]) == 0
+    # listed in the old manifest and no longer generated: removed; never listed: kept as it was
+    assert not (populated_out / "notes" / "old.md").exists()
+    assert (populated_out / "notes" / "mine.md").read_text() == "the user's"
+    assert (populated_out / "stale.txt").read_text() == "the user's too"
+    assert json_first_line(populated_out / "grafana" / "qortex.json") == "{"   # the hand edit is replaced
+
+
+def test_a_file_of_the_user_in_the_way_is_refused(populated_out: Path, monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    (populated_out / "notes").mkdir()
+    (populated_out / "notes" / "new.md").write_text("the user's")
+    before = _snapshot(populated_out)
+
+    def extra(lc: LoadedContract) -> dict[str, str]:
+        return {"notes/new.md": "generated\n"}
+
+    monkeypatch.setattr(outputs, "GENERATORS", [*outputs.GENERATORS, ("extra", extra)])
+    capsys.readouterr()
+    assert main(["generate", str(QORTEX_CONTRACT), "--out", str(populated_out)]) == 2
+    assert capsys.readouterr().err == (
+        f"{populated_out}/notes/new.md: error[generate/out-dir]: not written by `metrics-contract generate`, but in "
+        "the way of a file it writes; move it away\n")
+    assert _snapshot(populated_out) == before
+    assert sorted(p.name for p in populated_out.parent.iterdir()) == ["out"]
+
+
+def test_manifest_lists_every_generated_file_with_its_sha256(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert main(["generate", str(QORTEX_CONTRACT), "--out", str(out)]) == 0
+    data = json.loads((out / manifest.NAME).read_text())
+    files = {rel: text.encode("utf-8") for rel, text in outputs.render_all(_qortex(str(QORTEX_CONTRACT))).items()}
+    assert data == {"written-by": "metrics-contract generate",
+                    "files": {rel: hashlib.sha256(b).hexdigest() for rel, b in files.items()}}
+    assert list(data["files"]) == sorted(files)
 
 
 def json_first_line(path: Path) -> str:
@@ -91,15 +131,16 @@ def test_deterministic_across_hash_seeds(tmp_path: Path) -> None:
                        check=True, capture_output=True)
         trees.append(_snapshot(out))
     assert trees[0] == trees[1]
-    assert set(trees[0]) == set(outputs.render_all(_qortex()))
+    assert set(trees[0]) == {*outputs.render_all(_qortex()), manifest.NAME}
 
 
 def test_committed_out_is_what_generate_writes() -> None:
     expected = {rel: text.encode("utf-8") for rel, text in outputs.render_all(_qortex()).items()}
+    expected[manifest.NAME] = manifest.manifest_text(expected).encode("utf-8")
     assert read_out(str(ROOT / "out")) == expected
 
 
-def _qortex() -> LoadedContract:
+def _qortex(name: str = "contract/qortex.yaml") -> LoadedContract:
     from contract.loader import load_contract
 
-    return load_contract("contract/qortex.yaml", (ROOT / "contract" / "qortex.yaml").read_bytes())
+    return load_contract(name, (ROOT / "contract" / "qortex.yaml").read_bytes())

@@ -104,3 +104,17 @@ def test_unreachable_url(capsys: pytest.CaptureFixture[str]) -> None:
         assert main(["import", "--metrics-url", url]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"{url}: error[input/unreachable]: cannot fetch: ") and err.count("\n") == 1
+
+
+def test_names_yaml_would_misread_are_quoted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`name: on` would load as a boolean: such names are written quoted and load back as the same strings."""
+    monkeypatch.chdir(tmp_path)
+    words = ["on", "off", "yes", "no", "null", "true", "False", "NULL", "y", "plain"]
+    exposition = "".join(f'# TYPE {w} gauge\n{w}{{{w}="v"}} 1\n' for w in words)
+    (tmp_path / "e.prom").write_text(exposition)
+    assert main(["import", "--metrics-file", "e.prom", "--output", "c.yaml"]) == 0
+    text = (tmp_path / "c.yaml").read_text()
+    assert '  - name: "on"\n' in text and "  - name: plain\n" in text and '      - name: "null"  # seen: "v"\n' in text
+    metrics = load_contract("c.yaml").contract.metrics
+    assert [m.name for m in metrics] == words
+    assert [m.label_names for m in metrics] == [(w,) for w in words]

@@ -185,6 +185,49 @@ def test_promtool_passes_on_odd_shapes(tmp_path: Path, scrape: str) -> None:
     assert_promtool_passes(rules.generate(lc), tmp_path / "out")
 
 
+# Finite bounds near the float limits: the `_sum` input and the mean must stay
+# finite, and the quantiles Prometheus interpolates may overflow to +Inf.
+EXTREME_BUCKETS = [
+    [1e308, 1.7e308],
+    [-1.7976931348623157e308, 0, 1.7976931348623157e308],
+    [-1.7e308, -1e308],
+    [5e-324, 1e-323],
+    [1e-310, 2e-310, 3e-310, 4e-310],
+    [-1e308, -1e-308, 0, 1e-308, 1e308],
+]
+
+
+@pytest.mark.parametrize("bounds", EXTREME_BUCKETS, ids=str)
+@pytest.mark.parametrize("scrape", ["15s", "1h"])
+def test_promtool_passes_on_extreme_buckets(tmp_path: Path, bounds: list[float], scrape: str) -> None:
+    text = MINIMAL.replace("buckets: [0.1, 1.0]", f"buckets: {bounds!r}")
+    lc = contract_from(tmp_path, text.replace("namespace: svc\n", f"namespace: svc\nscrape_interval: {scrape}\n"))
+    assert lc.contract.metric("svc_latency_seconds").buckets == tuple(bounds)  # type: ignore[union-attr]
+    assert_promtool_passes(rules.generate(lc), tmp_path / "out")
+
+
+def test_extreme_buckets_keep_the_sum_input_finite(tmp_path: Path) -> None:
+    lc = contract_from(tmp_path, MINIMAL.replace("buckets: [0.1, 1.0]", "buckets: [1e308, 1.7e308]"))
+    tests = yaml.safe_load(rules.generate(lc)["prometheus/rules_test.yml"])
+    (histogram,) = [t for t in tests["tests"] if "svc_latency_seconds" in t["promql_expr_test"][0]["expr"]]
+    sums = [s["values"] for s in histogram["input_series"] if s["series"].startswith("svc_latency_seconds_sum{")]
+    # the mean: the largest power of two whose sum input (100 observations a minute
+    # for 10 minutes) stays below the float limit, 2**1024
+    assert sums == ["0+1.6458372206381066e+307x10"] * 2
+    assert 60 * 2.0 ** 1008 * 100 == 1.6458372206381066e+307
+    means = [s["value"] for t in histogram["promql_expr_test"] if t["expr"].endswith(":mean_rate5m")
+             for s in t["exp_samples"]]
+    assert means == [2.0 ** 1008] * 2
+
+
+def test_promtool_passes_with_more_series_than_distinct_powers(tmp_path: Path) -> None:
+    values = ", ".join(f"v{i}" for i in range(rules.POWERS))
+    lc = contract_from(tmp_path, MINIMAL.replace('values: ["200", "500"]', f"values: [{values}]"))
+    # every value, the guard's `other`, on both jobs: more series than there are distinct powers of two
+    assert len(list(rules.label_sets(lc.contract.metrics[0], rules.exposure(lc, lc.contract.metrics[0])))) * 2 > 1024
+    assert_promtool_passes(rules.generate(lc), tmp_path / "out")
+
+
 @pytest.mark.parametrize(("old", "new"), [
     ("sum by (job, mode) (rate(qortex_queries_total[5m]))", "sum by (mode) (rate(qortex_queries_total[5m]))"),
     ("rate(qortex_queries_total[5m])", "increase(qortex_queries_total[5m])"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 import re
 import time
 from pathlib import Path
@@ -99,17 +100,39 @@ def test_seed_defaults(lc: LoadedContract) -> None:
     assert services["prometheus"]["extra_hosts"] == ["host.docker.internal:host-gateway"]
 
 
+def container_files(service: dict[str, Any], out: Path) -> dict[str, Path]:
+    """Container path -> the generated file that a compose service's bind mount puts there."""
+    mounts = {}
+    for volume in service.get("volumes", []):
+        source, target = volume.split(":")[:2]
+        if source.startswith("."):
+            mounts[target] = (out / "stack" / source).resolve()
+    return mounts
+
+
 def test_mounts_point_at_generated_files(lc: LoadedContract, tmp_path: Path) -> None:
     out = write(every_generated_file(lc), tmp_path / "out")
     for name, service in compose(lc)["services"].items():
-        for volume in service.get("volumes", []):
-            source, target = volume.split(":")[:2]
-            if source.startswith("."):
-                assert (out / "stack" / source).exists(), f"{name}: {volume}"
-            if target == stack.RULES_IN_CONTAINER:
-                assert (out / "stack" / source).resolve() == (out / "prometheus" / "rules.yml").resolve()
-    prom = yaml.safe_load((out / "stack/prometheus/prometheus.yml").read_text(encoding="utf-8"))
-    assert prom["rule_files"] == [stack.RULES_IN_CONTAINER]
+        for target, source in container_files(service, out).items():
+            assert source.exists(), f"{name}: {source} mounted at {target}"
+
+
+def test_prometheus_finds_its_config_and_rules_in_the_container(lc: LoadedContract, tmp_path: Path) -> None:
+    out = write(every_generated_file(lc), tmp_path / "out")
+    service = compose(lc)["services"]["prometheus"]
+    mounted = container_files(service, out)
+    (config,) = (flag.removeprefix("--config.file=") for flag in service["command"] if flag.startswith("--config."))
+    assert mounted[config] == (out / "stack/prometheus/prometheus.yml").resolve()
+    # the image's own flags, but for the config file
+    assert service["command"][1:] == ["--storage.tsdb.path=/prometheus",
+                                      "--web.console.libraries=/usr/share/prometheus/console_libraries",
+                                      "--web.console.templates=/usr/share/prometheus/consoles"]
+    (rule_file,) = yaml.safe_load(mounted[config].read_text(encoding="utf-8"))["rule_files"]
+    # Prometheus resolves it against the config file's directory, in the container as on the host
+    assert rule_file == "../../prometheus/rules.yml"
+    in_container = posixpath.normpath(posixpath.join(posixpath.dirname(config), rule_file))
+    assert mounted[in_container] == (out / "prometheus/rules.yml").resolve()
+    assert (mounted[config].parent / rule_file).resolve() == (out / "prometheus/rules.yml").resolve()
 
 
 def test_grafana_provisioning_agrees_with_the_mounts(lc: LoadedContract) -> None:
@@ -159,31 +182,37 @@ def test_service_named_like_the_collector_is_refused(tmp_path: Path) -> None:
         stack.generate(lc)
 
 
-def local_config(lc: LoadedContract, tmp_path: Path, *, live: bool = False) -> Path:
-    """prometheus.yml reading the tmp rules file; for a live run, fast and with loopback targets."""
-    write(rules.generate(lc), tmp_path)
-    config = yaml.safe_load(stack.generate(lc)["stack/prometheus/prometheus.yml"])
-    config["rule_files"] = [str(tmp_path / "prometheus" / "rules.yml")]
-    if live:
-        # nothing listens on the targets: failed scrapes still leave every rule evaluated
-        config["global"].update(scrape_interval="1s", evaluation_interval="1s")
-        for job in config["scrape_configs"]:
-            job["static_configs"] = [{"targets": [f"127.0.0.1:{prom_server.free_port()}"]}]
-    path = tmp_path / "prometheus.yml"
+def generated_tree(lc: LoadedContract, tmp_path: Path) -> Path:
+    """The generated out/ tree (every generator's files) under `tmp_path`; returns its prometheus.yml."""
+    out = write(every_generated_file(lc), tmp_path / "out")
+    return out / "stack" / "prometheus" / "prometheus.yml"
+
+
+def live_config(lc: LoadedContract, tmp_path: Path) -> Path:
+    """The generated prometheus.yml, fast and with loopback targets, next to it: its rule path still resolves."""
+    generated = generated_tree(lc, tmp_path)
+    config = yaml.safe_load(generated.read_text(encoding="utf-8"))
+    # nothing listens on the targets: failed scrapes still leave every rule evaluated
+    config["global"].update(scrape_interval="1s", evaluation_interval="1s")
+    for job in config["scrape_configs"]:
+        job["static_configs"] = [{"targets": [f"127.0.0.1:{prom_server.free_port()}"]}]
+    path = generated.with_name("live.yml")
     path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     return path
 
 
-def test_promtool_check_config(lc: LoadedContract, tmp_path: Path) -> None:
-    checked = promtool("check", "config", str(local_config(lc, tmp_path)))
+def test_promtool_check_config_where_it_lies(lc: LoadedContract, tmp_path: Path) -> None:
+    config = generated_tree(lc, tmp_path)
+    checked = promtool("check", "config", str(config))
     assert checked.returncode == 0, checked.stdout + checked.stderr
     count = sum(len(g["rules"]) for g in rules.rule_groups(lc))
-    assert f"SUCCESS: {count} rules found" in checked.stdout
+    rules_file = tmp_path / "out" / "prometheus" / "rules.yml"
+    assert f"Checking {rules_file}\n  SUCCESS: {count} rules found" in checked.stdout
 
 
 @pytest.mark.live
 def test_real_prometheus_loads_and_evaluates_every_rule(lc: LoadedContract, tmp_path: Path) -> None:
-    config = local_config(lc, tmp_path, live=True)
+    config = live_config(lc, tmp_path)
     expected = {g["name"]: [r["record"] for r in g["rules"]] for g in rules.rule_groups(lc)}
     with prom_server.prometheus_server(config, tmp_path / "server") as server:
         deadline = time.monotonic() + 30

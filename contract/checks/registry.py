@@ -14,6 +14,8 @@ from contract.checks.invalid_name import InvalidName
 from contract.checks.namespace import Namespace
 from contract.checks.path_divergence import PathDivergence
 from contract.checks.reserved_label import ReservedLabel
+from contract.checks.rule_name import RuleName
+from contract.checks.rule_template import RuleTemplate
 from contract.checks.span_events import SpanEvents
 from contract.checks.unit_suffix import UnitSuffix
 from contract.loader import LoadedContract
@@ -32,6 +34,8 @@ CONTRACT_CHECKS: tuple[ContractCheck, ...] = (
     EventOps(),
     EventLabels(),
     SpanEvents(),
+    RuleName(),
+    RuleTemplate(),
     Cardinality(),
 )
 

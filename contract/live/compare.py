@@ -10,11 +10,12 @@ target's exposition path.
 from __future__ import annotations
 
 import json
+import re
 import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any
 
-from contract.live.exposition import Family, fetch, parse
+from contract.live.exposition import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, Family, fetch, parse, redact
 from contract.loader import LoadedContract
 from contract.model import Metric
 from contract.naming import PATHS, ExpositionPath, Exposure, expose
@@ -57,17 +58,18 @@ def _add_family(series: dict[str, Observed], fam: Family) -> None:
         obs.label_sets.append(labels)
 
 
-def from_prometheus(base: str, job: str | None, namespace: str, path: ExpositionPath | None) -> Target:
+def from_prometheus(base: str, job: str | None, namespace: str, path: ExpositionPath | None, *,
+                    timeout: float = DEFAULT_TIMEOUT, max_bytes: int = DEFAULT_MAX_BYTES) -> Target:
     selector = f'{{__name__=~"{namespace}_.+"' + (f',job="{_escape(job)}"' if job else "") + "}"
-    data: list[dict[str, str]] = _api(base, "/api/v1/series?" + urllib.parse.urlencode({"match[]": selector}))
-    metadata: dict[str, list[dict[str, str]]] = _api(base, "/api/v1/metadata")
-    types = {name: entries[0].get("type", "unknown") for name, entries in metadata.items() if entries}
+    query = "/api/v1/series?" + urllib.parse.urlencode({"match[]": selector})
+    data = _series(base, query, _api(base, query, timeout, max_bytes))
+    types = _types(base, _api(base, "/api/v1/metadata", timeout, max_bytes))
     series: dict[str, Observed] = {}
     for labels in data:
         name = labels.pop("__name__")
         obs = series.setdefault(name, Observed(name=name, type=_family_type(name, types)))
         obs.label_sets.append(labels)
-    source = base + (f" (job {job})" if job else "")
+    source = redact(base) + (f" (job {job})" if job else "")
     return Target(source=source, path=path or _guess_path(series), series=series)
 
 
@@ -83,15 +85,73 @@ def _family_type(name: str, types: dict[str, str]) -> str:
     return "unknown"
 
 
-def _api(base: str, path: str) -> Any:
+# The API's answers nest four levels (answer, `data`, series or metadata list, entry); a
+# deeper document is not one of them, and json.loads would recurse once per level.
+_MAX_JSON_DEPTH = 32
+# a string (escapes included) is skipped whole, so brackets inside label values do not count
+_JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
+
+
+def _json_depth(text: str) -> int:
+    """The deepest bracket nesting outside strings, in one pass (exact for valid JSON)."""
+    depth = deepest = 0
+    for match in _JSON_TOKENS.finditer(text):
+        token = match.group()
+        if token in ("[", "{"):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token in ("]", "}"):
+            depth -= 1
+    return deepest
+
+
+def _api(base: str, path: str, timeout: float, max_bytes: int) -> Any:
+    """The `data` of one Prometheus API answer; its shape is checked by the caller."""
     url = base.rstrip("/") + path
+    where = redact(url)
+    text = fetch(url, timeout, max_bytes)
+    if _json_depth(text) > _MAX_JSON_DEPTH:
+        raise input_error(where, "input/api-shape", f"the answer nests deeper than {_MAX_JSON_DEPTH} levels; "
+                          "it is not a Prometheus API answer")
     try:
-        body = json.loads(fetch(url))
-    except json.JSONDecodeError:
-        raise input_error(url, "input/prometheus", "the answer is not JSON; is this a Prometheus server?") from None
+        body = json.loads(text)
+    except ValueError:  # JSONDecodeError, and integers longer than Python converts
+        raise input_error(where, "input/prometheus", "the answer is not JSON; is this a Prometheus server?") from None
     if not isinstance(body, dict) or body.get("status") != "success":
-        raise input_error(url, "input/prometheus", "the Prometheus API did not answer with status success")
+        raise input_error(where, "input/prometheus", "the Prometheus API did not answer with status success")
+    if "data" not in body:
+        raise input_error(where, "input/api-shape", "the answer has no `data`")
     return body["data"]
+
+
+def _series(base: str, path: str, data: Any) -> list[dict[str, str]]:
+    """`/api/v1/series` data: a list of label sets, each with string values and a `__name__`."""
+    where = redact(base.rstrip("/") + path)
+    if not isinstance(data, list):
+        raise input_error(where, "input/api-shape", "`data` is not a list of series")
+    for i, labels in enumerate(data):
+        if not isinstance(labels, dict) or not all(isinstance(v, str) for v in labels.values()):
+            raise input_error(where, "input/api-shape", f"`data[{i}]` is not an object of string label values")
+        if "__name__" not in labels:
+            raise input_error(where, "input/api-shape", f"`data[{i}]` has no `__name__`")
+    return data
+
+
+def _types(base: str, data: Any) -> dict[str, str]:
+    """`/api/v1/metadata` data: metric name -> list of entries; the first entry's `type` counts."""
+    where = redact(base.rstrip("/") + "/api/v1/metadata")
+    if not isinstance(data, dict):
+        raise input_error(where, "input/api-shape", "`data` is not an object of metric metadata")
+    types: dict[str, str] = {}
+    for name, entries in data.items():
+        if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+            raise input_error(where, "input/api-shape", f"`data.{name}` is not a list of objects")
+        kind = entries[0].get("type", "unknown") if entries else None
+        if kind is not None and not isinstance(kind, str):
+            raise input_error(where, "input/api-shape", f"`data.{name}[0].type` is not a string")
+        if kind is not None:
+            types[name] = kind
+    return types
 
 
 # `target_info` carries the resource (`service_name`, ...) on every OpenTelemetry path;

@@ -1,17 +1,25 @@
 """A Prometheus text exposition (format 0.0.4), parsed with line numbers.
 
 Used by `import` and `live-check`, which report problems located in the
-exposition; prometheus_client's own parser reports no positions.
+exposition; prometheus_client's own parser reports no positions. `fetch`
+reads the endpoints (and the Prometheus API) for both, within a deadline
+and a byte cap.
 """
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import http.client
 import re
-import urllib.error
-import urllib.request
+import socket
+import threading
+import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from contract.problems import input_error
+from contract.loader import read_text
+from contract.problems import InputError, input_error
 
 _NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
 _SAMPLE = re.compile(rf"^({_NAME})(\{{(.*)\}})?\s+(\S+)(\s+-?\d+)?\s*$")
@@ -68,7 +76,7 @@ def parse(text: str, source: str) -> dict[str, Family]:
         name, _, label_text, value_text, _ = match.groups()
         labels = _labels(label_text or "", source, number, match.start(3))
         try:
-            value = float(value_text)
+            value = parse_number(value_text)
         except ValueError:
             raise input_error(source, "exposition/syntax", f"`{value_text}` is not a number", number,
                               match.start(4) + 1) from None
@@ -76,6 +84,13 @@ def parse(text: str, source: str) -> dict[str, Family]:
             current = families.setdefault(name, Family(name=name, line=number))
         current.samples.append((name, labels, value, number))
     return families
+
+
+def parse_number(text: str) -> float:
+    """A sample value or `le` bound as the text format writes it; Python's float() also takes `1_000`."""
+    if "_" in text:
+        raise ValueError(text)
+    return float(text)
 
 
 def _belongs(sample: str, fam: Family) -> bool:
@@ -97,17 +112,119 @@ def _labels(text: str, source: str, line: int, offset: int) -> dict[str, str]:
     return labels
 
 
-def fetch(url: str, timeout: float = 10.0) -> str:
-    """GET a /metrics endpoint; unreachable targets and HTTP errors are InputErrors."""
+# Every fetch has one deadline and one byte cap: a hostile or broken server can
+# neither keep the command waiting (a slow drip resets any per-read timeout)
+# nor make it hold an endless body in memory.
+DEFAULT_TIMEOUT = 10.0
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+_CHUNK = 64 * 1024
+_USERINFO = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://)([^/?#]*)@")
+
+
+def redact(url: str) -> str:
+    """The URL as it may be shown: credentials become `***` (`http://***@host/...`)."""
+    return _USERINFO.sub(r"\1***@", url, count=1)
+
+
+def fetch(url: str, timeout: float = DEFAULT_TIMEOUT, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
+    """GET an http(s) URL within `timeout` seconds in all and at most `max_bytes` of body.
+
+    Anything short of a complete 200 answer in UTF-8 is an InputError located
+    at the URL with its credentials redacted; so is every message.
+    """
+    where = redact(url)
+    userinfo = _USERINFO.match(url)
+    secrets = [userinfo.group(2), urllib.parse.unquote(userinfo.group(2))] if userinfo else []
+
+    def fail(check: str, message: str) -> InputError:
+        for secret in secrets:
+            message = message.replace(secret, "***") if secret else message
+        return input_error(where, check, message)
+
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:
-            data: bytes = resp.read()
-    except urllib.error.HTTPError as exc:
-        raise input_error(url, "input/http-status", f"the server answered HTTP {exc.code}") from None
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise input_error(url, "input/unreachable", f"cannot fetch: {reason}") from None
+        parts = urllib.parse.urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise fail("input/url", f"not a valid URL: {exc}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise fail("input/url", "not an `http://` or `https://` URL with a host")
+    headers = {"User-Agent": "metrics-contract"}
+    if parts.username is not None:
+        pair = f"{urllib.parse.unquote(parts.username)}:{urllib.parse.unquote(parts.password or '')}"
+        headers["Authorization"] = "Basic " + base64.b64encode(pair.encode("utf-8")).decode("ascii")
+    connection = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    conn = connection(parts.hostname, port, timeout=timeout)
+    expired = threading.Event()
+    # kept once connected: http.client forgets conn.sock when an answer says
+    # `Connection: close`, while the response goes on reading from it
+    kept: list[socket.socket] = []
+
+    def cut() -> None:
+        # wakes a connect, TLS handshake or read blocked in the main thread: the
+        # socket's timeout bounds each of them, this bounds them all
+        expired.set()
+        for sock in (*kept, conn.sock):
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+    watchdog = threading.Timer(timeout, cut)
+    watchdog.start()
     try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise input_error(url, "input/encoding", "the response is not valid UTF-8") from None
+        try:
+            conn.connect()
+        except (OSError, http.client.HTTPException, UnicodeError) as exc:
+            if expired.is_set():
+                raise fail("input/timeout", f"no connection within {timeout:g} s (`--timeout`)") from None
+            raise fail("input/unreachable", f"cannot fetch: {getattr(exc, 'strerror', None) or exc}") from None
+        kept.append(conn.sock)
+        body, declared = _get(conn, (parts.path or "/") + (f"?{parts.query}" if parts.query else ""), headers,
+                              max_bytes, fail)
+        if expired.is_set():  # the cut socket looked like the end of the body
+            raise fail("input/timeout", f"no complete answer within {timeout:g} s (`--timeout`)")
+        if declared is not None and len(body) < declared:
+            raise fail("input/http", f"the answer was cut off after {len(body)} of {declared} bytes")
+    except (OSError, http.client.HTTPException, ValueError) as exc:
+        if expired.is_set():
+            raise fail("input/timeout", f"no complete answer within {timeout:g} s (`--timeout`)") from None
+        raise fail("input/http", _broken(exc)) from None
+    finally:
+        watchdog.cancel()
+        watchdog.join()
+        conn.close()
+    return read_text(where, body)
+
+
+def _get(conn: http.client.HTTPConnection, target: str, headers: dict[str, str], max_bytes: int,
+         fail: Callable[[str, str], InputError]) -> tuple[bytes, int | None]:
+    """The body of a 200 answer, read in chunks up to `max_bytes`, and its declared length."""
+    conn.request("GET", target, headers=headers)
+    with conn.getresponse() as resp:
+        if resp.status != 200:
+            moved = resp.getheader("Location") if 300 <= resp.status < 400 else None
+            raise fail("input/http-status", f"the server answered HTTP {resp.status}"
+                       + (f" (redirect to `{moved}`, which is not followed)" if moved else ""))
+        too_large = f"the answer is larger than {max_bytes} bytes (`--max-bytes`)"
+        declared = resp.length
+        if declared is not None and declared > max_bytes:
+            raise fail("input/too-large", too_large)
+        body = bytearray()
+        # an early end of a body with a Content-Length reads as b"" here: the caller compares the lengths
+        while chunk := resp.read1(_CHUNK):
+            body += chunk
+            if len(body) > max_bytes:
+                raise fail("input/too-large", too_large)
+    return bytes(body), declared
+
+
+def _broken(exc: Exception) -> str:
+    """What went wrong after the connection was made, as one sentence."""
+    if isinstance(exc, http.client.IncompleteRead):
+        return "the answer's body is cut off or its chunked encoding is malformed"
+    if isinstance(exc, http.client.RemoteDisconnected):
+        return "the server closed the connection without an answer"
+    if isinstance(exc, http.client.BadStatusLine):
+        return "the answer does not start with an HTTP status line"
+    if isinstance(exc, (http.client.HTTPException, ValueError)):
+        return f"the answer is not valid HTTP: {exc}"
+    return f"the connection failed: {getattr(exc, 'strerror', None) or exc}"

@@ -12,11 +12,17 @@ prometheus_client are imported by `handlers()` for the backends it is given:
 linker (`linker.subscribe(name, event_callback=fn)`); `handlers` returns the
 same callables as {event class name: callable} for any other event bus.
 
-A handler never raises into the application: an operation that fails on an
-event (a missing or None field, a wrong type) is skipped, counted in
-`DROPPED` by event name (once per backend it failed on) and logged once per
-event type, and the event's other operations still run. A label value outside
-its closed set is recorded as `other`, so a bad caller cannot multiply series.
+A handler never raises into the application, and never stores what would
+break a scrape. Each operation reads and checks all its values and labels
+before it updates either backend, so a bad value reaches neither. A value is
+what `float()` makes of the field (a bool is 0 or 1); it must be finite, and
+not negative for a counter or a histogram. An Enum member stands for its
+`.value`. An open label value must be a plain `str` that encodes as UTF-8 (a
+lone surrogate does not). An operation that fails (a missing field, a wrong
+type, a bad value) is skipped, counted once in `DROPPED` by event name and
+logged once per event type, and the event's other operations still run. A
+label value outside its closed set is recorded as `other`, so a bad caller
+cannot multiply series.
 """
 
 from __future__ import annotations
@@ -24,6 +30,8 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from enum import Enum
+from math import isfinite
 from typing import Any, NamedTuple
 
 SERVICE = 'qortex'
@@ -400,10 +408,11 @@ def _prom_instruments(registry: Any) -> dict[str, Any]:
     return made
 
 
-# values outside a closed set are recorded as `other`
-_CLOSED_qortex_queries__mode = frozenset(('vec', 'graph'))
-_CLOSED_qortex_query_errors__stage = frozenset(('embedding', 'vec_search', 'ppr', 'scoring'))
-_CLOSED_qortex_factor_updates__outcome = frozenset(('accepted', 'rejected', 'partial'))
+# each allowed value maps to itself, so the contract's own string is recorded even for
+# a value that only compares equal to it; values outside a closed set are recorded as `other`
+_CLOSED_qortex_queries__mode = {v: v for v in ('vec', 'graph')}
+_CLOSED_qortex_query_errors__stage = {v: v for v in ('embedding', 'vec_search', 'ppr', 'scoring')}
+_CLOSED_qortex_factor_updates__outcome = {v: v for v in ('accepted', 'rejected', 'partial')}
 
 
 def handlers(*, meter: Any = None, registry: Any = None, tracer: Any = None) -> dict[str, Callable[[Any], None]]:
@@ -482,33 +491,30 @@ def handlers(*, meter: Any = None, registry: Any = None, tracer: Any = None) -> 
                         span.end()
             except Exception:
                 _dropped('QueryCompleted', 'span `qortex.query` end')
-        if otel:
-            try:
-                lab0 = event.mode
-                if lab0 not in _CLOSED_qortex_queries__mode:
-                    lab0 = 'other'
+        try:
+            lab0 = event.mode
+            if type(lab0) is not str and isinstance(lab0, Enum):
+                lab0 = lab0.value
+            lab0 = _CLOSED_qortex_queries__mode.get(lab0, 'other')
+            if otel:
                 o_qortex_queries(1, {'mode': lab0})
-            except Exception:
-                _dropped('QueryCompleted', '`add` on `qortex_queries` (opentelemetry)')
-            try:
-                o_qortex_query_duration_seconds(event.latency_ms * 0.001)
-            except Exception:
-                _dropped('QueryCompleted', '`record` on `qortex_query_duration_seconds` (opentelemetry)')
-        if prom:
-            try:
-                lab0 = event.mode
-                if lab0 not in _CLOSED_qortex_queries__mode:
-                    lab0 = 'other'
+            if prom:
                 bound = pc_qortex_queries.get(lab0)
                 if bound is None:
                     bound = pc_qortex_queries[lab0] = pl_qortex_queries(lab0).inc
                 bound(1)
-            except Exception:
-                _dropped('QueryCompleted', '`add` on `qortex_queries` (prometheus_client)')
-            try:
-                p_qortex_query_duration_seconds(event.latency_ms * 0.001)
-            except Exception:
-                _dropped('QueryCompleted', '`record` on `qortex_query_duration_seconds` (prometheus_client)')
+        except Exception:
+            _dropped('QueryCompleted', '`add` on `qortex_queries`')
+        try:
+            v = float(event.latency_ms) * 0.001
+            if not isfinite(v) or v < 0:
+                raise ValueError('not a finite number >= 0')
+            if otel:
+                o_qortex_query_duration_seconds(v)
+            if prom:
+                p_qortex_query_duration_seconds(v)
+        except Exception:
+            _dropped('QueryCompleted', '`record` on `qortex_query_duration_seconds`')
 
     def on_QueryFailed(event: Any) -> None:
         if tracing:
@@ -523,260 +529,241 @@ def handlers(*, meter: Any = None, registry: Any = None, tracer: Any = None) -> 
                         span.end()
             except Exception:
                 _dropped('QueryFailed', 'span `qortex.query` end')
-        if otel:
-            try:
-                lab0 = event.stage
-                if lab0 not in _CLOSED_qortex_query_errors__stage:
-                    lab0 = 'other'
+        try:
+            lab0 = event.stage
+            if type(lab0) is not str and isinstance(lab0, Enum):
+                lab0 = lab0.value
+            lab0 = _CLOSED_qortex_query_errors__stage.get(lab0, 'other')
+            if otel:
                 o_qortex_query_errors(1, {'stage': lab0})
-            except Exception:
-                _dropped('QueryFailed', '`add` on `qortex_query_errors` (opentelemetry)')
-        if prom:
-            try:
-                lab0 = event.stage
-                if lab0 not in _CLOSED_qortex_query_errors__stage:
-                    lab0 = 'other'
+            if prom:
                 bound = pc_qortex_query_errors.get(lab0)
                 if bound is None:
                     bound = pc_qortex_query_errors[lab0] = pl_qortex_query_errors(lab0).inc
                 bound(1)
-            except Exception:
-                _dropped('QueryFailed', '`add` on `qortex_query_errors` (prometheus_client)')
+        except Exception:
+            _dropped('QueryFailed', '`add` on `qortex_query_errors`')
 
     def on_PPRConverged(event: Any) -> None:
-        if otel:
-            try:
-                o_qortex_ppr_iterations(event.iterations)
-            except Exception:
-                _dropped('PPRConverged', '`record` on `qortex_ppr_iterations` (opentelemetry)')
-        if prom:
-            try:
-                p_qortex_ppr_iterations(event.iterations)
-            except Exception:
-                _dropped('PPRConverged', '`record` on `qortex_ppr_iterations` (prometheus_client)')
+        try:
+            v = float(event.iterations)
+            if not isfinite(v) or v < 0:
+                raise ValueError('not a finite number >= 0')
+            if otel:
+                o_qortex_ppr_iterations(v)
+            if prom:
+                p_qortex_ppr_iterations(v)
+        except Exception:
+            _dropped('PPRConverged', '`record` on `qortex_ppr_iterations`')
 
     def on_PPRDiverged(event: Any) -> None:
-        if otel:
-            try:
-                o_qortex_ppr_iterations(event.iterations)
-            except Exception:
-                _dropped('PPRDiverged', '`record` on `qortex_ppr_iterations` (opentelemetry)')
-        if prom:
-            try:
-                p_qortex_ppr_iterations(event.iterations)
-            except Exception:
-                _dropped('PPRDiverged', '`record` on `qortex_ppr_iterations` (prometheus_client)')
+        try:
+            v = float(event.iterations)
+            if not isfinite(v) or v < 0:
+                raise ValueError('not a finite number >= 0')
+            if otel:
+                o_qortex_ppr_iterations(v)
+            if prom:
+                p_qortex_ppr_iterations(v)
+        except Exception:
+            _dropped('PPRDiverged', '`record` on `qortex_ppr_iterations`')
 
     def on_FactorUpdated(event: Any) -> None:
-        if otel:
-            try:
-                lab0 = event.outcome
-                if lab0 not in _CLOSED_qortex_factor_updates__outcome:
-                    lab0 = 'other'
+        try:
+            lab0 = event.outcome
+            if type(lab0) is not str and isinstance(lab0, Enum):
+                lab0 = lab0.value
+            lab0 = _CLOSED_qortex_factor_updates__outcome.get(lab0, 'other')
+            if otel:
                 o_qortex_factor_updates(1, {'outcome': lab0})
-            except Exception:
-                _dropped('FactorUpdated', '`add` on `qortex_factor_updates` (opentelemetry)')
-        if prom:
-            try:
-                lab0 = event.outcome
-                if lab0 not in _CLOSED_qortex_factor_updates__outcome:
-                    lab0 = 'other'
+            if prom:
                 bound = pc_qortex_factor_updates.get(lab0)
                 if bound is None:
                     bound = pc_qortex_factor_updates[lab0] = pl_qortex_factor_updates(lab0).inc
                 bound(1)
-            except Exception:
-                _dropped('FactorUpdated', '`add` on `qortex_factor_updates` (prometheus_client)')
+        except Exception:
+            _dropped('FactorUpdated', '`add` on `qortex_factor_updates`')
 
     def on_FactorDriftSnapshot(event: Any) -> None:
-        if otel:
-            try:
-                o_qortex_factors_active(event.count)
-            except Exception:
-                _dropped('FactorDriftSnapshot', '`set` on `qortex_factors_active` (opentelemetry)')
-            try:
-                o_qortex_factor_mean(event.mean)
-            except Exception:
-                _dropped('FactorDriftSnapshot', '`set` on `qortex_factor_mean` (opentelemetry)')
-            try:
-                o_qortex_factor_entropy(event.entropy)
-            except Exception:
-                _dropped('FactorDriftSnapshot', '`set` on `qortex_factor_entropy` (opentelemetry)')
-        if prom:
-            try:
-                p_qortex_factors_active(event.count)
-            except Exception:
-                _dropped('FactorDriftSnapshot', '`set` on `qortex_factors_active` (prometheus_client)')
-            try:
-                p_qortex_factor_mean(event.mean)
-            except Exception:
-                _dropped('FactorDriftSnapshot', '`set` on `qortex_factor_mean` (prometheus_client)')
-            try:
-                p_qortex_factor_entropy(event.entropy)
-            except Exception:
-                _dropped('FactorDriftSnapshot', '`set` on `qortex_factor_entropy` (prometheus_client)')
+        try:
+            v = float(event.count)
+            if not isfinite(v):
+                raise ValueError('not a finite number')
+            if otel:
+                o_qortex_factors_active(v)
+            if prom:
+                p_qortex_factors_active(v)
+        except Exception:
+            _dropped('FactorDriftSnapshot', '`set` on `qortex_factors_active`')
+        try:
+            v = float(event.mean)
+            if not isfinite(v):
+                raise ValueError('not a finite number')
+            if otel:
+                o_qortex_factor_mean(v)
+            if prom:
+                p_qortex_factor_mean(v)
+        except Exception:
+            _dropped('FactorDriftSnapshot', '`set` on `qortex_factor_mean`')
+        try:
+            v = float(event.entropy)
+            if not isfinite(v):
+                raise ValueError('not a finite number')
+            if otel:
+                o_qortex_factor_entropy(v)
+            if prom:
+                p_qortex_factor_entropy(v)
+        except Exception:
+            _dropped('FactorDriftSnapshot', '`set` on `qortex_factor_entropy`')
 
     def on_OnlineEdgeRecorded(event: Any) -> None:
-        if otel:
-            try:
-                o_qortex_buffer_edges(event.buffer_size)
-            except Exception:
-                _dropped('OnlineEdgeRecorded', '`set` on `qortex_buffer_edges` (opentelemetry)')
-        if prom:
-            try:
-                p_qortex_buffer_edges(event.buffer_size)
-            except Exception:
-                _dropped('OnlineEdgeRecorded', '`set` on `qortex_buffer_edges` (prometheus_client)')
+        try:
+            v = float(event.buffer_size)
+            if not isfinite(v):
+                raise ValueError('not a finite number')
+            if otel:
+                o_qortex_buffer_edges(v)
+            if prom:
+                p_qortex_buffer_edges(v)
+        except Exception:
+            _dropped('OnlineEdgeRecorded', '`set` on `qortex_buffer_edges`')
 
     def on_EdgePromoted(event: Any) -> None:
-        if otel:
-            try:
+        try:
+            if otel:
                 o_qortex_edges_promoted(1)
-            except Exception:
-                _dropped('EdgePromoted', '`add` on `qortex_edges_promoted` (opentelemetry)')
-        if prom:
-            try:
+            if prom:
                 p_qortex_edges_promoted(1)
-            except Exception:
-                _dropped('EdgePromoted', '`add` on `qortex_edges_promoted` (prometheus_client)')
+        except Exception:
+            _dropped('EdgePromoted', '`add` on `qortex_edges_promoted`')
 
     def on_BufferFlushed(event: Any) -> None:
-        if otel:
-            try:
-                v = event.kg_coverage
-                if v is not None:
+        try:
+            v = event.kg_coverage
+            if v is not None:
+                v = float(v)
+                if not isfinite(v):
+                    raise ValueError('not a finite number')
+                if otel:
                     o_qortex_kg_coverage(v)
-            except Exception:
-                _dropped('BufferFlushed', '`set` on `qortex_kg_coverage` (opentelemetry)')
-        if prom:
-            try:
-                v = event.kg_coverage
-                if v is not None:
+                if prom:
                     p_qortex_kg_coverage(v)
-            except Exception:
-                _dropped('BufferFlushed', '`set` on `qortex_kg_coverage` (prometheus_client)')
+        except Exception:
+            _dropped('BufferFlushed', '`set` on `qortex_kg_coverage`')
 
     def on_VecSearchCompleted(event: Any) -> None:
-        if otel:
-            try:
-                o_qortex_vec_search_duration_seconds(event.latency_ms * 0.001)
-            except Exception:
-                _dropped('VecSearchCompleted', '`record` on `qortex_vec_search_duration_seconds` (opentelemetry)')
-        if prom:
-            try:
-                p_qortex_vec_search_duration_seconds(event.latency_ms * 0.001)
-            except Exception:
-                _dropped('VecSearchCompleted', '`record` on `qortex_vec_search_duration_seconds` (prometheus_client)')
+        try:
+            v = float(event.latency_ms) * 0.001
+            if not isfinite(v) or v < 0:
+                raise ValueError('not a finite number >= 0')
+            if otel:
+                o_qortex_vec_search_duration_seconds(v)
+            if prom:
+                p_qortex_vec_search_duration_seconds(v)
+        except Exception:
+            _dropped('VecSearchCompleted', '`record` on `qortex_vec_search_duration_seconds`')
 
     def on_FeedbackReceived(event: Any) -> None:
-        if otel:
-            try:
-                v = event.accepted
-                if v > 0:
+        try:
+            v = float(event.accepted)
+            if not isfinite(v):
+                raise ValueError('not a finite number')
+            if v > 0:
+                if otel:
                     o_qortex_feedback(v, oa_qortex_feedback_0)
-            except Exception:
-                _dropped('FeedbackReceived', '`add` on `qortex_feedback` (opentelemetry)')
-            try:
-                v = event.rejected
-                if v > 0:
-                    o_qortex_feedback(v, oa_qortex_feedback_1)
-            except Exception:
-                _dropped('FeedbackReceived', '`add` on `qortex_feedback` (opentelemetry)')
-            try:
-                v = event.partial
-                if v > 0:
-                    o_qortex_feedback(v, oa_qortex_feedback_2)
-            except Exception:
-                _dropped('FeedbackReceived', '`add` on `qortex_feedback` (opentelemetry)')
-        if prom:
-            try:
-                v = event.accepted
-                if v > 0:
+                if prom:
                     pb_qortex_feedback_0(v)
-            except Exception:
-                _dropped('FeedbackReceived', '`add` on `qortex_feedback` (prometheus_client)')
-            try:
-                v = event.rejected
-                if v > 0:
+        except Exception:
+            _dropped('FeedbackReceived', '`add` on `qortex_feedback`')
+        try:
+            v = float(event.rejected)
+            if not isfinite(v):
+                raise ValueError('not a finite number')
+            if v > 0:
+                if otel:
+                    o_qortex_feedback(v, oa_qortex_feedback_1)
+                if prom:
                     pb_qortex_feedback_1(v)
-            except Exception:
-                _dropped('FeedbackReceived', '`add` on `qortex_feedback` (prometheus_client)')
-            try:
-                v = event.partial
-                if v > 0:
+        except Exception:
+            _dropped('FeedbackReceived', '`add` on `qortex_feedback`')
+        try:
+            v = float(event.partial)
+            if not isfinite(v):
+                raise ValueError('not a finite number')
+            if v > 0:
+                if otel:
+                    o_qortex_feedback(v, oa_qortex_feedback_2)
+                if prom:
                     pb_qortex_feedback_2(v)
-            except Exception:
-                _dropped('FeedbackReceived', '`add` on `qortex_feedback` (prometheus_client)')
+        except Exception:
+            _dropped('FeedbackReceived', '`add` on `qortex_feedback`')
 
     def on_EnrichmentCompleted(event: Any) -> None:
-        if otel:
-            try:
-                lab0 = event.backend_type
-                if not isinstance(lab0, str):
-                    raise TypeError('label `backend_type` needs a string value')
+        try:
+            lab0 = event.backend_type
+            if type(lab0) is not str and isinstance(lab0, Enum):
+                lab0 = lab0.value
+            if type(lab0) is not str:
+                raise TypeError('label `backend_type` needs a string value')
+            if not lab0.isascii():
+                lab0.encode('utf-8')  # raises on a lone surrogate
+            if otel:
                 o_qortex_enrichment(1, {'backend_type': lab0})
-            except Exception:
-                _dropped('EnrichmentCompleted', '`add` on `qortex_enrichment` (opentelemetry)')
-            try:
-                o_qortex_enrichment_duration_seconds(event.latency_ms * 0.001)
-            except Exception:
-                _dropped('EnrichmentCompleted', '`record` on `qortex_enrichment_duration_seconds` (opentelemetry)')
-        if prom:
-            try:
-                lab0 = event.backend_type
-                if not isinstance(lab0, str):
-                    raise TypeError('label `backend_type` needs a string value')
+            if prom:
                 bound = pc_qortex_enrichment.get(lab0)
                 if bound is None:
                     bound = pc_qortex_enrichment[lab0] = pl_qortex_enrichment(lab0).inc
                 bound(1)
-            except Exception:
-                _dropped('EnrichmentCompleted', '`add` on `qortex_enrichment` (prometheus_client)')
-            try:
-                p_qortex_enrichment_duration_seconds(event.latency_ms * 0.001)
-            except Exception:
-                _dropped('EnrichmentCompleted', '`record` on `qortex_enrichment_duration_seconds` (prometheus_client)')
+        except Exception:
+            _dropped('EnrichmentCompleted', '`add` on `qortex_enrichment`')
+        try:
+            v = float(event.latency_ms) * 0.001
+            if not isfinite(v) or v < 0:
+                raise ValueError('not a finite number >= 0')
+            if otel:
+                o_qortex_enrichment_duration_seconds(v)
+            if prom:
+                p_qortex_enrichment_duration_seconds(v)
+        except Exception:
+            _dropped('EnrichmentCompleted', '`record` on `qortex_enrichment_duration_seconds`')
 
     def on_EnrichmentFallback(event: Any) -> None:
-        if otel:
-            try:
+        try:
+            if otel:
                 o_qortex_enrichment_fallbacks(1)
-            except Exception:
-                _dropped('EnrichmentFallback', '`add` on `qortex_enrichment_fallbacks` (opentelemetry)')
-        if prom:
-            try:
+            if prom:
                 p_qortex_enrichment_fallbacks(1)
-            except Exception:
-                _dropped('EnrichmentFallback', '`add` on `qortex_enrichment_fallbacks` (prometheus_client)')
+        except Exception:
+            _dropped('EnrichmentFallback', '`add` on `qortex_enrichment_fallbacks`')
 
     def on_ManifestIngested(event: Any) -> None:
-        if otel:
-            try:
-                lab0 = event.domain
-                if not isinstance(lab0, str):
-                    raise TypeError('label `domain` needs a string value')
+        try:
+            lab0 = event.domain
+            if type(lab0) is not str and isinstance(lab0, Enum):
+                lab0 = lab0.value
+            if type(lab0) is not str:
+                raise TypeError('label `domain` needs a string value')
+            if not lab0.isascii():
+                lab0.encode('utf-8')  # raises on a lone surrogate
+            if otel:
                 o_qortex_manifests_ingested(1, {'domain': lab0})
-            except Exception:
-                _dropped('ManifestIngested', '`add` on `qortex_manifests_ingested` (opentelemetry)')
-            try:
-                o_qortex_ingest_duration_seconds(event.latency_ms * 0.001)
-            except Exception:
-                _dropped('ManifestIngested', '`record` on `qortex_ingest_duration_seconds` (opentelemetry)')
-        if prom:
-            try:
-                lab0 = event.domain
-                if not isinstance(lab0, str):
-                    raise TypeError('label `domain` needs a string value')
+            if prom:
                 bound = pc_qortex_manifests_ingested.get(lab0)
                 if bound is None:
                     bound = pc_qortex_manifests_ingested[lab0] = pl_qortex_manifests_ingested(lab0).inc
                 bound(1)
-            except Exception:
-                _dropped('ManifestIngested', '`add` on `qortex_manifests_ingested` (prometheus_client)')
-            try:
-                p_qortex_ingest_duration_seconds(event.latency_ms * 0.001)
-            except Exception:
-                _dropped('ManifestIngested', '`record` on `qortex_ingest_duration_seconds` (prometheus_client)')
+        except Exception:
+            _dropped('ManifestIngested', '`add` on `qortex_manifests_ingested`')
+        try:
+            v = float(event.latency_ms) * 0.001
+            if not isfinite(v) or v < 0:
+                raise ValueError('not a finite number >= 0')
+            if otel:
+                o_qortex_ingest_duration_seconds(v)
+            if prom:
+                p_qortex_ingest_duration_seconds(v)
+        except Exception:
+            _dropped('ManifestIngested', '`record` on `qortex_ingest_duration_seconds`')
 
     def on_QueryStarted(event: Any) -> None:
         try:

@@ -12,9 +12,11 @@ import copy
 import json
 import math
 import re
+import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any
 
+import promql_parser as pp
 import pytest
 import yaml
 
@@ -34,12 +36,11 @@ PATH_LABELS = frozenset({"job", "instance"}).union(
     *(set(facts.exporter_labels) | set(facts.scrape_labels) for facts in PATHS.values()))
 
 _VARIABLE = re.compile(r"\$\{(\w+)(?::\w+)?\}|\[\[(\w+)(?::\w+)?\]\]|\$(\w+)")
-_REGEX_SPECIAL = re.compile(r"[$^*{}\[\]'+?.()|]")
 
 
-def grafana_regex_escape(value: str) -> str:
-    """A multi-value variable's value as Grafana writes it into a PromQL regex string literal."""
-    return _REGEX_SPECIAL.sub(lambda m: "\\\\" + m.group(0), value.replace("\\", "\\\\\\\\"))
+def grafana_escape(value: str) -> str:
+    """A single-valued variable's value as Grafana's Prometheus data source writes it into a query."""
+    return value.replace("\\", "\\\\").replace("'", "\\\\'")
 
 
 def interpolate(expr: str, job: str) -> str:
@@ -51,7 +52,7 @@ def interpolate(expr: str, job: str) -> str:
         # the dashboard's time range; the workload is far shorter, as on a fresh deployment
         "__range": "1h",
         "__range_s": "3600",
-        "job": grafana_regex_escape(job),
+        "job": grafana_escape(job),
     }
 
     def value(match: re.Match[str]) -> str:
@@ -149,6 +150,83 @@ def test_every_panel_and_recording_rule_returns_data(live: LiveStack, capsys: py
     assert outcomes and rules
     assert failing_panels(outcomes) == {}
     assert {name: problem for name, problem in rules.items() if problem} == {}
+
+
+def rate_targets(dashboard: dict[str, Any]) -> list[tuple[str, str, str, tuple[str, ...]]]:
+    """(panel title, expr, series, labels kept) of every `sum [by (...)] (rate(<series>{job="$job"}[...]))`."""
+    found = []
+    for title, _, expr in panel_targets(dashboard):
+        node = pp.parse(interpolate(expr, "job"))
+        if not (isinstance(node, pp.AggregateExpr) and str(node.op) == "sum"
+                and isinstance(node.expr, pp.Call) and node.expr.func.name == "rate"):
+            continue
+        (matrix,) = node.expr.args
+        assert isinstance(matrix, pp.MatrixSelector), expr
+        series = matrix.vector_selector.name
+        assert series, expr
+        assert [(m.name, m.op, m.value) for m in matrix.vector_selector.matchers.matchers] == [
+            ("job", pp.MatchOp.Equal, "job")], expr
+        found.append((title, expr, series, tuple(node.modifier.labels) if node.modifier else ()))
+    return found
+
+
+def by_hand(stack: LiveStack, series: str, job: str, kept: tuple[str, ...]) -> dict[tuple[str, ...], float]:
+    """The per-second rate of `job`'s raw counter samples over the panel's window, summed per kept label set.
+
+    Per series: its growth between the first and the last sample in the
+    window over the time between them. Every counter of the workload grew
+    through the whole window from samples one scrape apart, so Prometheus
+    extrapolates `rate()` to the window's ends at that same slope.
+    """
+    params = urllib.parse.urlencode({"query": f'{series}{{job="{job}"}}[{RATE_INTERVAL_SECONDS}s]',
+                                     "time": f"{stack.at:.3f}"})
+    body = stack.prometheus.get("/api/v1/query?" + params)
+    assert body["data"]["resultType"] == "matrix", body
+    rates: dict[tuple[str, ...], float] = {}
+    for raw in body["data"]["result"]:
+        if len(raw["values"]) < 2:   # rate() needs two samples too
+            continue
+        (t0, v0), (t1, v1) = raw["values"][0], raw["values"][-1]
+        key = tuple(raw["metric"].get(label, "") for label in kept)
+        rates[key] = rates.get(key, 0.0) + (float(v1) - float(v0)) / (float(t1) - float(t0))
+    return rates
+
+
+def test_every_rate_panel_reads_each_paths_own_rate(live: LiveStack, capsys: pytest.CaptureFixture[str]) -> None:
+    dashboard = json.loads(live.files["grafana/qortex.json"])
+    targets = rate_targets(dashboard)
+    # the 7 counter rate panels and the heatmap's bucket rates
+    assert len(targets) == 8, [t[0] for t in targets]
+    wrong: dict[tuple[str, str], tuple[dict[tuple[str, ...], float], dict[tuple[str, ...], float]]] = {}
+    for title, expr, series, kept in targets:
+        for job in live.jobs:
+            shown = {tuple(s["metric"].get(label, "") for label in kept): float(s["value"][1])
+                     for s in live.query(interpolate(expr, job))}
+            expected = by_hand(live, series, job, kept)
+            # the workload moved the counters in the window: no panel passes by reading zero
+            assert any(v > 0 for v in expected.values()), (title, job, expected)
+            if shown.keys() != expected.keys() or not all(
+                    math.isclose(shown[k], expected[k], rel_tol=1e-9) for k in expected):
+                wrong[(title, job)] = (shown, expected)
+    with capsys.disabled():
+        print(f"\nlive: {len(targets)} rate panels x {len(live.jobs)} paths, "
+              f"{len(targets) * len(live.jobs) - len(wrong)} read their path's own rate")
+    assert wrong == {}
+
+
+def test_a_sum_over_both_paths_would_read_both_rates_added(live: LiveStack) -> None:
+    """What the job picker's All once showed: the comparison above tells it from one path's rate."""
+    dashboard = json.loads(live.files["grafana/qortex.json"])
+    (title, expr, series, kept), *_ = rate_targets(dashboard)
+    assert title == "Query Rate"
+    summed = {tuple(s["metric"].get(label, "") for label in kept): float(s["value"][1])
+              for s in live.query(interpolate(expr.replace('job="$job"', 'job=~".+"'), ""))}
+    per_path = [by_hand(live, series, job, kept) for job in live.jobs]
+    assert summed.keys() == per_path[0].keys() == per_path[1].keys()
+    for key, value in summed.items():
+        assert math.isclose(value, per_path[0][key] + per_path[1][key], rel_tol=1e-9)
+        # both paths carry the same events, so the sum reads about twice either one
+        assert value > 1.5 * max(per_path[0][key], per_path[1][key])
 
 
 def test_job_variable_offers_both_paths(live: LiveStack) -> None:
