@@ -1,4 +1,9 @@
-"""Read YAML files with positions, and load a contract from one.
+"""Read input files within limits, YAML files with positions, and load a contract from one.
+
+Every input file is read by `read_bytes`, which refuses what is not a
+regular file and what is larger than MAX_INPUT_BYTES before reading it; the
+nesting of a YAML or JSON text is measured before the parser that would
+recurse on it sees it (`check_yaml_nesting`, `check_json_nesting`).
 
 PyYAML's own constructors lose positions, accept duplicate keys and expand
 aliases without limit. Here a document is composed into nodes (with the C
@@ -14,6 +19,9 @@ classes (about 100 ms).
 from __future__ import annotations
 
 import hashlib
+import os
+import re
+import stat
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +42,11 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 
 Path = tuple[str | int, ...]
 
-MAX_DEPTH = 64
+# Limits on input, checked before any parser sees the text: PyYAML's C parser builds nodes recursively and
+# crashes the interpreter (a stack overflow, not an exception) at about 24,000 levels of nesting.
+MAX_INPUT_BYTES = 64 * 1024 * 1024   # any file read: a contract, dashboard, rule file, exposition, pyproject.toml
+MAX_DEPTH = 64                       # YAML nesting: collections inside collections (see `check_yaml_nesting`)
+MAX_JSON_DEPTH = 256                 # JSON nesting: Python's parser recurses, up to the interpreter's recursion limit
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _MAP_TAG = "tag:yaml.org,2002:map"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
@@ -113,6 +125,8 @@ def read_text(file: str, data: bytes | None = None) -> str:
     """Decode a file as UTF-8, turning I/O and decoding failures into located errors."""
     if data is None:
         data = read_bytes(file)
+    elif len(data) > MAX_INPUT_BYTES:   # bytes that came another way (`git show`, the out dir read already)
+        raise _too_large(file)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -123,16 +137,40 @@ def read_text(file: str, data: bytes | None = None) -> str:
 
 
 def read_bytes(file: str) -> bytes:
-    """A file's bytes; a missing, unreadable or non-regular file is a located error."""
+    """A file's bytes; a missing, unreadable, non-regular or too large file is a located error.
+
+    The file is opened without blocking and judged by `fstat` of what was opened (no race with a rename): a
+    FIFO would otherwise wait for a writer forever and a device (`/dev/zero`) never end.
+    """
     try:
-        with open(file, "rb") as fh:
-            return fh.read()
+        fd = os.open(file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except FileNotFoundError:
         raise input_error(file, "input/not-found", "no such file") from None
     except IsADirectoryError:
         raise input_error(file, "input/not-a-file", "is a directory, not a file") from None
     except OSError as exc:
         raise input_error(file, "input/unreadable", f"cannot read: {exc.strerror}") from None
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_INPUT_BYTES:
+        os.close(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise input_error(file, "input/not-a-file", "is a directory, not a file")
+        if stat.S_ISREG(st.st_mode):
+            raise _too_large(file)
+        raise input_error(file, "input/not-a-file", "is not a regular file")
+    with os.fdopen(fd, "rb") as fh:
+        try:
+            data = fh.read(MAX_INPUT_BYTES + 1)   # one byte more tells a file that grew past the limit
+        except OSError as exc:
+            raise input_error(file, "input/unreadable", f"cannot read: {exc.strerror}") from None
+    if len(data) > MAX_INPUT_BYTES:
+        raise _too_large(file)
+    return data
+
+
+def _too_large(file: str) -> InputError:
+    return input_error(file, "input/too-large", f"larger than {MAX_INPUT_BYTES // (1024 * 1024)} MiB, the limit for "
+                       "an input file")
 
 
 def _line_col(text: bytes | str, offset: int) -> tuple[int, int]:
@@ -141,11 +179,65 @@ def _line_col(text: bytes | str, offset: int) -> tuple[int, int]:
     return before.count(newline) + 1, offset - (before.rfind(newline) + 1) + 1  # type: ignore[arg-type]
 
 
+# ── nesting, measured before the document is composed ───────────────────
+#
+# libyaml's composer builds nodes recursively in C: a document nested about 24,000 levels deep overflows the C
+# stack and the interpreter dies before any Python-level limit applies. Its event parser keeps its own stack, so
+# one pass over the events, stopped at the first collection too deep, finds what composing would crash on.
+
+# No text whose bound below stays under this can overflow the composer: the pass over the events is skipped.
+_SAFE_NESTING = 5_000
+
+
+def _nesting_bound(text: str) -> int:
+    """An upper bound of a YAML text's nesting: each flow collection opens with its own `[` or `{`, and each block
+    collection sits deeper in its line than its parent, except a sequence written at its key's indentation."""
+    longest = max(map(len, text.splitlines()), default=0)
+    return text.count("[") + text.count("{") + 2 * (longest + 1)
+
+
+def check_yaml_nesting(file: str, text: str) -> None:
+    """`input/too-deep` where a YAML text nests collections deeper than MAX_DEPTH, before it is composed.
+
+    YAML errors met on the way are raised as PyYAML raises them, for `load_yaml` to locate.
+    """
+    if _nesting_bound(text) <= _SAFE_NESTING:
+        return
+    depth = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH + 1:   # MAX_DEPTH counts levels below the root collection, as the conversion does
+                mark = event.start_mark
+                line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+                raise input_error(file, "input/too-deep", f"nesting deeper than {MAX_DEPTH} levels", line, column)
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
+_JSON_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|([\[{])|[\]}]')
+
+
+def check_json_nesting(file: str, text: str) -> None:
+    """`input/too-deep` where a JSON text nests arrays and objects deeper than MAX_JSON_DEPTH: brackets outside
+    strings, counted before `json` reads it."""
+    depth = 0
+    for token in _JSON_TOKEN.finditer(text):
+        if token.group(1):
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                line, column = _line_col(text, token.start())
+                raise input_error(file, "input/too-deep", f"nesting deeper than {MAX_JSON_DEPTH} levels", line, column)
+        elif text[token.start()] != '"':
+            depth -= 1
+
+
 def load_yaml(file: str, text: str) -> tuple[Any, SourceMap]:
     """Parse one YAML document into plain values and their source map."""
     if not text.strip():
         raise input_error(file, "input/empty", "file is empty", 1, 1)
     try:
+        check_yaml_nesting(file, text)
         root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark

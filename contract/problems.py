@@ -37,7 +37,8 @@ class Problem(NamedTuple):
 
 
 def one_line(text: str) -> str:
-    """Escape control characters so a name taken from input cannot break the one-line format."""
+    """Escape what is not printable (control characters such as ESC or a line break, lone surrogates) so that text
+    taken from input can neither break the one-line format nor reach the terminal as a control sequence."""
     if text.isprintable():
         return text
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
@@ -69,20 +70,29 @@ def render(problems: Iterable[Problem], fmt: str) -> str:
         lines = []
         for p in items:
             level = {"error": "error", "warning": "warning", "info": "notice"}[p.severity]
-            props = f"file={p.file}"
+            props = f"file={_property(p.file)}"
             if p.line:
                 props += f",line={p.line}"
             if p.column:
                 props += f",col={p.column}"
-            msg = p.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-            lines.append(f"::{level} {props},title={p.check}::{msg}")
+            lines.append(f"::{level} {props},title={_property(p.check)}::{_percent(one_line(p.message))}")
         return "".join(line + "\n" for line in lines)
     out = []
     for p in items:
         out.append(p.text())
-        if p.expr:
-            out.append(f"    {p.expr}")
+        if p.expr:   # its lines joined (layout only), so that each problem stays a line and an indented line
+            out.append("    " + one_line(" ".join(line.strip() for line in p.expr.strip().splitlines())))
     return "".join(line + "\n" for line in out)
+
+
+def _percent(text: str) -> str:
+    """A GitHub workflow command's data: `%` and line breaks percent-encoded (`one_line` removed the breaks)."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _property(text: str) -> str:
+    """A workflow command's property value, where `:` and `,` would end it."""
+    return _percent(one_line(text)).replace(":", "%3A").replace(",", "%2C")
 
 
 def exit_code(problems: Iterable[Problem], strict: bool = False) -> int:

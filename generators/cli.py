@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import io
 import json
 import os
 import sys
@@ -20,7 +21,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 from contract.naming import EXPOSITION_PATHS, expose
-from contract.problems import FORMATS, InputError, Problem, exit_code, input_error, render
+from contract.problems import FORMATS, InputError, Problem, exit_code, input_error, one_line, render
 from generators.config import Config, read_config
 
 if TYPE_CHECKING:
@@ -281,7 +282,7 @@ def cmd_analyze(args: argparse.Namespace, config: Config) -> int:
         for r in rows:
             what = f"metrics: {', '.join(r.metrics) or '-'}; labels: {', '.join(r.labels) or '-'}" if r.parsed \
                 else f"does not parse: {r.error}"
-            sys.stdout.write(f"{r.file}:{r.line}: {r.kind} {r.location}: {what}\n")
+            sys.stdout.write(one_line(f"{r.file}:{r.line}: {r.kind} {r.location}: {what}") + "\n")
     sys.stderr.write(f"{len(rows)} expressions in {len(sources)} files, {failed} not parsed; "
                      f"{skipped} targets of other data sources skipped\n")
     return 1 if failed else 0
@@ -455,6 +456,11 @@ def run() -> None:
     # and again (a fifth of a 10,000-rule check). Collections still happen, a few hundred times less
     # often; the process is short-lived. Only the program does this, never a library caller.
     gc.set_threshold(200_000, 30, 30)
+    for stream in (sys.stdout, sys.stderr):
+        # what the output's encoding cannot hold (any non-ASCII name under PYTHONIOENCODING=ascii, a lone
+        # surrogate decoded from a JSON escape) is written as a backslash escape, never an encoding error
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
     sys.exit(main())
 
 

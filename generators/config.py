@@ -46,6 +46,8 @@ def parse_config(pyproject: str, text: bytes) -> Config:
         message = _TOML_POSITION.sub("", str(exc)).strip()
         message = message[:1].lower() + message[1:]
         raise input_error(pyproject, "config/toml", f"not valid TOML: {message}", line, column) from None
+    except RecursionError:   # tomllib reads nested arrays and tables recursively
+        raise input_error(pyproject, "config/toml", "not valid TOML: nested too deeply") from None
     tool = data.get("tool", {})
     if not isinstance(tool, dict):   # the `tool` table is where every tool's section lives (PEP 518)
         raise input_error(pyproject, "config/shape", "`tool` must be a table")

@@ -33,7 +33,7 @@ def parse_manifest(data: bytes) -> dict[str, str] | None:
     """
     try:
         doc = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):   # RecursionError: nested too deeply for `json`
         return None
     if not isinstance(doc, dict) or doc.get("written-by") != _WRITER or not isinstance(doc.get("files"), dict):
         return None

@@ -138,6 +138,10 @@ def test_check_reports_a_missing_or_edited_manifest(project: Path, capsys: pytes
     assert capsys.readouterr().out == (
         f"out/{MANIFEST}:3: error[check/stale-output]: `out/{MANIFEST}` differs from what `metrics-contract generate` "
         "writes; regenerate it, never edit it\n")
+    manifest.write_text("[" * 5000 + "]" * 5000)   # too deep for `json`: not a manifest of this tool
+    assert main(["generate"]) == 2
+    assert capsys.readouterr().err == (f"out/{MANIFEST}: error[generate/out-dir]: not a manifest written by "
+                                       "`metrics-contract generate`; remove the out dir or choose another\n")
     manifest.unlink()
     assert main(["check"]) == 1
     assert capsys.readouterr().out == (
@@ -201,6 +205,8 @@ def test_symlinked_out_dir_stays_a_symlink(project: Path) -> None:
      "pyproject.toml: error[config/value]: `contract` in `[tool.metrics-contract]` must not contain a NUL character"),
     (b'[tool.metrics-contract]\nout = "o\\u0000ut"\n',
      "pyproject.toml: error[config/value]: `out` in `[tool.metrics-contract]` must not contain a NUL character"),
+    (b"[tool.metrics-contract]\nignore = " + b"[" * 5000 + b"]" * 5000 + b"\n",
+     "pyproject.toml: error[config/toml]: not valid TOML: nested too deeply"),
     (b'[tool.metrics-contract]\nout = ""\n',
      "pyproject.toml: error[config/value]: `out` in `[tool.metrics-contract]` must not be empty"),
 ])

@@ -103,3 +103,49 @@ def test_merge_keys_and_positions(tmp_path: Path) -> None:
     assert smap.position(("item", "a")) == (1, 14)        # merged: where the anchored mapping wrote it
     assert smap.position(("item", "c")) is None
     assert smap.locate(("item", "c", 0)) == (3, 3)         # the nearest ancestor the document has
+
+
+# thousands of `[` inside a string are no nesting, yet they make the loader count nesting on libyaml's events
+# before composing; without them it composes at once and the conversion counts: both find the same limit
+@pytest.mark.parametrize("padding", [0, 6000])
+@pytest.mark.parametrize("levels", [64, 65])
+def test_the_yaml_nesting_limit_is_the_same_either_way(levels: int, padding: int) -> None:
+    from contract.loader import load_yaml
+    from contract.problems import InputError
+
+    text = "a: " + "[" * levels + "]" * levels + "\nb: '" + "[" * padding + "'\n"
+    if levels == 64:   # the root mapping, then 64 levels below it
+        value, _ = load_yaml("x.yaml", text)
+        assert value["b"] == "[" * padding
+        return
+    with pytest.raises(InputError) as exc:
+        load_yaml("x.yaml", text)
+    assert [p.text() for p in exc.value.problems] == ["x.yaml:1:68: error[input/too-deep]: nesting deeper than 64 "
+                                                      "levels"]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # a sequence at its key's indentation is a level of its own, as libyaml composes it
+    ("".join("  " * i + "- a:\n" for i in range(40)) + "  " * 40 + "- x\n",
+     "x.yaml:33:67: error[input/too-deep]: nesting deeper than 64 levels"),
+    ("- " * 6000 + "x\n", "x.yaml:1:131: error[input/too-deep]: nesting deeper than 64 levels"),
+    ("{a: " * 6000 + "1" + "}" * 6000 + "\n", "x.yaml:1:261: error[input/too-deep]: nesting deeper than 64 levels"),
+])
+def test_yaml_nested_past_the_limit_is_located(text: str, expected: str) -> None:
+    from contract.loader import load_yaml
+    from contract.problems import InputError
+
+    with pytest.raises(InputError) as exc:
+        load_yaml("x.yaml", text)
+    assert [p.text() for p in exc.value.problems] == [expected]
+
+
+def test_json_nesting_is_counted_outside_strings() -> None:
+    from contract.loader import check_json_nesting
+    from contract.problems import InputError
+
+    check_json_nesting("d.json", '{"a": "' + "[" * 1000 + '", "b": "\\"[[[[", "c": ' + "[" * 255 + "]" * 255 + "}")
+    with pytest.raises(InputError) as exc:
+        check_json_nesting("d.json", '{"a":\n ' + "[" * 256 + "]" * 256 + "}")
+    assert [p.text() for p in exc.value.problems] == ["d.json:2:257: error[input/too-deep]: nesting deeper than 256 "
+                                                      "levels"]

@@ -213,7 +213,9 @@ def test_line_separators_are_read_as_pyyaml_reads_them(expr: str) -> None:
 def test_a_dashboard_nested_too_deep_is_a_located_error() -> None:
     with pytest.raises(InputError) as exc:
         load_source("d.json", b'{"panels": ' + b"[" * 100_000 + b"]" * 100_000 + b"}")
-    assert [p.text() for p in exc.value.problems] == ["d.json:1:1: error[input/too-deep]: JSON nested too deep to read"]
+    # where the 257th bracket opens (the object is the first level), found before `json` reads the text
+    assert [p.text() for p in exc.value.problems] == [
+        "d.json:1:267: error[input/too-deep]: nesting deeper than 256 levels"]
 
 
 def test_suppression_comments() -> None:

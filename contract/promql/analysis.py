@@ -12,6 +12,10 @@ A flow whose labels are not known (an unknown metric, a variable in a
 grouping list) is *open*: checks never report a label missing from an open
 flow, so one error does not cascade into many.
 
+An expression over a limit (`MAX_EXPRESSION_LENGTH`, `MAX_NESTING`,
+`MAX_OPERATORS`) is refused before it is parsed: its analysis has
+`too_complex` set and the reason in `error`.
+
 promql_parser keeps no source positions, so `Locator` re-lexes the
 expression, only when a problem needs a column, and pairs the n-th selector
 of the tree (walked in text order) with the n-th selector of the text.
@@ -106,15 +110,75 @@ class Quantile(NamedTuple):
 @dataclass
 class Analysis:
     error: str | None = None     # the parser's message, when the expression is not valid PromQL
+    too_complex: bool = False    # `error` says which limit the expression is over; it was not parsed
     root: Flow = UNKNOWN
     selectors: list[Selector] = field(default_factory=list)
     groupings: list[Grouping] = field(default_factory=list)
     quantiles: list[Quantile] = field(default_factory=list)
 
 
+# Limits checked before promql_parser sees an expression. Its parser recurses in native code and overflows the
+# stack, killing the interpreter, at about 4,000 operators in a row or 4,000 nested parentheses. Every level of a
+# tree sits inside a pair of brackets, is an operand of an operator, or is a subquery (`[`), so a tree is at most
+# MAX_NESTING + MAX_OPERATORS + 1 levels deep: far below that crash, and below Python's recursion limit for the
+# walks here and in `contract.promql.analyze`, which recurse once per level.
+MAX_EXPRESSION_LENGTH = 64 * 1024   # characters
+MAX_NESTING = 128                   # parentheses, brackets and braces open at once
+MAX_OPERATORS = 512                 # binary and unary operators, and `[` (ranges and subqueries)
+
+# strings end at a line break (which PromQL does not allow in a quoted one): text after it is counted
+_LIMIT_TOKEN = re.compile(r"""(?x)
+    "[^"\\\n]*(?:\\.[^"\\\n]*)*"? | '[^'\\\n]*(?:\\.[^'\\\n]*)*'? | `[^`]*`? | \#[^\n]*   # strings, comments
+  | (?P<word>[a-zA-Z_:][a-zA-Z0-9_:]*)
+  | (?P<open>[(\[{]) | (?P<close>[)\]}])
+  | (?P<op>[-+*/%^] | [=!<>]= | [<>])
+""")
+_OPERATOR_WORDS = frozenset({"and", "or", "unless", "atan2"})
+_OPERATOR_CHARS = "+-*/%^=<>"   # every operator has one of these, or is a word above
+
+
+class TooComplex(ValueError):
+    """An expression over one of the limits above, refused before it is parsed."""
+
+
+def check_limits(text: str) -> None:
+    """Raise `TooComplex` if `text` is over a limit: one pass over it, outside string literals and comments."""
+    if len(text) > MAX_EXPRESSION_LENGTH:
+        raise TooComplex(f"the expression is {len(text)} characters long, more than {MAX_EXPRESSION_LENGTH}")
+    # most expressions have fewer brackets, operator characters and operator words anywhere, strings included, than
+    # a limit allows: counting those (in C) is a bound of both, and costs far less than the pass below
+    brackets = text.count("(") + text.count("[") + text.count("{")
+    low = text.lower()
+    if brackets <= MAX_NESTING and brackets + sum(map(text.count, _OPERATOR_CHARS)) + sum(
+            map(low.count, _OPERATOR_WORDS)) <= MAX_OPERATORS:
+        return
+    depth = braces = operators = 0
+    for token in _LIMIT_TOKEN.finditer(text):
+        kind = token.lastgroup
+        if kind == "open":
+            depth += 1
+            if depth > MAX_NESTING:
+                raise TooComplex(f"the expression nests brackets deeper than {MAX_NESTING} levels")
+            bracket = text[token.start()]
+            braces += bracket == "{"
+            operators += bracket == "["
+        elif kind == "close":
+            depth = max(depth - 1, 0)
+            braces = max(braces - (text[token.start()] == "}"), 0)
+        elif kind == "op" and not braces or kind == "word" and token.group().lower() in _OPERATOR_WORDS:
+            operators += 1   # `!=` inside braces is a label matcher
+        if operators > MAX_OPERATORS:
+            raise TooComplex(f"the expression has more than {MAX_OPERATORS} operators")
+
+
 def parse(text: str) -> Any:
-    """promql_parser's tree of `text` (raises ValueError), with the functions registered above."""
-    return pp.parse(text)
+    """promql_parser's tree of `text` (raises ValueError, `TooComplex` over a limit), with the functions registered
+    above."""
+    check_limits(text)
+    try:
+        return pp.parse(text)
+    except UnicodeEncodeError as exc:   # a lone surrogate (a JSON `\ud800` escape) has no UTF-8 form to parse
+        raise ValueError(f"U+{ord(exc.object[exc.start]):04X} is a lone surrogate, not a character") from None
 
 
 def analyze(text: str, catalog: Catalog, recorded: dict[str, Flow]) -> Analysis:
@@ -138,6 +202,7 @@ class Analyzer:
             tree = parse(text)
         except ValueError as exc:
             out.error = str(exc) or "invalid expression"
+            out.too_complex = isinstance(exc, TooComplex)
             return out
         out.root = _WALK[type(tree)](self, tree, None, False)
         return out

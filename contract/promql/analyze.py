@@ -15,7 +15,7 @@ from typing import Any
 
 import promql_parser as pp
 
-from contract.promql.analysis import parse
+from contract.promql.analysis import MAX_EXPRESSION_LENGTH, parse
 from contract.promql.expression import Expression, Source
 from contract.promql.variables import LABEL_PLACEHOLDER, expand
 
@@ -51,7 +51,9 @@ def analyze_expression(e: Expression) -> Analyzed:
     kind = _KINDS[e.kind]
     if e.var_metrics is not None:  # `metrics(regex)`: a pattern over names, not PromQL
         return Analyzed(e.file, line, e.where, kind, e.var_metrics[0], True, "", (), ())
-    text = expand(e.text, DEFAULT_SCRAPE_SECONDS, e.variables).text if e.variables is not None else e.text
+    text = e.text
+    if e.variables is not None and len(text) <= MAX_EXPRESSION_LENGTH:   # a longer one is refused by `parse`
+        text = expand(text, DEFAULT_SCRAPE_SECONDS, e.variables).text
     extra = (e.var_label[0],) if e.var_label else ()
     if not text.strip():  # `label_values(label)`: no selector at all
         return Analyzed(e.file, line, e.where, kind, e.text, True, "", (), extra)

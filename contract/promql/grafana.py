@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from contract.loader import check_json_nesting
 from contract.problems import input_error
 from contract.promql.anchors import JsonDoc, Shifted
 from contract.promql.expression import Expression, Source, suppressions
@@ -32,13 +33,12 @@ _PROMETHEUS = ("prometheus", "default")
 
 def read_dashboard(file: str, text: str) -> Source | None:
     """The expressions of a dashboard; None if `text` is JSON but not a dashboard."""
+    check_json_nesting(file, text)   # so that `json`, which recurses, never runs out of stack
     try:
         dash = json.loads(text)
     except ValueError as exc:   # json.JSONDecodeError, or an integer too long to convert
         msg, line, column = getattr(exc, "msg", str(exc)), getattr(exc, "lineno", 0), getattr(exc, "colno", 0)
         raise input_error(file, "input/json", f"not valid JSON: {msg.lower()}", line, column) from None
-    except RecursionError:
-        raise input_error(file, "input/too-deep", "JSON nested too deep to read", 1, 1) from None
     if isinstance(dash, dict) and isinstance(dash.get("dashboard"), dict):
         dash = dash["dashboard"]   # the HTTP API's {"dashboard": ..., "meta": ...}
     if not isinstance(dash, dict) or not (isinstance(dash.get("panels"), list) or isinstance(dash.get("rows"), list)):
@@ -78,7 +78,7 @@ class _DashboardReader:
                 # an exported dashboard carries its library panels' models here;
                 # the panels themselves only point at them by uid
                 elements = self.dash["__elements"]
-                models = [e.get("model") for e in elements.values()] if isinstance(elements, dict) else []
+                models = [e.get("model") for e in _dicts(list(elements.values()))] if isinstance(elements, dict) else []
                 for number, model in enumerate(_dicts(models), 1):
                     self.panel(model, number)
         return self.source
