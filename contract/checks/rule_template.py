@@ -42,7 +42,7 @@ _TOKEN = re.compile(r"""
 
 
 class TemplateError(ValueError):
-    pass
+    """A template Prometheus would refuse to load; the message says what is wrong."""
 
 
 class _Token(NamedTuple):
