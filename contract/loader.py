@@ -189,11 +189,19 @@ def _line_col(text: bytes | str, offset: int) -> tuple[int, int]:
 _SAFE_NESTING = 5_000
 
 
+# A `[` or `{` that can open a flow collection the composer descends into: one at the start of a token that may
+# begin a node, i.e. after a blank, a line break, `[`, `{`, `,`, `?` or `:`. After any other character it is part
+# of a plain scalar (`rate(x{a="b"}[5m])` in a rule), or libyaml refuses the text before composing past it (a
+# collection right after a scalar, a quote, a closing bracket, an anchor or a tag is a syntax error).
+_FLOW_OPENER = re.compile(r"(?<![^\s\[{,?:])[\[{]")
+
+
 def _nesting_bound(text: str) -> int:
-    """An upper bound of a YAML text's nesting: each flow collection opens with its own `[` or `{`, and each block
-    collection sits deeper in its line than its parent, except a sequence written at its key's indentation."""
+    """An upper bound of a YAML text's nesting: each flow collection opens with its own `[` or `{` where a node may
+    start, and each block collection sits deeper in its line than its parent, except a sequence written at its
+    key's indentation."""
     longest = max(map(len, text.splitlines()), default=0)
-    return text.count("[") + text.count("{") + 2 * (longest + 1)
+    return len(_FLOW_OPENER.findall(text)) + 2 * (longest + 1)
 
 
 def check_yaml_nesting(file: str, text: str) -> None:

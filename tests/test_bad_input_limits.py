@@ -60,6 +60,10 @@ NESTINGS = {   # (text after `nested: `, line and column where the 66th collecti
     "flow-sequences": ("[" * DEEP + "]" * DEEP, "3:73"),
     "flow-mappings": ("{a: " * DEEP + "1" + "}" * DEEP, "3:265"),
     "block-sequences": ("\n" + "- " * DEEP + "x", "4:129"),
+    # where a node may start without a blank before it: after `,`, after a JSON-like key's `:`, after a tab
+    "flow-entries": ("[a," * DEEP + "a" + "]" * DEEP, "3:201"),
+    "json-like-keys": ('{"a":' * DEEP + "1" + "}" * DEEP, "3:329"),
+    "tab-separated": ("[\t" * DEEP + "]" * DEEP, "3:137"),
 }
 CONTRACT_COMMANDS = {
     "validate": ["validate", "c.yaml"],
