@@ -26,6 +26,13 @@ CASES: dict[str, list[tuple[Target, list[str]]]] = {
         ("rate(qortex_queries_total[5m]) +", ["promql/syntax@0: invalid PromQL: invalid promql query"]),
         ("rate(qortex_queries_total[5x])", ["promql/syntax@0: invalid PromQL: bad number or duration syntax: 5x"]),
     ],
+    "promql/too-complex": [
+        ("(" * 127 + "up" + ")" * 127, []),
+        ("(" * 129 + "up" + ")" * 129,
+         ["promql/too-complex@0: too complex to check: the expression nests brackets deeper than 128 levels"]),
+        (" + ".join(["up"] * 514), ["promql/too-complex@0: too complex to check: the expression has more than 512 "
+                                    "operators"]),
+    ],
     "promql/unknown-metric": [
         ("up", []),
         ("qortex_queries_created", []),

@@ -8,10 +8,6 @@ recorded name's labels by its rule's computed label flow, and only then
 checks dashboards. Recording rules declared in the contract itself are
 known from the start.
 
-An expression over a limit of `contract.promql.analysis` (its length, its
-nesting, its number of operators) is not parsed: it gets one
-`promql/too-complex` problem, as an invalid one gets `promql/syntax`.
-
 Suppression: `# metrics-contract: ignore[<id>, ...]` in a panel description
 or any annotation of a rule silences those check ids there; `ignore` in
 `[tool.metrics-contract]` silences them everywhere.
@@ -29,10 +25,6 @@ from contract.promql.checks.base import Context, PromqlCheck
 from contract.promql.checks.registry import PROMQL_CHECKS
 from contract.promql.expression import Expression, Source
 from contract.promql.variables import Expansion, expand
-
-# reported instead of the checks for an expression over a limit (length, nesting, operators); like
-# `promql/syntax`, it concerns that expression only
-TOO_COMPLEX = "promql/too-complex"
 
 
 @dataclass
@@ -69,10 +61,6 @@ class Linter:
                 ctx = self.context(e)
                 if e.record:
                     self.recorded[e.record] = _recorded(ctx.analysis, e.rule_labels)
-                if ctx.analysis.too_complex:   # not parsed: no check has anything to read
-                    if TOO_COMPLEX not in e.suppressed:
-                        report.problems.append(_too_complex(e, ctx.analysis))
-                    continue
                 for check in self.checks:
                     if check.id not in e.suppressed:
                         report.problems.extend(check.run(ctx))
@@ -95,13 +83,6 @@ class Linter:
             if retry.error is None:
                 expansion, analysis = numeric, retry
         return Context(e, analysis, catalog, expansion)
-
-
-def _too_complex(e: Expression, analysis: Analysis) -> Problem:
-    """The problem of an expression over a limit of `contract.promql.analysis`; it is not echoed (it is long)."""
-    line, column = e.anchor.position(0)
-    return Problem(file=e.file, line=line, column=column, check=TOO_COMPLEX, location=e.where,
-                   message=f"{e.where}: too complex to check: {analysis.error}")
 
 
 def _recorded(analysis: Analysis, labels: tuple[str, ...]) -> Flow:

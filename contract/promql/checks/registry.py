@@ -12,11 +12,13 @@ from contract.promql.checks.quantile_without_le import QuantileWithoutLe
 from contract.promql.checks.rate_on_gauge import RateOnGauge
 from contract.promql.checks.rate_window import RateWindow
 from contract.promql.checks.syntax import Syntax
+from contract.promql.checks.too_complex import TooComplex
 from contract.promql.checks.unknown_label import UnknownLabel
 from contract.promql.checks.unknown_metric import UnknownMetric
 
 PROMQL_CHECKS: tuple[PromqlCheck, ...] = (
     Syntax(),
+    TooComplex(),
     UnknownMetric(),
     UnknownLabel(),
     LabelValue(),

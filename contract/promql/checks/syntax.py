@@ -20,5 +20,5 @@ class Syntax(PromqlCheck):
 
     def run(self, ctx: Context) -> Iterator[Problem]:
         error = ctx.analysis.error
-        if error is not None:
+        if error is not None and not ctx.analysis.too_complex:   # `promql/too-complex` reports that one
             yield ctx.at(self, f"invalid PromQL: {error}")
