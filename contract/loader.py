@@ -226,16 +226,16 @@ def check_yaml_nesting(file: str, text: str) -> None:
 _JSON_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|([\[{])|[\]}]')
 
 
-def check_json_nesting(file: str, text: str) -> None:
-    """`input/too-deep` where a JSON text nests arrays and objects deeper than MAX_JSON_DEPTH: brackets outside
+def check_json_nesting(file: str, text: str, limit: int = MAX_JSON_DEPTH) -> None:
+    """`input/too-deep` where a JSON text nests arrays and objects deeper than `limit`: brackets outside
     strings, counted before `json` reads it."""
     depth = 0
     for token in _JSON_TOKEN.finditer(text):
         if token.group(1):
             depth += 1
-            if depth > MAX_JSON_DEPTH:
+            if depth > limit:
                 line, column = _line_col(text, token.start())
-                raise input_error(file, "input/too-deep", f"nesting deeper than {MAX_JSON_DEPTH} levels", line, column)
+                raise input_error(file, "input/too-deep", f"nesting deeper than {limit} levels", line, column)
         elif text[token.start()] != '"':
             depth -= 1
 

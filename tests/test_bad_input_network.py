@@ -236,8 +236,7 @@ SHAPE_ERRORS = {
     "metadata-list": "metadata: error[input/api-shape]: `data` is not an object of metric metadata",
     "metadata-not-lists": "metadata: error[input/api-shape]: `data.svc_requests` is not a list of objects",
     "metadata-int-type": "metadata: error[input/api-shape]: `data.svc_requests[0].type` is not a string",
-    "deep": "series: error[input/api-shape]: the answer nests deeper than 32 levels; it is not a Prometheus API "
-            "answer",
+    "deep": "series:1:33: error[input/too-deep]: nesting deeper than 32 levels",
     "long-integer": "series: error[input/prometheus]: the answer is not JSON; is this a Prometheus server?",
 }
 SERIES_QUERY = "/api/v1/series?match%5B%5D=%7B__name__%3D~%22svc_.%2B%22%7D"
@@ -251,9 +250,9 @@ def test_prometheus_api_shape(shape: str, hostile: str, tmp_path: Path, monkeypa
     base = f"http://{hostile}/{shape}"
     assert main(["live-check", "c.yaml", "--prometheus", base, "--timeout", "5"]) == 2
     out = capsys.readouterr()
-    which, _, expected = SHAPE_ERRORS[shape].partition(": ")
+    which, _, expected = SHAPE_ERRORS[shape].partition(":")
     where = base + (SERIES_QUERY if which == "series" else "/api/v1/metadata")
-    assert _one_line(out.err, out.out) == f"{where}: {expected}\n"
+    assert _one_line(out.err, out.out) == f"{where}:{expected}\n"
 
 
 def test_deep_json_in_a_subprocess(hostile: str, tmp_path: Path) -> None:
@@ -263,8 +262,8 @@ def test_deep_json_in_a_subprocess(hostile: str, tmp_path: Path) -> None:
                            "--prometheus", f"http://{hostile}/deep", "--timeout", "5"],
                           cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 2, done.stderr
-    assert _one_line(done.stderr, done.stdout).endswith("error[input/api-shape]: the answer nests deeper than 32 "
-                                                        "levels; it is not a Prometheus API answer\n")
+    assert _one_line(done.stderr, done.stdout).endswith(":1:33: error[input/too-deep]: nesting deeper than 32 "
+                                                        "levels\n")
 
 
 @pytest.mark.parametrize("behaviour", ["missing", "truncated", "auth"])

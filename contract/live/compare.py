@@ -10,13 +10,12 @@ target's exposition path.
 from __future__ import annotations
 
 import json
-import re
 import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any
 
 from contract.live.exposition import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, Family, fetch, parse, redact
-from contract.loader import LoadedContract
+from contract.loader import LoadedContract, check_json_nesting
 from contract.model import Metric
 from contract.naming import PATHS, ExpositionPath, Exposure, expose
 from contract.problems import Problem, input_error
@@ -88,21 +87,6 @@ def _family_type(name: str, types: dict[str, str]) -> str:
 # The API's answers nest four levels (answer, `data`, series or metadata list, entry); a
 # deeper document is not one of them, and json.loads would recurse once per level.
 _MAX_JSON_DEPTH = 32
-# a string (escapes included) is skipped whole, so brackets inside label values do not count
-_JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
-
-
-def _json_depth(text: str) -> int:
-    """The deepest bracket nesting outside strings, in one pass (exact for valid JSON)."""
-    depth = deepest = 0
-    for match in _JSON_TOKENS.finditer(text):
-        token = match.group()
-        if token in ("[", "{"):
-            depth += 1
-            deepest = max(deepest, depth)
-        elif token in ("]", "}"):
-            depth -= 1
-    return deepest
 
 
 def _api(base: str, path: str, timeout: float, max_bytes: int) -> Any:
@@ -110,9 +94,7 @@ def _api(base: str, path: str, timeout: float, max_bytes: int) -> Any:
     url = base.rstrip("/") + path
     where = redact(url)
     text = fetch(url, timeout, max_bytes)
-    if _json_depth(text) > _MAX_JSON_DEPTH:
-        raise input_error(where, "input/api-shape", f"the answer nests deeper than {_MAX_JSON_DEPTH} levels; "
-                          "it is not a Prometheus API answer")
+    check_json_nesting(where, text, _MAX_JSON_DEPTH)
     try:
         body = json.loads(text)
     except ValueError:  # JSONDecodeError, and integers longer than Python converts
