@@ -130,7 +130,7 @@ def read_text(file: str, data: bytes | None = None) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line, column = _line_col(data, exc.start)
+        line, column = line_col(data, exc.start)
         raise input_error(
             file, "input/encoding", f"byte 0x{data[exc.start]:02x} is not valid UTF-8", line, column
         ) from None
@@ -173,7 +173,8 @@ def _too_large(file: str) -> InputError:
                        "an input file")
 
 
-def _line_col(text: bytes | str, offset: int) -> tuple[int, int]:
+def line_col(text: bytes | str, offset: int) -> tuple[int, int]:
+    """1-based line and column of `offset` in a text or its bytes."""
     newline = b"\n" if isinstance(text, bytes) else "\n"
     before = text[:offset]
     return before.count(newline) + 1, offset - (before.rfind(newline) + 1) + 1  # type: ignore[arg-type]
@@ -234,7 +235,7 @@ def check_json_nesting(file: str, text: str, limit: int = MAX_JSON_DEPTH) -> Non
         if token.group(1):
             depth += 1
             if depth > limit:
-                line, column = _line_col(text, token.start())
+                line, column = line_col(text, token.start())
                 raise input_error(file, "input/too-deep", f"nesting deeper than {limit} levels", line, column)
         elif text[token.start()] != '"':
             depth -= 1
@@ -253,7 +254,7 @@ def load_yaml(file: str, text: str) -> tuple[Any, SourceMap]:
         what = (exc.problem or exc.context or "invalid YAML").strip()
         raise input_error(file, "input/yaml", f"not valid YAML: {what}", line, col) from None
     except yaml.reader.ReaderError as exc:   # a character YAML does not allow (a control character, ...)
-        line, col = _line_col(text, exc.position)
+        line, col = line_col(text, exc.position)
         code = exc.character if isinstance(exc.character, int) else ord(exc.character)
         raise input_error(file, "input/yaml", f"not valid YAML: character U+{code:04X} is not allowed",
                           line, col) from None

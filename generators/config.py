@@ -7,7 +7,7 @@ import re
 import tomllib
 from typing import NamedTuple
 
-from contract.loader import read_bytes
+from contract.loader import line_col, read_bytes
 from contract.problems import input_error
 
 DEFAULT_CONTRACT = "contract/qortex.yaml"
@@ -34,7 +34,7 @@ def parse_config(pyproject: str, text: bytes) -> Config:
     try:
         decoded = text.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line, column = _line_col(text, exc.start)
+        line, column = line_col(text, exc.start)
         raise input_error(pyproject, "config/encoding", f"not UTF-8: byte 0x{text[exc.start]:02x} cannot be decoded",
                           line, column) from None
     try:
@@ -76,11 +76,6 @@ def parse_config(pyproject: str, text: bytes) -> Config:
         raise input_error(pyproject, "config/type", "`ignore` in `[tool.metrics-contract]` must be a list of check ids")
     return Config(contract=section.get("contract", DEFAULT_CONTRACT), out=section.get("out", DEFAULT_OUT),
                   ignore=tuple(ignore))
-
-
-def _line_col(text: bytes, offset: int) -> tuple[int, int]:
-    before = text[:offset]
-    return before.count(b"\n") + 1, offset - (before.rfind(b"\n") + 1) + 1
 
 
 def resolve_contract(explicit: str | None, config: Config) -> str:
