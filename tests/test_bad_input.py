@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import http.server
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from generators.cli import main
+from tests.conftest import serving
 
 LINE = re.compile(r"^\S.*?: error\[[a-z-]+/[a-z0-9-]+\]: \S[^\n]*\n$")
 
@@ -34,15 +34,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def http_base() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serving(http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)) as address:
+        yield f"http://{address}"
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from generators.cli import main
-from tests.conftest import MINIMAL, ROOT
+from tests.conftest import MINIMAL, ROOT, serving
 from tests.test_bad_input import LINE
 
 STOP = threading.Event()  # set when the server stops: every serving loop below also ends on it
@@ -174,16 +174,11 @@ class _Server(http.server.ThreadingHTTPServer):
 @pytest.fixture(scope="module")
 def hostile() -> Iterator[str]:
     STOP.clear()
-    server = _Server(("127.0.0.1", 0), _Hostile)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"127.0.0.1:{server.server_address[1]}"
-    finally:
-        STOP.set()
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serving(_Server(("127.0.0.1", 0), _Hostile)) as address:
+        try:
+            yield address
+        finally:
+            STOP.set()   # before shutdown: handlers still dripping an answer end their loops
 
 
 def _one_line(err: str, out: str = "") -> str:
