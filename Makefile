@@ -41,7 +41,7 @@ fuzz: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check contract dashboards generators tests
-	$(BIN)/mypy --strict contract generators
+	$(BIN)/mypy --strict contract dashboards generators
 
 clean-venv:
 	rm -rf $(VENV)

@@ -4,7 +4,11 @@
 validating it (the pydantic model, every contract check, the catalog) is
 most of what such a run would cost. An entry holds the `Catalog`, the
 contract's problems and, once a run of `check` on the out dir asked for
-them, the files `generate` writes from it.
+them, the files `generate` writes from it, with the digest of the configured
+dashboard files they were rendered with (`files_digest`): outputs rendered
+with other dashboard sources are rendered again. A dashboard file is known by
+its path and bytes only; what a Python dashboard imports is not followed
+(`--no-cache` renders anew).
 
 An entry is keyed by the sha256 of the cache format, the package's own
 source files (what decides an entry's content: any two releases differ in
@@ -173,17 +177,32 @@ class Validated:
     cache: ContractCache
     entry: dict[str, Any]
 
-    def outputs(self) -> dict[str, str] | None:
-        """The files `generate` writes from this contract (relative path -> text), if this entry holds them."""
+    def outputs(self, sources: str = "") -> dict[str, str] | None:
+        """The files `generate` writes from this contract (relative path -> text), if this entry holds them as
+        rendered with the dashboard files of digest `sources`."""
         stored = self.entry.get("outputs")
+        if self.entry.get("outputs_sources", "") != sources:
+            return None
         if isinstance(stored, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in stored.items()):
             return stored
         return None
 
-    def keep_outputs(self, rendered: dict[str, str]) -> None:
-        """Add what `generate` writes from this contract to its entry."""
+    def keep_outputs(self, rendered: dict[str, str], sources: str = "") -> None:
+        """Add what `generate` writes from this contract, with the dashboard files of digest `sources`, to its entry."""
         self.entry["outputs"] = rendered
+        self.entry["outputs_sources"] = sources
         self.cache.store(self.key, self.entry)
+
+
+def files_digest(files: tuple[str, ...]) -> str:
+    """sha256 of the paths and bytes of `files` (the configured dashboard sources); "" for none."""
+    if not files:
+        return ""
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(file.encode("utf-8", "surrogateescape") + b"\0")
+        digest.update(hashlib.sha256(read_bytes(file)).digest())
+    return digest.hexdigest()
 
 
 def validated(file: str, cache: ContractCache, data: bytes | None = None) -> Validated:

@@ -5,15 +5,19 @@ contract can stop matching: a series name disappears or changes, a label or
 a label value it may filter on disappears, bucket bounds it may select
 vanish, an exposition path stops. Adding things is compatible. A metric
 whose new declaration says `renamed_from: <old name>` is reported as one
-rename (breaking) instead of a removal plus an addition.
+rename (breaking) instead of a removal plus an addition. Alerts and SLOs
+(`alerts:`, `slos:`) are compared by name: a removed alert or SLO is
+breaking (Alertmanager routes and silences name alerts), a changed
+objective, SLI or alert is a compatible change.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
+from contract.alerting import AlertName, alert_names
 from contract.loader import LoadedContract
-from contract.model import Metric
+from contract.model import Contract, Metric
 from contract.naming import ExpositionPath, expose
 from contract.problems import Problem
 
@@ -61,6 +65,53 @@ def _diff(old: LoadedContract, new: LoadedContract) -> Iterator[Problem]:
     for path in new_paths:
         if path not in old_paths:
             yield _change(new, ("exposition",), "exposition-added", False, f"exposition path {path} was added", "")
+    yield from _slo_changes(old, new)
+    yield from _alert_changes(old, new)
+
+
+def _slo_changes(old: LoadedContract, new: LoadedContract) -> Iterator[Problem]:
+    before = {slo.name: (i, slo) for i, slo in enumerate(old.contract.slos)}
+    after = {slo.name: (j, slo) for j, slo in enumerate(new.contract.slos)}
+    for name, (i, _) in before.items():
+        if name not in after:
+            yield _change(old, ("slos", i, "name"), "slo-removed", True, f"SLO `{name}` was removed", "")
+    for name, (j, slo) in after.items():
+        if name not in before:
+            yield _change(new, ("slos", j, "name"), "slo-added", False, f"SLO `{name}` was added", "")
+            continue
+        was = before[name][1]
+        if was.objective != slo.objective:
+            yield _change(new, ("slos", j, "objective"), "slo-objective-changed", False,
+                          f"objective of SLO `{name}` changed from {was.objective:g}% to {slo.objective:g}%", "")
+        if was.sli != slo.sli:
+            yield _change(new, ("slos", j, "sli"), "slo-changed", False, f"the SLI of SLO `{name}` changed", "")
+
+
+def _alert_changes(old: LoadedContract, new: LoadedContract) -> Iterator[Problem]:
+    """Alerts by name: a removed one is breaking (routes, silences and inhibitions name it), a changed one not."""
+    before = {a.name: a for a in alert_names(old.contract)}
+    after = {a.name: a for a in alert_names(new.contract)}
+    for name, a in before.items():
+        if name not in after:
+            yield _change(old, a.path, "alert-removed", True, f"{a.kind} alert `{name}` was removed; routes and "
+                          "silences that name it stop matching", "")
+    for name, a in after.items():
+        if name not in before:
+            yield _change(new, a.path, "alert-added", False, f"{a.kind} alert `{name}` was added", "")
+        elif _definition(old.contract, before[name]) != _definition(new.contract, a):
+            yield _change(new, a.path, "alert-changed", False, f"{a.kind} alert `{name}` changed", "")
+
+
+def _definition(c: Contract, a: AlertName) -> object:
+    """What an alert's rules and tests are made of, to compare across contracts."""
+    if a.kind == "SLO":   # a changed objective or SLI is reported as the SLO's change
+        return c.slos[int(a.path[1])].alerting
+    assert c.alerts is not None   # the other alerts come from `alerts:`
+    if a.kind == "threshold":
+        return c.alerts.thresholds[int(a.path[2])]
+    if a.kind == "metrics stopped":
+        return c.alerts.metrics_stopped, a.metrics
+    return c.alerts.target_down
 
 
 def _metric_changes(lc: LoadedContract, j: int, before: Metric, m: Metric, old_paths: tuple[ExpositionPath, ...]

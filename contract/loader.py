@@ -9,8 +9,9 @@ PyYAML's own constructors lose positions, accept duplicate keys and expand
 aliases without limit. Here a document is composed into nodes (with the C
 parser when present) and converted by hand, so every value has a
 `file:line:col`, a repeated key is an error, and alias expansion is capped.
-Every failure, the contract model's included, becomes an `InputError`
-located at `file:line:col`. Rule files are read with `load_yaml` too, which
+Every failure, the contract model's included (worded by
+`contract/schema_errors.py`), becomes an `InputError` located at
+`file:line:col`. Rule files are read with `load_yaml` too, which
 is why the pydantic model is imported only by `load_contract`: a `check`
 whose contract is cached reads rule files without building the model
 classes (about 100 ms).
@@ -23,7 +24,7 @@ import os
 import re
 import stat
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
@@ -31,7 +32,7 @@ from yaml.constructor import ConstructorError, SafeConstructor
 from contract.problems import InputError, Problem, Severity, input_error
 
 if TYPE_CHECKING:
-    from pydantic import ValidationError
+    from pydantic import BaseModel
 
     from contract.model import Contract
 
@@ -41,6 +42,7 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
 Path = tuple[str | int, ...]
+M = TypeVar("M", bound="BaseModel")
 
 # Limits on input, checked before any parser sees the text: PyYAML's C parser builds nodes recursively and
 # crashes the interpreter (a stack overflow, not an exception) at about 24,000 levels of nesting.
@@ -63,6 +65,9 @@ class SourceMap:
     def __init__(self, file: str, root: yaml.Node | None = None) -> None:
         self.file = file
         self.root = root
+        # each mapping's keys, indexed on its first lookup: a run that locates many problems in one
+        # large mapping (a `map:` of thousands of entries) would scan it once per problem otherwise
+        self._keys: dict[int, dict[Any, tuple[yaml.Node, yaml.Node]]] = {}
 
     def _walk(self, path: Path) -> list[tuple[yaml.Node | None, yaml.Node]]:
         """(key node or None, value node) of each prefix of `path` the document has, root first."""
@@ -75,7 +80,9 @@ class SourceMap:
             if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
                 found = (None, node.value[part])
             elif isinstance(node, yaml.MappingNode):
-                found = _find_key(node, part)
+                if id(node) not in self._keys:
+                    self._keys[id(node)] = _key_index(node)
+                found = self._keys[id(node)].get(part)
             if found is None:
                 break
             steps.append(found)
@@ -86,6 +93,15 @@ class SourceMap:
         """Where the value at `path` starts, if the document has it."""
         steps = self._walk(path)
         return _mark(steps[-1][1]) if len(steps) == len(path) + 1 else None
+
+    def scalar(self, path: Path) -> str | None:
+        """The scalar at `path` as written (`yes`, `1.0`, `"200"` with its quotes), if the document has one there."""
+        steps = self._walk(path)
+        node = steps[-1][1] if len(steps) == len(path) + 1 else None
+        if not isinstance(node, yaml.ScalarNode):
+            return None
+        quote = node.style if node.style in ("'", '"') else ""
+        return f"{quote}{node.value}{quote}"
 
     def locate(self, path: Path, *, key: bool = False) -> tuple[int, int]:
         """Position of `path` (its key with `key=True`), or of its nearest ancestor that the document has."""
@@ -98,25 +114,27 @@ def _mark(node: yaml.Node) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
 
-def _find_key(node: yaml.MappingNode, part: str | int) -> tuple[yaml.Node, yaml.Node] | None:
-    """The (key, value) nodes of `part` in a mapping; explicit keys win over merged ones, as in conversion."""
+def _key_index(node: yaml.MappingNode) -> dict[Any, tuple[yaml.Node, yaml.Node]]:
+    """The (key, value) nodes of a mapping by key; explicit keys win over merged ones, as in conversion."""
+    index: dict[Any, tuple[yaml.Node, yaml.Node]] = {}
     merged: list[tuple[yaml.Node, yaml.Node]] = []
     for key_node, value_node in node.value:
         if key_node.tag == _MERGE_TAG:
             sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
             merged.extend(pair for src in sources if isinstance(src, yaml.MappingNode) for pair in src.value)
-        elif isinstance(key_node, yaml.ScalarNode) and _key_value(key_node) == part:
-            return key_node, value_node
+        elif isinstance(key_node, yaml.ScalarNode):
+            index.setdefault(_key_value(key_node), (key_node, value_node))
     for key_node, value_node in merged:
-        if isinstance(key_node, yaml.ScalarNode) and _key_value(key_node) == part:
-            return key_node, value_node
-    return None
+        if isinstance(key_node, yaml.ScalarNode):
+            index.setdefault(_key_value(key_node), (key_node, value_node))
+    index.pop(None, None)   # keys that convert to no usable value are never looked up
+    return index
 
 
 def _key_value(node: yaml.ScalarNode) -> Any:
     try:
         key = SafeConstructor().construct_object(node, deep=True)
-    except ConstructorError:
+    except (ConstructorError, ValueError):
         return None
     return key if isinstance(key, (str, int)) else str(key)
 
@@ -307,6 +325,9 @@ class _Converter:
                 raise self.fail(node, "input/yaml", f"YAML reads `{node.value}` as a special value "
                                 f"(`{node.tag}`); quote it") from None
             raise self.fail(node, "input/yaml", f"unsupported YAML value: {exc.problem}") from None
+        except ValueError:   # an integer of more digits than Python converts (sys.get_int_max_str_digits)
+            raise self.fail(node, "input/yaml", f"the number `{node.value[:20]}...` has {len(node.value)} "
+                            "characters, more than a number may have") from None
 
     def mapping(self, node: yaml.MappingNode, depth: int) -> dict[Any, Any]:
         out: dict[Any, Any] = {}
@@ -366,69 +387,21 @@ def load_contract(file: str, data: bytes | None = None) -> LoadedContract:
     try:
         contract = Contract.model_validate(raw)
     except ValidationError as exc:
-        raise InputError.many(_located(exc, smap, raw)) from None
+        from contract.schema_errors import problems
+
+        raise InputError.many(problems(exc, smap, raw)) from None
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     return LoadedContract(contract=contract, source=smap, file=file, sha256=digest)
 
 
-def _located(exc: ValidationError, smap: SourceMap, raw: object) -> list[Problem]:
-    problems: list[Problem] = []
-    seen: set[Path] = set()
-    for err in exc.errors(include_url=False):
-        path = _document_path(err["loc"], raw)
-        if path in seen:
-            continue
-        seen.add(path)
-        kind = err["type"]
-        if kind == "extra_forbidden":
-            line, col = smap.locate(path, key=True)
-            message = f"unknown field `{path[-1]}`" + _in(path[:-1])
-        elif kind == "missing":
-            line, col = smap.locate(path[:-1])
-            message = f"missing required field `{path[-1]}`" + _in(path[:-1])
-        else:
-            line, col = smap.locate(path)
-            message = f"{_dotted(path)}: {_message(err)}" if path else _message(err)
-        problems.append(Problem(file=smap.file, line=line, column=col, check="contract/schema", message=message))
-    return problems
+def validate_model(model: type[M], raw: object, smap: SourceMap, check: str) -> M:
+    """`model` from a document's plain values (a YAML dashboard file); its errors located as a contract's are,
+    under the id `check`."""
+    from pydantic import ValidationError
 
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        from contract.schema_errors import problems
 
-def _document_path(loc: tuple[int | str, ...], raw: object) -> Path:
-    """The parts of a pydantic `loc` that are real keys or indices of the document.
-
-    pydantic inserts model, union-member and validator names into `loc`;
-    walking the document itself tells them apart from keys, even from keys
-    that look like those names.
-    """
-    path: list[int | str] = []
-    node = raw
-    for i, part in enumerate(loc):
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-            node = node[part]
-        elif isinstance(node, dict) and i == len(loc) - 1:
-            path.append(part)  # a missing field: a key the document lacks
-            break
-        else:
-            continue
-        path.append(part)
-    return tuple(path)
-
-
-def _in(path: Path) -> str:
-    return f" in `{_dotted(path)}`" if path else ""
-
-
-def _dotted(path: Path) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def _message(err: object) -> str:
-    msg = str(err["msg"])  # type: ignore[index]
-    msg = msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
-    msg = msg.replace("\n", " ")
-    return msg[:1].lower() + msg[1:]
+        raise InputError.many(problems(exc, smap, raw, model=model, check=check)) from None

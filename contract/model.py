@@ -8,11 +8,12 @@ rather than a validation failure.
 
 from __future__ import annotations
 
+import math
 import re
 from functools import cached_property
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationInfo, field_validator, model_validator
 
 from contract.naming import ExpositionPath
 
@@ -33,6 +34,41 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class LabelRange(_Model):
+    """`{from: 500, to: 599, value: 5xx}`: a number from `from` to `to` (both included) is recorded as `value`."""
+
+    from_: float = Field(alias="from")
+    to: float
+    value: str
+
+    @model_validator(mode="after")
+    def _ordered(self) -> LabelRange:
+        if not (math.isfinite(self.from_) and math.isfinite(self.to)):
+            raise ValueError("`from` and `to` must be finite numbers")
+        if self.from_ > self.to:
+            raise ValueError(f"`from` ({self.from_:g}) must not be more than `to` ({self.to:g})")
+        return self
+
+
+def _map_shape(raw: object) -> str | None:
+    """Which form of `map:` a document holds: a table is a mapping, ranges a list (anything else: neither)."""
+    if isinstance(raw, dict):
+        return "table"
+    return "ranges" if isinstance(raw, (list, tuple)) else None
+
+
+# A label's `map:`, applied to a label value before it is recorded (by the generated module's API and its event
+# handlers alike): a table `{"200": ok, "404": missing}` (string keys; an int value is looked up by its digits),
+# or ranges of numbers `[{from: 500, to: 599, value: 5xx}]`. A value the map does not cover is recorded as it
+# is, so the closed set (if any) still turns it into `other`.
+LabelMap = Annotated[
+    Annotated[dict[str, str], Tag("table")] | Annotated[tuple[LabelRange, ...], Tag("ranges")],
+    Discriminator(_map_shape, custom_error_type="label_map",
+                  custom_error_message="neither a table like `{\"200\": ok}` nor a list of ranges like "
+                                       "`[{from: 500, to: 599, value: 5xx}]`"),
+]
+
+
 class Label(_Model):
     name: str
     values: tuple[str, ...] | None = None
@@ -40,6 +76,7 @@ class Label(_Model):
     # bad caller cannot explode cardinality; `guard: false` records it as is.
     guard: bool = True
     help: str = ""
+    map: LabelMap | None = None
 
     @field_validator("values")
     @classmethod
@@ -50,6 +87,30 @@ class Label(_Model):
             raise ValueError("values repeat")
         return v
 
+    def __hash__(self) -> int:
+        # a frozen model hashes its fields, and a table is a dict: hashed by its items instead (metrics are
+        # hashed, e.g. by `naming.expose`'s cache)
+        return hash((self.name, self.values, self.guard, self.help, tuple(self.table.items()), self.ranges))
+
+    @field_validator("map", mode="before")
+    @classmethod
+    def _digit_keys(cls, v: object) -> object:
+        if isinstance(v, (dict, list)) and not v:
+            raise ValueError("a map needs at least one entry")
+        # YAML reads `200: ok` with an int key; a table's keys are strings, and an int value is looked up by
+        # its digits anyway, so `200` and `"200"` mean one key
+        if not isinstance(v, dict):
+            return v
+        table: dict[object, object] = {}
+        for key, value in v.items():
+            if isinstance(key, bool):
+                raise ValueError(f"key `{str(key).lower()}` is read as a boolean; quote it")
+            text = str(key) if isinstance(key, int) else key
+            if text in table:
+                raise ValueError(f"key `{text}` appears twice (a number key is its digits)")
+            table[text] = value
+        return table
+
     def allowed_values(self) -> tuple[str, ...] | None:
         """Values a series may carry: the closed set, plus `other` when guarded."""
         if self.values is None:
@@ -57,6 +118,20 @@ class Label(_Model):
         if self.guard and "other" not in self.values:
             return self.values + ("other",)
         return self.values
+
+    @property
+    def table(self) -> dict[str, str]:
+        """The `map:` table; empty when there is none (or the map is ranges)."""
+        return self.map if isinstance(self.map, dict) else {}
+
+    @property
+    def ranges(self) -> tuple[LabelRange, ...]:
+        """The `map:` ranges; empty when there are none (or the map is a table)."""
+        return self.map if isinstance(self.map, tuple) else ()
+
+    def mapped(self, value: str) -> str:
+        """What the map makes of a constant label value (a string: only a table can cover it)."""
+        return self.table.get(value, value)
 
 
 class Metric(_Model):
@@ -68,6 +143,13 @@ class Metric(_Model):
     buckets: tuple[float, ...] | None = None
     renamed_from: str | None = None
     max_series: int | None = Field(default=None, ge=1)
+    # the row of the default dashboard; else the name's first segment after the namespace
+    group: str | None = Field(default=None, min_length=1)
+    # an OpenTelemetry semantic-convention metric (`http.server.request.duration`): its
+    # name is the convention's, so it may sit outside the contract's namespace
+    semconv: bool = False
+    # watched by the metrics-stopped alert (`alerts:`); when no metric says so, every counter an event feeds is
+    required: bool = False
 
     @property
     def label_names(self) -> tuple[str, ...]:
@@ -222,6 +304,11 @@ class Contract(_Model):
     stack: Stack = Stack()
     # budget for the estimated series of all metrics on all declared paths
     max_series: int | None = Field(default=None, ge=1)
+    # declarative dashboards (DashboardSpec, below); none here and none configured: a default one
+    dashboards: tuple[DashboardSpec, ...] = ()
+    # alerting rules and SLOs (Alerts and Slo, below), written to prometheus/alerts.yml with their promtool tests
+    alerts: Alerts | None = None
+    slos: tuple[Slo, ...] = ()
 
     @field_validator("scrape_interval")
     @classmethod
@@ -255,3 +342,311 @@ class Contract(_Model):
         for m in self.metrics:
             index.setdefault(m.name, m)
         return index
+
+
+# ── dashboards: the declarative form (`dashboards:` in a contract, or a YAML dashboard file) ──
+#
+# Only shape and local value rules live here; what a panel references (a metric, a label, the kind a
+# metric's type can answer) is resolved by `dashboards/lib.py` when the dashboard renders, and reported
+# at the panel's line. `dashboards/spec.py` turns these into `dashboards.lib` dashboards.
+
+PanelKind = Literal["rate", "increase", "quantiles", "gauge", "heatmap", "stat"]
+Aggregation = Literal["sum", "avg", "min", "max"]
+
+# the kind-specific fields each kind takes (title, kind, metric, unit and description: every kind)
+PANEL_FIELDS: dict[str, tuple[str, ...]] = {
+    "rate": ("by", "legend"),
+    "increase": ("by", "legend", "window"),
+    "quantiles": ("quantiles",),
+    "gauge": ("by", "legend", "agg"),
+    "heatmap": (),
+    "stat": ("by", "legend"),
+}
+# a PromQL duration (`90s`, `1h30m`) or a Grafana range variable
+_WINDOW = re.compile(r"^(?:(?:\d+(?:ms|s|m|h|d|w|y))+|\$__(?:range|interval|rate_interval))$")
+# the output file `grafana/<name>.json`: one plain file name
+_FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+# what Grafana accepts as a dashboard uid
+_GRAFANA_UID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+
+
+class PanelSpec(_Model):
+    title: str = Field(min_length=1)
+    kind: PanelKind
+    metric: str = Field(min_length=1)
+    by: tuple[str, ...] = ()
+    legend: str | None = None
+    unit: str | None = Field(default=None, min_length=1)   # a Grafana unit id; default: from the metric's unit
+    description: str | None = None                         # default: the metric's help
+    quantiles: tuple[float, ...] | None = Field(default=None, min_length=1)
+    window: str | None = None
+    agg: Aggregation | None = None
+
+    @field_validator("by", "legend", "quantiles", "window", "agg")
+    @classmethod
+    def _of_kind(cls, v: object, info: ValidationInfo) -> object:
+        kind = info.data.get("kind")   # absent when `kind` itself is invalid: reported there
+        if kind is not None and v not in (None, ()) and info.field_name not in PANEL_FIELDS[kind]:
+            takes = ", ".join(f"`{f}`" for f in PANEL_FIELDS[kind]) or "none"
+            raise ValueError(f"a `{kind}` panel takes no `{info.field_name}` (its own fields: {takes})")
+        return v
+
+    @field_validator("quantiles")
+    @classmethod
+    def _quantiles(cls, v: tuple[float, ...] | None) -> tuple[float, ...] | None:
+        if v is not None and not all(0 < q < 1 for q in v):
+            raise ValueError("quantiles lie strictly between 0 and 1, like 0.5 or 0.99")
+        if v is not None and len(set(v)) != len(v):
+            raise ValueError("quantiles repeat")
+        return v
+
+    @field_validator("window")
+    @classmethod
+    def _window(cls, v: str | None) -> str | None:
+        if v is not None and not _WINDOW.match(v):
+            raise ValueError(f"`{v}` is not a PromQL duration like 5m or 1h, nor `$__range`")
+        return v
+
+
+class RowSpec(_Model):
+    title: str = Field(min_length=1)
+    panels: tuple[PanelSpec, ...] = Field(min_length=1)
+
+
+class DashboardSpec(_Model):
+    title: str = Field(min_length=1)
+    name: str | None = None        # output `grafana/<name>.json`; default: the slug of the title
+    uid: str | None = None         # default: the name
+    tags: tuple[str, ...] = ()
+    job_metric: str | None = None  # fills the job picker; default: the contract's first metric
+    rows: tuple[RowSpec, ...] = Field(min_length=1)
+
+    @field_validator("name")
+    @classmethod
+    def _file_name(cls, v: str | None) -> str | None:
+        if v is not None and not _FILE_NAME.match(v):
+            raise ValueError(f"`{v}` is not a file name of letters, digits, `.`, `_` and `-` (at most 100)")
+        return v
+
+    @field_validator("uid")
+    @classmethod
+    def _uid(cls, v: str | None) -> str | None:
+        if v is not None and not _GRAFANA_UID.match(v):
+            raise ValueError(f"`{v}` is not a Grafana uid: at most 40 letters, digits, `_` and `-`")
+        return v
+
+
+# ── alerts and SLOs: `alerts:` and `slos:` ──
+#
+# Only shape and local value rules live here; what a selection names (a metric, a label, a value, a bucket bound),
+# whether an alert can fire and whether names clash is judged by `contract/checks/alerts.py` and
+# `contract/checks/slos.py`, at the line that names it. `contract/alerting.py` says what they mean in PromQL.
+
+# an SLO's name: a label value and part of a rule group's name
+_SLO_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+
+
+# the longest alert window or `for`: the generated promtool tests feed a series minute by minute across it
+_LONGEST_ALERT_DURATION = 7 * 24 * 3600
+
+
+def _alert_duration(v: str) -> float:
+    seconds = duration_seconds(v)
+    if seconds > _LONGEST_ALERT_DURATION:
+        raise ValueError(f"`{v}` is longer than a week (168h), the longest alert window or `for` here")
+    return seconds
+
+
+def _positive_duration(v: str) -> str:
+    if _alert_duration(v) <= 0:
+        raise ValueError(f"`{v}` must be longer than zero")
+    return v
+
+
+def _duration_or_zero(v: str | None) -> str | None:
+    if v is not None:
+        _alert_duration(v)
+    return v
+
+
+def _match_values(v: dict[str, str | tuple[str, ...]]) -> dict[str, str | tuple[str, ...]]:
+    for label, values in v.items():
+        if isinstance(values, tuple) and not values:
+            raise ValueError(f"label `{label}` needs at least one value to match")
+        if "" in ((values,) if isinstance(values, str) else values):
+            raise ValueError(f"label `{label}` cannot match an empty value (a series without the label)")
+        if isinstance(values, tuple) and len(set(values)) != len(values):
+            raise ValueError(f"the values of label `{label}` repeat")
+    return v
+
+
+class Selection(_Model):
+    """Series of one contract metric, optionally narrowed to label values: `{metric: m, match: {label: v}}`.
+
+    `match` names the metric's labels by their contract names; a list of values matches any of them.
+    """
+
+    metric: str = Field(min_length=1)
+    match: dict[str, str | tuple[str, ...]] = {}
+
+    _match = field_validator("match")(_match_values)
+
+    def values(self, label: str) -> tuple[str, ...] | None:
+        """The values `match` allows for `label`, None when it does not narrow it."""
+        given = self.match.get(label)
+        return (given,) if isinstance(given, str) else given
+
+
+class AlertText(_Model):
+    """Labels and annotations of an alert: text, and `{{ $labels.<name> }}` of a label the alert carries."""
+
+    labels: dict[str, str] = {}
+    annotations: dict[str, str] = {}
+
+
+class TargetDown(AlertText):
+    for_: str = Field(default="5m", alias="for")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    _for = field_validator("for_")(_duration_or_zero)
+
+
+class MetricsStopped(AlertText):
+    # how long a job that is up must go without a series of the metric
+    window: str = "10m"
+    for_: str = Field(default="5m", alias="for")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    _window = field_validator("window")(_positive_duration)
+    _for = field_validator("for_")(_duration_or_zero)
+
+
+AlertQuery = Literal["rate", "ratio", "quantile"]
+
+
+class ThresholdAlert(AlertText):
+    """`alert` fires when the `query` of `metric` (narrowed by `match`) stays `above` or `below` a value for `for`."""
+
+    alert: str = Field(min_length=1)
+    query: AlertQuery
+    metric: str = Field(min_length=1)
+    match: dict[str, str | tuple[str, ...]] = {}
+    of: Selection | None = None           # ratio: the denominator; default: `metric` without `match`
+    quantile: float | None = None         # quantile: which one, strictly between 0 and 1
+    by: tuple[str, ...] = ()              # contract labels kept apart, besides `job`
+    window: str | None = None             # default: the recording rules' rate window
+    above: float | None = Field(default=None, allow_inf_nan=False)
+    below: float | None = Field(default=None, allow_inf_nan=False)
+    for_: str | None = Field(default=None, alias="for")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    _match = field_validator("match")(_match_values)
+    _for = field_validator("for_")(_duration_or_zero)
+
+    @field_validator("window")
+    @classmethod
+    def _window(cls, v: str | None) -> str | None:
+        return v if v is None else _positive_duration(v)
+
+    @model_validator(mode="after")
+    def _shape(self) -> ThresholdAlert:
+        if (self.above is None) == (self.below is None):
+            raise ValueError("a threshold alert takes exactly one of `above` or `below`")
+        if self.of is not None and self.query != "ratio":
+            raise ValueError("`of` applies to `query: ratio` only")
+        if (self.quantile is None) != (self.query != "quantile"):
+            raise ValueError("`quantile` is required by `query: quantile`, and applies to it only")
+        if self.quantile is not None and not 0 < self.quantile < 1:
+            raise ValueError("`quantile` lies strictly between 0 and 1, like 0.99")
+        if len(set(self.by)) != len(self.by):
+            raise ValueError("`by` labels repeat")
+        return self
+
+    @property
+    def selection(self) -> Selection:
+        return Selection(metric=self.metric, match=self.match)
+
+    @property
+    def denominator(self) -> Selection:
+        return self.of if self.of is not None else Selection(metric=self.metric)
+
+    @property
+    def threshold(self) -> float:
+        value = self.above if self.above is not None else self.below
+        assert value is not None   # guaranteed by _shape
+        return value
+
+
+class Alerts(_Model):
+    """Per service: target down and metrics stopped; and the threshold alerts the contract declares."""
+
+    target_down: TargetDown = TargetDown()
+    metrics_stopped: MetricsStopped = MetricsStopped()
+    thresholds: tuple[ThresholdAlert, ...] = ()
+
+
+class SliEvents(_Model):
+    """An SLI from two counters: the error events and all events (Sloth's `error_query` and `total_query`)."""
+
+    error_query: Selection
+    total_query: Selection
+
+
+class SliLatency(_Model):
+    """An SLI from a histogram: observations above the bucket bound `threshold` are errors."""
+
+    metric: str = Field(min_length=1)
+    match: dict[str, str | tuple[str, ...]] = {}
+    threshold: float = Field(allow_inf_nan=False)
+
+    _match = field_validator("match")(_match_values)
+
+    @property
+    def selection(self) -> Selection:
+        return Selection(metric=self.metric, match=self.match)
+
+
+class Sli(_Model):
+    events: SliEvents | None = None
+    latency: SliLatency | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Sli:
+        if (self.events is None) == (self.latency is None):
+            raise ValueError("an SLI takes exactly one of `events` or `latency`")
+        return self
+
+
+class SloAlert(AlertText):
+    """The page or the ticket alert of an SLO: what it adds to `alerting`'s labels and annotations."""
+
+
+class SloAlerting(AlertText):
+    name: str | None = Field(default=None, min_length=1)   # default: the SLO's name in CamelCase + `BudgetBurn`
+    page_alert: SloAlert = SloAlert()
+    ticket_alert: SloAlert = SloAlert()
+
+
+class Slo(_Model):
+    """A service level objective over the SLI `sli`, as Sloth users write it; `objective` is a percentage."""
+
+    name: str
+    objective: float = Field(gt=0, lt=100, allow_inf_nan=False)
+    description: str = ""
+    sli: Sli
+    alerting: SloAlerting = SloAlerting()
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not _SLO_NAME.match(v):
+            raise ValueError(f"`{v}` is not an SLO name: letters, digits, `_`, `.` and `-`, at most 63, starting "
+                             "with a letter or digit")
+        return v
+
+
+# Contract names DashboardSpec, Alerts and Slo before they are defined
+Contract.model_rebuild()

@@ -73,6 +73,9 @@ class PathFacts:
     # "suffix": the unit is appended unless the name already ends with it;
     # "token": unless it is any `_`-separated token of the name
     unit_rule: Literal["suffix", "token"]
+    # the OpenTelemetry SDK lowercases instrument names (they are case-insensitive), before its own
+    # exporter and before OTLP; attribute names keep their case
+    lowercase: bool
     gauge_unit_1_ratio: bool
     created_series: frozenset[PromType]
     exporter_labels: tuple[str, ...]     # added by the exporter to every series
@@ -82,17 +85,20 @@ class PathFacts:
 
 PATHS: dict[ExpositionPath, PathFacts] = {
     "prometheus-client": PathFacts(
-        name="prometheus-client", normalize="sanitize", unit_rule="suffix", gauge_unit_1_ratio=False,
+        name="prometheus-client", normalize="sanitize", unit_rule="suffix", lowercase=False,
+        gauge_unit_1_ratio=False,
         created_series=frozenset({"counter", "histogram"}), exporter_labels=(),
         scrape_labels=("instance", "job"), info_series=(),
     ),
     "otel-python": PathFacts(
-        name="otel-python", normalize="sanitize", unit_rule="suffix", gauge_unit_1_ratio=False,
+        name="otel-python", normalize="sanitize", unit_rule="suffix", lowercase=True,
+        gauge_unit_1_ratio=False,
         created_series=frozenset(), exporter_labels=OTEL_SCOPE_LABELS,
         scrape_labels=("instance", "job"), info_series=("target_info",),
     ),
     "otel-collector": PathFacts(
-        name="otel-collector", normalize="tokens", unit_rule="token", gauge_unit_1_ratio=True,
+        name="otel-collector", normalize="tokens", unit_rule="token", lowercase=True,
+        gauge_unit_1_ratio=True,
         created_series=frozenset(), exporter_labels=COLLECTOR_SCOPE_LABELS + RESOURCE_LABELS,
         # the exporter's own job/instance (from the resource) become exported_*
         scrape_labels=("exported_instance", "exported_job", "instance", "job"), info_series=("target_info",),
@@ -171,6 +177,11 @@ def sanitize_name(name: str) -> str:
     return _INVALID_NAME_CHARS.sub("_", name)
 
 
+def namespace_prefix(namespace: str) -> str:
+    """What the exposed names of a namespace's metrics start with: `shop.api` -> `shop_api_`."""
+    return sanitize_name(namespace) + "_"
+
+
 def sanitize_label(name: str, path: ExpositionPath = "otel-python") -> str:
     if path == "otel-collector":
         clean = _NON_ALNUM.sub("_", name)
@@ -186,9 +197,10 @@ def sanitize_label(name: str, path: ExpositionPath = "otel-python") -> str:
 
 def family_name(metric: Instrument, path: ExpositionPath) -> str:
     facts = PATHS[path]
+    name = metric.name.lower() if facts.lowercase else metric.name
     if facts.normalize == "tokens":
-        return _collector_family(metric)
-    base = sanitize_name(metric.name)
+        return _collector_family(metric, name)
+    base = sanitize_name(name)
     if metric.type == "counter" and base.endswith("_total"):
         base = base[: -len("_total")]
     word = unit_word(metric.unit)
@@ -197,8 +209,8 @@ def family_name(metric: Instrument, path: ExpositionPath) -> str:
     return base
 
 
-def _collector_family(metric: Instrument) -> str:
-    tokens = [t for t in _NON_ALNUM.split(metric.name) if t]
+def _collector_family(metric: Instrument, name: str) -> str:
+    tokens = [t for t in _NON_ALNUM.split(name) if t]
     if metric.type == "counter":
         tokens = [t for t in tokens if t != "total"]
     main, per = unit_suffix(metric.unit)
@@ -208,8 +220,8 @@ def _collector_family(metric: Instrument) -> str:
         tokens.extend(("per", per))
     if metric.type == "gauge" and metric.unit == "1" and "ratio" not in tokens:
         tokens.append("ratio")
-    name = "_".join(tokens)
-    return "_" + name if name[:1].isdigit() else name
+    family = "_".join(tokens)
+    return "_" + family if family[:1].isdigit() else family
 
 
 @cache

@@ -1,1 +1,1 @@
-"""Dashboards as code, built from contract references (grafanalib only in _lib)."""
+"""Dashboards as code, built from contract references (grafanalib only in `lib`); docs/dashboards.md."""

@@ -1,12 +1,14 @@
 """The qortex dashboard: qortex 0.3.0's 5 rows and 18 panels, built from contract metrics.
 
 Each panel queries the same contract metrics as its seed panel; what the seed
-got wrong, and how this fixes it, is in docs/dashboard.md.
+got wrong, and how this fixes it, is in README's "The dashboard, and what it
+fixes in qortex 0.3.0's". Configured in pyproject.toml (`dashboards`), it
+renders into `out/grafana/qortex.json`.
 """
 
 from __future__ import annotations
 
-from dashboards import _lib as lib
+from dashboards import lib
 
 DASHBOARD = lib.dashboard(
     "qortex Observability",

@@ -7,7 +7,10 @@ dir: every `*.json` under `grafana/` (provisioning excluded) and
 the files `metrics-contract generate` owns in the out dir (its manifest's)
 must be exactly what it would write (`check/stale-output` per differing,
 missing or no longer generated file; other files are never judged; nothing
-is rewritten).
+is rewritten). Files the config places outside the out dir (`python`,
+`grafana`, ... of `[tool.metrics-contract]`) are judged alike, named by
+their project-relative paths, and the placed dashboards and rules are
+checked where they are.
 
 The first argument is the contract when it ends in `.yaml` or `.yml` and
 has a top-level `contract:` key; otherwise every argument is a file to check
@@ -25,18 +28,19 @@ import argparse
 import os
 import re
 import sys
+from collections.abc import Sequence
 
-from contract.cache import ContractCache, Validated, validated
+from contract.cache import ContractCache, Validated, files_digest, validated
 from contract.loader import read_bytes
 from contract.problems import FORMATS, InputError, Problem, exit_code, render
 from contract.promql.expression import Source
 from contract.promql.lint import Linter
 from contract.promql.sources import load_source
 from contract.promql.usage import metric_users, unused_metrics
-from generators import manifest
+from generators import manifest, placed
 from generators.common import is_checked_output
 from generators.config import Config, resolve_contract
-from generators.manifest import manifest_text, parse_manifest
+from generators.manifest import manifest_text, parse_manifest, read_manifest
 
 _CONTRACT_KEY = re.compile(rb"^contract[ \t]*:", re.MULTILINE)
 
@@ -67,14 +71,16 @@ def cmd_check(args: argparse.Namespace, config: Config) -> int:
     problems: list[Problem] = []
     out_dir = args.out or config.out
     if paths:
-        sources = _load_all(paths)
+        sources = _load_sources([(path, None) for path in paths])
     else:
         tree = read_out(out_dir)
+        placed_tree = read_placed(tree)
         problems.extend(contract.problems)
         if not exit_code(contract.problems):
-            problems.extend(stale_outputs(contract, out_dir, tree))
-        sources = _load_all([os.path.join(out_dir, *rel.split("/")) for rel in tree if is_checked_output(rel)], tree,
-                            out_dir)
+            problems.extend(stale_outputs(contract, out_dir, tree, config, placed_tree))
+        checked = [(os.path.join(out_dir, *rel.split("/")), data) for rel, data in tree.items()
+                   if is_checked_output(rel)]
+        sources = _load_sources(checked + list(checked_placed(config, placed_tree).items()))
     report = Linter(contract.catalog, config.ignore).check(sources)
     problems.extend(report.problems)
     if not paths:  # the whole out dir: a metric nothing queries is worth a warning
@@ -89,14 +95,13 @@ def cmd_check(args: argparse.Namespace, config: Config) -> int:
     return exit_code(problems, args.strict)
 
 
-def _load_all(files: list[str], tree: dict[str, bytes] | None = None, out_dir: str = "") -> list[Source]:
-    """Sources of `files` (bytes from `tree`, read from the out dir already, when given); every bad file reported."""
+def _load_sources(files: Sequence[tuple[str, bytes | None]]) -> list[Source]:
+    """Sources of `files` (path, bytes when read already, else None); every bad file reported at once."""
     sources = []
     errors: list[Problem] = []
-    for file in files:
+    for path, data in files:
         try:
-            data = tree[os.path.relpath(file, out_dir).replace(os.sep, "/")] if tree is not None else None
-            sources.append(load_source(file, data))
+            sources.append(load_source(path, data))
         except InputError as exc:
             errors.extend(exc.problems)
     if errors:
@@ -104,28 +109,61 @@ def _load_all(files: list[str], tree: dict[str, bytes] | None = None, out_dir: s
     return sources
 
 
-def stale_outputs(contract: Validated, out: str, actual: dict[str, bytes]) -> list[Problem]:
-    """`check/stale-output` for every file `generate` owns in `out` (read into `actual`) that it would write otherwise.
+def read_placed(tree: dict[str, bytes]) -> dict[str, bytes]:
+    """The placed files that the manifest in `tree` (read by `read_out`) lists (project path -> bytes), sorted.
+
+    A listed file that is missing, or is no longer a regular file, is left out: `generate` would write it
+    or refuse, and `stale_outputs` reports it.
+    """
+    listed = read_manifest(tree[manifest.NAME]) if manifest.NAME in tree else None
+    if listed is None:
+        return {}
+    return {path: read_bytes(path) for path in sorted(listed.placed) if _is_regular(path)}
+
+
+def checked_placed(config: Config, placed_tree: dict[str, bytes]) -> dict[str, bytes]:
+    """The placed dashboards and rule files among `placed_tree` (by what the config places where they are)."""
+    return {path: data for path, data in placed_tree.items()
+            if (rel := placed.origin(config, path)) is not None and is_checked_output(rel)}
+
+
+def _is_regular(path: str) -> bool:
+    return os.path.isfile(path) and not os.path.islink(path)
+
+
+def stale_outputs(contract: Validated, out: str, actual: dict[str, bytes], config: Config,
+                  placed_actual: dict[str, bytes] | None = None) -> list[Problem]:
+    """`check/stale-output` for every file `generate` owns in `out` (read into `actual`) or places elsewhere
+    (read into `placed_actual`) that it would write otherwise.
 
     `generate` owns what it writes from this contract, the manifest of those
     files, and whatever the manifest in `out` lists (a file no longer generated
-    is stale until `generate` removes it). Every other file of `out` is the
-    user's (`stack/.env`) and never judged; without a manifest nothing tells
-    which those are, so then no file is reported as extra.
+    is stale until `generate` removes it, or, placed, leaves it to the user).
+    Every other file of `out` is the user's (`stack/.env`) and never judged;
+    without a manifest nothing tells which those are, so then no file is
+    reported as extra.
     """
-    rendered = contract.outputs()
+    layout = placed.layout(config, out)
+    # what the outputs are rendered from besides the contract: the configured dashboard files, and the layout
+    # the stack mounts the other outputs by
+    key = placed.layout_key(config, out)
+    sources = files_digest(config.dashboards) + (f"\0{key}" if key else "")
+    rendered = contract.outputs(sources)
     if rendered is None:
         # here, not at the top: rendering builds the model (pydantic) and imports grafanalib, which a run whose
         # cache entry holds the outputs never needs
         from contract.loader import load_contract
         from generators.outputs import render_all
 
-        rendered = render_all(load_contract(contract.file, contract.data))
-        contract.keep_outputs(rendered)
-    expected = {rel: text.encode("utf-8") for rel, text in rendered.items()}
-    expected[manifest.NAME] = manifest_text(expected).encode("utf-8")
-    listed = parse_manifest(actual[manifest.NAME]) if manifest.NAME in actual else None
-    problems = []
+        rendered = render_all(load_contract(contract.file, contract.data), config.dashboards, layout)
+        contract.keep_outputs(rendered, sources)
+    where = placed.split(rendered, config)
+    expected = {rel: text.encode("utf-8") for rel, text in rendered.items() if rel not in where}
+    expected_placed = {path: rendered[rel].encode("utf-8") for rel, path in where.items()}
+    expected[manifest.NAME] = manifest_text(expected, expected_placed).encode("utf-8")
+    read = read_manifest(actual[manifest.NAME]) if manifest.NAME in actual else None
+    listed = read.files if read is not None else None
+    problems = _stale_placed(expected_placed, read.placed if read is not None else {}, placed_actual or {})
     for rel in sorted(set(expected) | set(actual)):
         shown = os.path.join(out, rel).replace(os.sep, "/")
         data = actual.get(rel)
@@ -153,6 +191,32 @@ def stale_outputs(contract: Validated, out: str, actual: dict[str, bytes]) -> li
         else:
             continue
         problems.append(Problem(file=shown, line=line, column=0, check="check/stale-output", message=message))
+    return sorted(problems)
+
+
+def _stale_placed(expected: dict[str, bytes], listed: dict[str, str], actual: dict[str, bytes]) -> list[Problem]:
+    """`check/stale-output` for the placed files: `expected` by the config, `listed` by the manifest (project path
+    -> sha256), `actual` the listed ones read."""
+    problems = []
+    for path in sorted(set(expected) | set(listed)):
+        data = actual.get(path)
+        if data is None and path in expected and _is_regular(path):
+            data = read_bytes(path)   # placed now, not listed yet: the manifest is stale too
+        line = 0
+        if path not in expected:
+            message = f"`{path}` is no longer generated from the contract; run `metrics-contract generate`, which " \
+                "leaves it in place as yours"
+        elif data is None and os.path.lexists(path):
+            message = f"`{path}` is not a file `metrics-contract generate` can replace; move it away and run " \
+                "`metrics-contract generate`"
+        elif data is None:
+            message = f"`{path}` is missing; run `metrics-contract generate`"
+        elif data != expected[path]:
+            line = _first_difference(data, expected[path])
+            message = f"`{path}` differs from what `metrics-contract generate` writes; regenerate it, never edit it"
+        else:
+            continue
+        problems.append(Problem(file=path, line=line, column=0, check="check/stale-output", message=message))
     return problems
 
 

@@ -16,6 +16,7 @@ import gc
 import io
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, NamedTuple
@@ -27,6 +28,7 @@ from generators.config import Config, read_config
 if TYPE_CHECKING:
     import subprocess
 
+    from contract.live.exposition import Family
     from contract.loader import LoadedContract
 
 Handler = Callable[[argparse.Namespace, Config], int]
@@ -72,6 +74,7 @@ def cmd_names(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_generate(args: argparse.Namespace, config: Config) -> int:
+    from generators import placed
     from generators.outputs import check_rendered, render_all, write_tree
 
     lc, problems = _validated(args, config)
@@ -79,43 +82,38 @@ def cmd_generate(args: argparse.Namespace, config: Config) -> int:
         sys.stderr.write(render(problems, args.format))
         sys.stderr.write("nothing written: the contract has errors\n")
         return 1
-    files = render_all(lc)
     out = args.out or config.out
+    files = render_all(lc, config.dashboards, placed.layout(config, out))
+    where = placed.split(files, config)   # the files the config places outside the out dir: rel -> project path
     # the same checks `check` runs, before anything is written: out/ never
     # holds a dashboard or rule that the contract rejects
-    problems += check_rendered(lc, files, out, config.ignore)
+    problems += check_rendered(lc, files, out, config.ignore, where)
     if exit_code(problems):
         sys.stderr.write(render(problems, args.format))
         sys.stderr.write("nothing written: the generated files fail `check`\n")
         return 1
-    write_tree(out, files, lc.file)   # replaces only what an earlier run wrote (its manifest); see outputs.py
+    # replaces only what an earlier run wrote (its manifest), out/ and placed files alike; see outputs.py
+    in_out = {rel: text for rel, text in files.items() if rel not in where}
+    dropped = write_tree(out, in_out, lc.file, {path: files[rel] for rel, path in where.items()})
     sys.stdout.write(render(problems, args.format))
-    sys.stdout.write(f"wrote {len(files)} files to {out}/\n")
+    sys.stdout.write(f"wrote {len(in_out)} files to {out}/\n")
+    for path in sorted(where.values()):
+        sys.stdout.write(f"wrote {path}\n")
+    for path in dropped:
+        sys.stdout.write(f"left {path} in place: no longer generated, it is yours now\n")
     return 0
 
 
 def cmd_import(args: argparse.Namespace, config: Config) -> int:
-    from contract.live.exposition import fetch, parse, redact
-    from contract.loader import read_text
-    from generators.importer import contract_yaml
-
     if args.output:  # before anything is fetched: a bad --output wastes no request and writes nothing
         if os.path.isdir(args.output):
             raise input_error(args.output, "input/output", "`--output` is a directory, not a file")
         if not os.path.isdir(os.path.dirname(os.path.abspath(args.output))):
             raise input_error(args.output, "input/output", "the directory of `--output` does not exist")
-    if args.metrics_url:
-        source = redact(args.metrics_url)  # the source is echoed in notes and in the written contract
-        text = fetch(args.metrics_url, *_fetch_limits(args))
-    else:
-        source = args.metrics_file
-        text = read_text(source)
-    if not text.strip():
-        raise input_error(source, "input/empty", "the exposition is empty", 1, 1)
-    families = parse(text, source)
-    result, notes = contract_yaml(families, source, args.namespace)
-    for note in notes:
-        sys.stderr.write(note + "\n")
+    families, source = _exposition(args.metrics_url, args.metrics_file, args)
+    result = _imported(families, source, args.namespace, None, args.output or "<stdout>")
+    if result is None:
+        return 1
     if args.output:
         try:
             with open(args.output, "w", encoding="utf-8") as fh:
@@ -125,6 +123,42 @@ def cmd_import(args: argparse.Namespace, config: Config) -> int:
     else:
         sys.stdout.write(result)
     return 0
+
+
+def _exposition(url: str | None, file: str | None, args: argparse.Namespace) -> tuple[dict[str, Family], str]:
+    """The metric families read from `url` (within `--timeout`/`--max-bytes`) or `file`, and their source as shown."""
+    from contract.live.exposition import fetch, parse, redact
+    from contract.loader import read_text
+
+    if url:
+        source = redact(url)  # the source is echoed in notes and in the written contract
+        text = fetch(url, *_fetch_limits(args))
+    else:
+        assert file is not None   # the parsers require one of the two
+        source = file
+        text = read_text(source)
+    if not text.strip():
+        raise input_error(source, "input/empty", "the exposition is empty", 1, 1)
+    return parse(text, source), source
+
+
+def _imported(families: dict[str, Family], source: str, namespace: str | None, service: str | None,
+              shown: str) -> str | None:
+    """The contract imported from `families`, meant for the file `shown`; its notes and warnings go to stderr.
+
+    None, after its problems and why on stderr, when the contract checks find
+    an error in it: a caller then writes nothing.
+    """
+    from generators.importer import imported
+
+    text, notes, problems = imported(families, source, namespace, service, shown)
+    for note in notes:
+        sys.stderr.write(note + "\n")
+    sys.stderr.write(render(problems, "text"))
+    if exit_code(problems):
+        sys.stderr.write("nothing written: the imported contract does not validate\n")
+        return None
+    return text
 
 
 def _fetch_limits(args: argparse.Namespace) -> tuple[float, int]:
@@ -146,6 +180,27 @@ def _fetch_args(p: argparse.ArgumentParser) -> None:
                    help="give up on an HTTP fetch after this long in all (default: 10)")
     p.add_argument("--max-bytes", type=int, metavar="N",
                    help="refuse an HTTP answer larger than this (default: 67108864, 64 MiB)")
+
+
+# `--from-metrics` is a URL when it starts with a scheme (`http://`), else a file
+_URL_SCHEME = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://")
+
+
+def cmd_init(args: argparse.Namespace, config: Config) -> int:
+    from generators import init
+
+    plan = init.plan(args.directory, args.service, args.namespace)   # every check, before any request or write
+    text = init.starter_contract(plan.service, plan.namespace)
+    if args.from_metrics is not None:
+        url = args.from_metrics if _URL_SCHEME.match(args.from_metrics) else None
+        families, source = _exposition(url, None if url else args.from_metrics, args)
+        imported = _imported(families, source, plan.namespace, plan.service, plan.contract)
+        if imported is None:
+            return 1
+        text = imported
+    for line in init.write(plan, text, imported=args.from_metrics is not None):
+        sys.stdout.write(one_line(line) + "\n")
+    return 0
 
 
 def _load_revision(spec: str) -> LoadedContract:
@@ -209,15 +264,18 @@ def _contract_at(rev: str, path: str) -> bytes | None:
     return content.stdout
 
 
-def _users(old: LoadedContract, out_dir: str) -> dict[str, list[str]]:
-    """The panels and rules in the out dir that query each metric of the old contract."""
+def _users(old: LoadedContract, out_dir: str, config: Config) -> dict[str, list[str]]:
+    """The panels and rules in the out dir, or placed elsewhere by the config, that query each metric of the old
+    contract."""
     from contract.catalog import Catalog
     from contract.promql.sources import load_source
     from contract.promql.usage import metric_users
-    from generators.check import read_out
+    from generators.check import checked_placed, read_out, read_placed
     from generators.common import is_checked_output
 
-    sources = [load_source(rel, data) for rel, data in read_out(out_dir).items() if is_checked_output(rel)]
+    tree = read_out(out_dir)
+    sources = [load_source(rel, data) for rel, data in tree.items() if is_checked_output(rel)]
+    sources += [load_source(path, data) for path, data in checked_placed(config, read_placed(tree)).items()]
     return metric_users(Catalog.from_contract(old), sources)
 
 
@@ -239,10 +297,10 @@ def cmd_diff(args: argparse.Namespace, config: Config) -> int:
             sys.stdout.write(render([new_here], args.format))
             return 0
         old = load_contract(f"{args.against}:{new_path}", data=data)
-        changes = diff(old, new, _users(old, args.out or config.out))
+        changes = diff(old, new, _users(old, args.out or config.out, config))
     elif args.old and args.new:
         before = _load_revision(args.old)
-        changes = diff(before, _load_revision(args.new), _users(before, args.out or config.out))
+        changes = diff(before, _load_revision(args.new), _users(before, args.out or config.out, config))
     else:
         raise input_error("diff", "usage/arguments", "give OLD and NEW contracts, or --against REV")
     sys.stdout.write(render(changes, args.format))
@@ -261,7 +319,7 @@ def cmd_live_check(args: argparse.Namespace, config: Config) -> int:
         text = fetch(args.metrics_url, timeout, max_bytes)
         target = live.from_exposition(text, redact(args.metrics_url), args.path)
     else:
-        target = live.from_prometheus(args.prometheus, args.job, lc.contract.namespace, args.path,
+        target = live.from_prometheus(args.prometheus, args.job, lc.contract, args.path,
                                       timeout=timeout, max_bytes=max_bytes)
     problems = live.compare(lc, target)
     sys.stdout.write(render(problems, args.format))
@@ -296,7 +354,7 @@ def cmd_docs(args: argparse.Namespace, config: Config) -> int:
     if exit_code(problems):
         sys.stderr.write(render(problems, "text"))
         return 1
-    text = render_all(lc)[docs.PATH]
+    text = render_all(lc, config.dashboards)[docs.PATH]
     target = args.output or os.path.join(args.out or config.out, docs.PATH)
     if target == "-":
         sys.stdout.write(text)
@@ -323,9 +381,21 @@ def cmd_docs(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+def cmd_rules(args: argparse.Namespace, config: Config) -> int:
+    from generators import rulesdoc
+
+    rules = rulesdoc.all_rules()
+    if args.id is None:
+        sys.stdout.write(rulesdoc.to_json(rules) if args.format == "json" else rulesdoc.table(rules))
+        return 0
+    rule = rulesdoc.find(rules, args.id)
+    sys.stdout.write(rulesdoc.to_json(rule) if args.format == "json" else rulesdoc.page(rule))
+    return 0
+
+
 def _contract_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("contract", nargs="?", help="contract YAML (default: from [tool.metrics-contract], "
-                   "else contract/qortex.yaml, else the embedded qortex contract)")
+    p.add_argument("contract", nargs="?", help="contract YAML (default: `contract` of [tool.metrics-contract] in "
+                   "pyproject.toml)")
 
 
 def _format_args(p: argparse.ArgumentParser) -> None:
@@ -354,8 +424,19 @@ def _args_import(p: argparse.ArgumentParser) -> None:
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--metrics-url", help="a /metrics endpoint to read")
     source.add_argument("--metrics-file", help="a saved text exposition")
-    p.add_argument("--namespace", help="keep only metrics named `<namespace>_...`")
+    p.add_argument("--namespace", help="keep only metrics named `<namespace>_...` (default: the first name segment "
+                   "most metrics share; the others are left out with a note each)")
     p.add_argument("--output", help="write the contract here instead of stdout")
+    _fetch_args(p)
+
+
+def _args_init(p: argparse.ArgumentParser) -> None:
+    p.add_argument("directory", nargs="?", default=".", metavar="DIR",
+                   help="the project's directory, made if missing (default: the current one)")
+    p.add_argument("--service", required=True, metavar="NAME", help="the service's name (OpenTelemetry service.name)")
+    p.add_argument("--namespace", help="the metric name prefix (default: NAME lowercased, other characters `_`)")
+    p.add_argument("--from-metrics", metavar="URL|FILE",
+                   help="start from the contract `import` makes of this exposition instead of the examples")
     _fetch_args(p)
 
 
@@ -393,6 +474,11 @@ def _args_docs(p: argparse.ArgumentParser) -> None:
     p.add_argument("--output", help="write the catalogue here instead (`-`: standard output)")
 
 
+def _args_rules(p: argparse.ArgumentParser) -> None:
+    p.add_argument("id", nargs="?", metavar="ID", help="a check id such as `promql/unknown-metric` (default: list all)")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+
+
 class Command(NamedTuple):
     handler: Handler
     arguments: Callable[[argparse.ArgumentParser], None]
@@ -412,6 +498,8 @@ def _args_check(p: argparse.ArgumentParser) -> None:
 
 
 COMMANDS: dict[str, Command] = {
+    "init": Command(cmd_init, _args_init, "start a project: a contract, its pyproject.toml table and pre-commit "
+                    "hooks (never overwrites)"),
     "validate": Command(cmd_validate, _args_validate, "check the contract itself"),
     "names": Command(cmd_names, _args_names,
                      "show the Prometheus series names and labels of every metric, per exposition path"),
@@ -422,6 +510,8 @@ COMMANDS: dict[str, Command] = {
                        "list every PromQL expression of dashboards and rule files with the names it uses "
                        "(no contract needed; exit 1 if one does not parse)"),
     "docs": Command(cmd_docs, _args_docs, "write the metrics catalogue (METRICS.md) into the out dir"),
+    "rules": Command(cmd_rules, _args_rules, "list every check (id, severity, summary), or print one check's "
+                     "documentation"),
     "import": Command(cmd_import, _args_import, "bootstrap a contract from a Prometheus exposition"),
     "live-check": Command(cmd_live_check, _args_live_check,
                           "compare a running target (a /metrics endpoint or Prometheus) with the contract"),

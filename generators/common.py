@@ -25,6 +25,6 @@ def json_text(data: Any) -> str:
 
 def is_checked_output(rel: str) -> bool:
     """Whether a file `generate` writes (path relative to the out dir) holds PromQL to check."""
-    if rel == "prometheus/rules.yml":
+    if rel in ("prometheus/rules.yml", "prometheus/alerts.yml"):
         return True
     return rel.startswith("grafana/") and rel.endswith(".json") and not rel.startswith("grafana/provisioning/")

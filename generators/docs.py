@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from contract import alerting
 from contract.cardinality import estimate
 from contract.catalog import Catalog
 from contract.loader import LoadedContract
-from contract.model import Label, Op, ValueSpec
+from contract.model import Label, Op, Selection, Slo, ValueSpec
 from contract.naming import expose
 from contract.promql.sources import load_source
 from contract.promql.usage import metric_users
@@ -29,6 +30,14 @@ def generate(lc: LoadedContract, files: dict[str, str]) -> dict[str, str]:
         for op in event.ops:
             feeders[op.metric].append(f"`{event.event}` ({_op(op)})")
     estimates = {m.name: estimate(m, c.exposition) for m in c.metrics}
+    alerted: dict[str, list[str]] = defaultdict(list)
+    for a in alerting.alert_names(c):
+        for name in a.metrics:
+            alerted[name].append(f"{_escape(a.name)} ({a.kind})")
+    slos: dict[str, list[str]] = defaultdict(list)
+    for slo in c.slos:
+        for name in alerting.slo_metrics(slo):
+            slos[name].append(f"`{slo.name}` ({slo.objective:g}%)")
     bounded = [n for n in estimates.values() if n is not None]
     total = f"{sum(bounded)}" + ("" if len(bounded) == len(estimates) else " (plus labels without a closed set)")
     out = [f"<!-- {marker(lc)} -->", f"# {c.service} metrics", "",
@@ -52,6 +61,20 @@ def generate(lc: LoadedContract, files: dict[str, str]) -> dict[str, str]:
                    + (f" (budget {m.max_series})" if m.max_series else ""))
         out.append("- fed by: " + (", ".join(feeders[m.name]) or "no event"))
         out.append("- used by: " + (", ".join(users.get(m.name, [])) or "nothing"))
+        if alerted[m.name]:
+            out.append("- alerts: " + ", ".join(alerted[m.name]))
+        if slos[m.name]:
+            out.append("- SLOs: " + ", ".join(slos[m.name]))
+    if alerting.has_alerts(c):
+        out += ["", "## Alerts and SLOs", "",
+                "In `prometheus/alerts.yml`, each proven by `prometheus/alerts_test.yml`.", "",
+                "| alert | kind | metrics |", "|---|---|---|"]
+        out += [f"| {_escape(a.name)} | {a.kind} | {', '.join(f'`{n}`' for n in a.metrics) or 'every scrape job'} |"
+                for a in alerting.alert_names(c)]
+        if c.slos:
+            out += ["", "| SLO | objective | SLI | description |", "|---|---|---|---|"]
+            out += [f"| `{slo.name}` | {slo.objective:g}% | {_sli(slo)} | "
+                    f"{_escape(slo.description) if slo.description else '-'} |" for slo in c.slos]
     unused = [m.name for m in c.metrics if not users.get(m.name)]
     out += ["", "## Not used by any panel or rule", ""]
     out += [f"- `{name}`" for name in unused] or ["Every metric is used."]
@@ -62,6 +85,19 @@ def usage(lc: LoadedContract, files: dict[str, str]) -> dict[str, list[str]]:
     """Contract metric -> the panels and rules (in `files`) that query it."""
     sources = [load_source(rel, text.encode("utf-8")) for rel, text in files.items() if is_checked_output(rel)]
     return metric_users(Catalog.from_contract(lc), sources)
+
+
+def _sli(slo: Slo) -> str:
+    events, latency = slo.sli.events, slo.sli.latency
+    if events is not None:
+        return f"errors {_selection(events.error_query)} of {_selection(events.total_query)}"
+    assert latency is not None   # an SLI has one of the two
+    return f"{_selection(latency.selection)} slower than {latency.threshold:g}"
+
+
+def _selection(selection: Selection) -> str:
+    narrowed = ", ".join(f"{name}={' or '.join(selection.values(name) or ())}" for name in selection.match)
+    return f"`{selection.metric}`" + (f" ({_escape(narrowed)})" if narrowed else "")
 
 
 def _op(op: Op) -> str:

@@ -9,6 +9,13 @@ as a closed set, because an exposition shows only the values seen so far.
 A bucket whose `le` is not a number is an error (the histogram's bounds
 would be a guess); a name YAML would read as another type (`on`, `null`)
 is written quoted.
+
+The result must pass the contract checks: without `--namespace` the
+namespace is the first name segment most metrics share (the Python
+client's own `process_`/`python_` metrics count only when nothing else is
+there), and every metric outside it is left out with a note; a name a
+contract cannot hold (`a:b`) is left out with a note too. `imported` runs
+the checks on the text; a caller writes it only when they find no error.
 """
 
 from __future__ import annotations
@@ -16,19 +23,23 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable
+from collections import Counter
 from dataclasses import dataclass
 
 import yaml
 
+from contract.checks.registry import check_contract
 from contract.live.exposition import Family, parse_number
+from contract.loader import load_contract
 from contract.naming import PATHS, UNIT_SUFFIXES
-from contract.problems import input_error
+from contract.problems import InputError, Problem, input_error
 
 _DROPPED_LABELS = frozenset({"le", "quantile"} | {
     label for facts in PATHS.values() for label in facts.exporter_labels + facts.scrape_labels})
 _WORD_UNITS = {word: unit for unit, word in UNIT_SUFFIXES.items() if word}
 _TYPES = {"counter": "counter", "gauge": "gauge", "histogram": "histogram"}
+# prometheus_client registers these on every process: they say nothing about whose metrics these are
+_RUNTIME_PREFIXES = frozenset({"process", "python"})
 
 
 @dataclass(frozen=True)
@@ -41,41 +52,80 @@ class _Imported:
     buckets: list[float] | None
 
 
-def contract_yaml(families: dict[str, Family], source: str, namespace: str | None) -> tuple[str, list[str]]:
-    """The contract text, and notes about what was skipped."""
-    notes: list[str] = []
+def imported(families: dict[str, Family], source: str, namespace: str | None, service: str | None,
+             shown: str) -> tuple[str, list[str], list[Problem]]:
+    """The contract text, notes about what was left out, and the contract checks' problems with the text.
+
+    The problems are located in `shown`, the file the text is meant for; a
+    text the loader rejects (no metrics left, say) yields the loader's problems.
+    """
+    text, notes = contract_yaml(families, source, namespace, service)
+    try:
+        lc = load_contract(shown, text.encode("utf-8"))
+    except InputError as exc:
+        return text, notes, list(exc.problems)
+    return text, notes, check_contract(lc)
+
+
+def contract_yaml(families: dict[str, Family], source: str, namespace: str | None,
+                  service: str | None = None) -> tuple[str, list[str]]:
+    """The contract text, and notes about what was skipped; `service` defaults to the namespace."""
+    notes: list[str] = []   # in exposition order
     folded = _folded_created(families)
-    metrics = []
+    # (family, contract type or None, metric name): every family that could be a metric of its own
+    entries: list[tuple[Family, str | None, str]] = []
     for fam in families.values():
-        if fam.name in folded or fam.name == "target_info":
-            continue
-        kind = _TYPES.get(fam.type)
+        if fam.name not in folded and fam.name != "target_info":
+            kind = _TYPES.get(fam.type)
+            entries.append((fam, kind, fam.name.removesuffix("_total") if kind == "counter" else fam.name))
+    ns = namespace or _chosen_namespace([name for _, kind, name in entries if kind and ":" not in name])
+    metrics = []
+    for fam, kind, name in entries:
         if kind is None:
             notes.append(f"{source}:{fam.line}: skipped `{fam.name}`: type `{fam.type}` has no contract type")
             continue
-        name = fam.name.removesuffix("_total") if kind == "counter" else fam.name
-        if namespace and not name.startswith(namespace + "_"):
+        if ":" in name:   # the exposition's names allow colons, which are the names of recording rules' results
+            notes.append(f"{source}:{fam.line}: left out `{fam.name}`: a name with `:` is a recording rule's, "
+                         "not an instrument's")
             continue
-        metrics.append(_metric(name, kind, fam, source))
-    ns = namespace or _common_prefix(m.name for m in metrics)
+        metric = _metric(name, kind, fam, source)   # a malformed family is an error wherever it is kept or not
+        if ns and name.startswith(ns + "_") and name != ns + "_":
+            metrics.append(metric)
+        elif ns and not namespace:   # a namespace asked for is a filter; a chosen one must say what it dropped
+            notes.append(f"{source}:{fam.line}: left out `{fam.name}`: outside namespace `{ns}`; "
+                         "pass --namespace to choose another")
+    if not ns and any(kind and ":" not in name for _, kind, name in entries):
+        notes.append(f"{source}: no metric name has a first segment to take as the namespace; pass --namespace")
     out = [f"# imported from {json.dumps(source)} by metrics-contract import: review units, closed label "
            "value sets and add events",
-           "contract: 1", f"service: {json.dumps(ns)}", f"namespace: {json.dumps(ns)}",
-           "scrape_interval: 15s", f"exposition: [{_path(families)}]", "metrics:"]
+           "contract: 1", f"service: {yaml_quoted(service or ns)}", f"namespace: {yaml_quoted(ns)}",
+           "scrape_interval: 15s", f"exposition: [{_path(families)}]", "metrics:" if metrics else "metrics: []"]
     for m in metrics:
-        out.append(f"  - name: {_yaml_string(m.name)}")
+        out.append(f"  - name: {yaml_string(m.name)}")
         out.append(f"    type: {m.type}")
         out.append(f"    unit: {json.dumps(m.unit)}")
-        out.append(f"    help: {json.dumps(m.help)}")
+        out.append(f"    help: {yaml_quoted(m.help)}")
         if m.labels:
             out.append("    labels:")
             for label, seen in m.labels:
-                out.append(f"      - name: {_yaml_string(label)}  # seen: {', '.join(json.dumps(v) for v in seen)}")
+                out.append(f"      - name: {yaml_string(label)}  # seen: {', '.join(json.dumps(v) for v in seen)}")
         if m.buckets is not None:
             out.append(f"    buckets: [{', '.join(_number(b) for b in m.buckets)}]")
     if not metrics:
-        notes.append(f"{source}: no metrics found" + (f" in namespace `{namespace}`" if namespace else ""))
+        notes.append(f"{source}: no metrics found" + (f" in namespace `{ns}`" if ns else ""))
     return "\n".join(out) + "\n", notes
+
+
+def _chosen_namespace(names: list[str]) -> str:
+    """The first name segment most metrics share (the first seen among equals); the runtime's only if alone.
+
+    A segment counts only where a name goes on after it (`up` has no namespace).
+    """
+    segments = [n.split("_", 1)[0] for n in names if "_" in n.strip("_")]
+    segments = [s for s in segments if s]
+    own = [s for s in segments if s not in _RUNTIME_PREFIXES]
+    ranked = Counter(own or segments).most_common(1)
+    return ranked[0][0] if ranked else ""
 
 
 def _folded_created(families: dict[str, Family]) -> set[str]:
@@ -118,20 +168,28 @@ def _bound(text: str, source: str, line: int) -> float:
 _PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-def _yaml_string(text: str) -> str:
+def yaml_string(text: str) -> str:
     """`text` as a YAML scalar: plain when safe, else quoted (`on`, `null`, `true` would not stay strings)."""
     if _PLAIN.fullmatch(text) and yaml.safe_load(text) == text:
         return text
-    return json.dumps(text)
+    return yaml_quoted(text)
+
+
+def yaml_quoted(text: str) -> str:
+    """`text` as a double-quoted YAML scalar that loads back as `text`.
+
+    JSON's escapes are YAML's too, with two exceptions that matter: PyYAML
+    reads JSON's surrogate pair for a character beyond U+FFFF as two lone
+    surrogates, so such a character is written as itself; and YAML reads
+    U+0085, U+2028 and U+2029 as line breaks, so every character that is not
+    printable is written as an escape.
+    """
+    return "".join(c if c.isprintable() else f"\\u{ord(c):04x}" if ord(c) < 0x10000 else f"\\U{ord(c):08x}"
+                   for c in json.dumps(text, ensure_ascii=False))
 
 
 def _number(value: float) -> str:
     return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
-
-
-def _common_prefix(names: Iterable[str]) -> str:
-    prefixes = {n.split("_", 1)[0] for n in names}
-    return prefixes.pop() if len(prefixes) == 1 else "app"
 
 
 def _path(families: dict[str, Family]) -> str:

@@ -3,7 +3,9 @@
 Generation is all-or-nothing: nothing touches the out dir until every
 generator has produced its files, so a failure leaves it as it was. The
 out dir is owned through a manifest: `generate` replaces only the files it
-wrote there and never touches anything else.
+wrote there and never touches anything else. Files placed outside the out
+dir (generators/placed.py) are owned through the same manifest; every one
+of their targets is checked before anything is written.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ import hashlib
 import os
 import secrets
 import shutil
+import stat
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import PurePosixPath
 
 from contract.catalog import Catalog
@@ -23,9 +26,10 @@ from contract.loader import LoadedContract, read_bytes
 from contract.problems import InputError, Problem, input_error
 from contract.promql.lint import Linter
 from contract.promql.sources import load_source
-from generators import docs, grafana, manifest, rules, schema, stack, subscriber
+from generators import alerts, docs, grafana, manifest, rules, schema, stack, subscriber
 from generators.common import is_checked_output
-from generators.manifest import manifest_text, parse_manifest
+from generators.manifest import Manifest, manifest_text, read_manifest
+from generators.placed import DEFAULT_LAYOUT, Layout
 
 Generator = Callable[[LoadedContract], dict[str, str]]
 # run after GENERATORS, with everything they rendered (the catalogue reads the dashboards)
@@ -37,6 +41,7 @@ GENERATORS: list[tuple[str, Generator]] = [
     ("subscriber", subscriber.generate),
     ("grafana", grafana.generate),
     ("rules", rules.generate),
+    ("alerts", alerts.generate),
     ("stack", stack.generate),
 ]
 DERIVED: list[tuple[str, Derived]] = [
@@ -44,19 +49,32 @@ DERIVED: list[tuple[str, Derived]] = [
 ]
 
 
-def render_all(lc: LoadedContract) -> dict[str, str]:
+def render_all(lc: LoadedContract, dashboards: Sequence[str] = (), layout: Layout = DEFAULT_LAYOUT
+               ) -> dict[str, str]:
+    """Every generated file, by its path in the out dir; `dashboards`: the configured dashboard sources
+    (`Config.dashboards`); `layout`: where the stack and what it mounts land (`placed.layout`)."""
     files: dict[str, str] = {}
     for name, gen in GENERATORS:
-        _add(lc, files, name, gen(lc))
+        # the dashboards are the one output with sources beside the contract, the stack the one that refers to
+        # where other outputs land; the other generators read the contract alone
+        if gen is grafana.generate:
+            produced = grafana.generate(lc, dashboards)
+        elif gen is stack.generate:
+            produced = stack.generate(lc, layout)
+        else:
+            produced = gen(lc)
+        _add(lc, files, name, produced)
     for name, derived in DERIVED:
         _add(lc, files, name, derived(lc, dict(files)))
     return dict(sorted(files.items()))
 
 
-def check_rendered(lc: LoadedContract, files: dict[str, str], out_dir: str, ignore: tuple[str, ...] = ()
-                   ) -> list[Problem]:
-    """The PromQL checks on the rendered dashboards and rules, named as they will be written."""
-    sources = [load_source(f"{out_dir}/{rel}", text.encode("utf-8")) for rel, text in files.items()
+def check_rendered(lc: LoadedContract, files: dict[str, str], out_dir: str, ignore: tuple[str, ...] = (),
+                   where: Mapping[str, str] | None = None) -> list[Problem]:
+    """The PromQL checks on the rendered dashboards and rules, named as they will be written (`where`: the
+    placed ones' project paths, by out-relative path)."""
+    where = where or {}
+    sources = [load_source(where.get(rel, f"{out_dir}/{rel}"), text.encode("utf-8")) for rel, text in files.items()
                if is_checked_output(rel)]
     return list(Linter(Catalog.from_contract(lc), ignore).check(sources).problems)
 
@@ -85,6 +103,11 @@ def _check_relative(lc: LoadedContract, generator: str, rel: str) -> None:
 # the old manifest does not list (a user's `stack/.env`), hard-linked or copied, so it is untouched - then
 # swaps the two trees. Until the swap the old tree is complete and unmodified; after it the new one is. A
 # run killed in between leaves a `.out-new-<name>-*` / `.out-old-<name>-*` dir that the next run sweeps.
+#
+# Placed files (outside the out dir) are listed in the new manifest, so the swap claims them before they
+# are written: a run stopped in between leaves files the manifest lists and the next run replaces, never
+# files of the tool's that it would refuse as the user's. Each is written to a temp file beside it, then
+# renamed over it.
 
 # the package's own source dirs: an out dir holding one of them would replace the tool itself
 _PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
@@ -94,30 +117,39 @@ _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
 
 
-def write_tree(out_dir: str, files: dict[str, str], contract_file: str = "") -> None:
-    """Make `out_dir` hold `files` and their manifest, replacing only what an earlier `generate` wrote there.
+def write_tree(out_dir: str, files: dict[str, str], contract_file: str = "", placed: Mapping[str, str] | None = None
+               ) -> list[str]:
+    """Make `out_dir` hold `files` and their manifest, replacing only what an earlier `generate` wrote there,
+    and write the `placed` files (project-relative path -> text) where the config places them.
 
-    Refused (an InputError, nothing changed): an out dir that is not a directory, the current directory
-    or one of its parents, a project root, a dir holding `contract_file` or this package's source, and
-    a non-empty dir without a manifest of this tool. Any OSError while writing is an InputError too,
-    with the out dir as it was. A symlinked out dir is written through: the link stays. One `generate`
-    at a time per out dir: a second one sweeps the first one's temp dir.
+    Refused (an InputError, nothing changed anywhere): an out dir that is not a directory, the current
+    directory or one of its parents, a project root, a dir holding `contract_file` or this package's
+    source, a non-empty dir without a manifest of this tool, and a placed file's target that is not the
+    tool's (`_refuse_placed`). Any OSError while writing the out dir is an InputError too, with the out
+    dir as it was. A symlinked out dir is written through: the link stays. One `generate` at a time per
+    out dir: a second one sweeps the first one's temp dir.
+
+    Returns the placed files the old manifest lists that are no longer placed: left where they are, they
+    are no longer the tool's.
     """
     target = os.path.realpath(out_dir)   # through a symlinked out dir (or parent) to the dir itself
     _refuse_unsafe(out_dir, target, contract_file)
     parent = os.path.dirname(target)
     name = os.path.basename(target)
+    placed_data = {path: text.encode("utf-8") for path, text in (placed or {}).items()}
     created: list[str] = []
     try:
         _restore_interrupted(parent, name, target)
         owned = _owned(out_dir, target)
+        listed = owned.placed if owned is not None else {}
+        _refuse_placed(out_dir, target, placed_data, listed)
         created = _make_dirs(parent)
         _sweep(parent, name)
         new = _fresh_dir(parent, _temp_prefix("new", name))
         try:
             if owned is not None:
-                _carry_over(out_dir, target, new, "", owned, files, _dirs_of(files))
-            _write_files(new, files)
+                _carry_over(out_dir, target, new, "", set(owned.files), files, _dirs_of(files))
+            _write_files(new, files, placed_data)
             old = _swap(new, target, parent, name)
         except BaseException:
             shutil.rmtree(new, ignore_errors=True)
@@ -132,6 +164,9 @@ def write_tree(out_dir: str, files: dict[str, str], contract_file: str = "") -> 
     if old is not None:
         # the swap is done: a tree left here (a read-only dir of the user's) is swept by the next run
         shutil.rmtree(old, ignore_errors=True)
+    for path, data in sorted(placed_data.items()):
+        _write_placed(path, data)
+    return sorted(set(listed) - set(placed_data))
 
 
 def _refuse_unsafe(out_dir: str, target: str, contract_file: str) -> None:
@@ -157,23 +192,94 @@ def _holds(directory: str, path: str) -> bool:
     return os.path.commonpath([directory, path]) == directory
 
 
-def _owned(out_dir: str, target: str) -> set[str] | None:
-    """The files of the existing out dir that `generate` wrote (its manifest's); None when there is no out dir."""
+def _owned(out_dir: str, target: str) -> Manifest | None:
+    """What `generate` wrote, by the existing out dir's manifest; None when there is no out dir."""
     if not os.path.lexists(target):
         return None
     entries = os.listdir(target)
     if not entries:
-        return set()
+        return Manifest({}, {})
     shown = os.path.join(out_dir, manifest.NAME)
     if manifest.NAME not in entries:
         raise input_error(out_dir, "generate/out-dir", f"`{out_dir}` is not empty and has no `{manifest.NAME}`, so "
                           "`metrics-contract generate` did not write it; remove it or choose another out dir")
     path = os.path.join(target, manifest.NAME)
-    listed = parse_manifest(read_bytes(path)) if not os.path.islink(path) else None
+    listed = read_manifest(read_bytes(path)) if not os.path.islink(path) else None
     if listed is None:
         raise input_error(shown, "generate/out-dir", "not a manifest written by `metrics-contract generate`; "
                           "remove the out dir or choose another")
-    return set(listed)
+    return listed
+
+
+def _refuse_placed(out_dir: str, out_target: str, placed: Mapping[str, bytes], listed: Mapping[str, str]) -> None:
+    """An InputError for the first placed file whose target `generate` may not write (`listed`: the placed
+    files of the old manifest, which it owns).
+
+    It writes a file that is missing or that the manifest lists (edited by hand or not), inside the
+    project (the working directory), outside the out dir (replaced whole), never through a symlink.
+    """
+    root = os.path.realpath(os.getcwd())
+    shown = os.path.join(out_dir, manifest.NAME)
+    for path in sorted(placed):
+        def refuse(why: str, where: str = path) -> InputError:
+            return input_error(where, "generate/placed", why)
+
+        parent = os.path.dirname(path) or "."
+        real = os.path.join(os.path.realpath(parent), os.path.basename(path))
+        if not _holds(root, real):
+            raise refuse("escapes the project through a symlinked parent directory; `metrics-contract generate` "
+                         "writes placed files only inside it")
+        if _holds(out_target, real):
+            raise refuse(f"is inside the out dir `{out_dir}`, which `metrics-contract generate` replaces whole; "
+                         "place it elsewhere or leave its key out of `[tool.metrics-contract]`")
+        while not os.path.lexists(parent):   # the nearest existing dir is where the missing ones are made
+            parent = os.path.dirname(parent) or "."
+        if not os.path.isdir(parent):
+            raise refuse("is not a directory, so no generated file can be placed below it", parent)
+        if not os.access(parent, os.W_OK | os.X_OK):
+            raise refuse("cannot be written: permission denied", parent)
+        try:
+            mode: int | None = os.lstat(path).st_mode
+        except FileNotFoundError:
+            mode = None
+        except OSError as exc:   # a name too long, ...: found now, not once the out dir is written
+            raise refuse(f"cannot be written: {_reason(exc)}") from None
+        if mode is None:
+            continue
+        if stat.S_ISLNK(mode):
+            raise refuse("is a symlink; `metrics-contract generate` writes placed files only as regular files, "
+                         "never through a link")
+        if stat.S_ISDIR(mode):
+            raise refuse("is a directory where `metrics-contract generate` places a generated file; move it away")
+        if not stat.S_ISREG(mode):
+            raise refuse("is not a regular file; `metrics-contract generate` replaces only the files it wrote")
+        if path not in listed:
+            raise refuse(f"not written by `metrics-contract generate` (`{shown}` does not list it), but where "
+                         "it places a generated file; move it away or place the output elsewhere")
+
+
+def _write_placed(path: str, data: bytes) -> None:
+    """Write `data` to `path` via a temp file beside it, renamed over it: readers see the old or the new file."""
+    parent = os.path.dirname(path) or "."
+    tmp = ""
+    try:
+        os.makedirs(parent, exist_ok=True)
+        while True:
+            tmp = os.path.join(parent, f".{os.path.basename(path)}.{secrets.token_hex(4)}.tmp")
+            try:
+                # O_EXCL: never another run's file; mode 0o666 less the umask, as for any file the user creates
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+                break
+            except FileExistsError:
+                continue
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except OSError as exc:
+        if tmp and os.path.lexists(tmp):
+            os.unlink(tmp)
+        raise input_error(path, "generate/write", f"cannot write: {_reason(exc)}; the out dir and its manifest "
+                          "are written, run `metrics-contract generate` again once this is fixed") from None
 
 
 def _temp_prefix(kind: str, name: str) -> str:
@@ -263,7 +369,10 @@ def _carry_over(out_dir: str, src: str, dst: str, rel: str, owned: set[str], fil
         target = os.path.join(dst, entry.name)
         if is_dir:
             _carry_over(out_dir, entry.path, target, path + "/", owned, files, generated_dirs)
-            if path not in generated_dirs:   # the user's own dir (empty ones too): its mode and times kept
+            # the user's own dir (empty ones too): its mode and times kept; a dir that held only files generate
+            # no longer writes (an artefact now placed outside the out dir) goes with them
+            kept = os.path.lexists(target) or not os.listdir(entry.path)
+            if path not in generated_dirs and kept:
                 os.makedirs(target, exist_ok=True)
                 shutil.copystat(entry.path, target, follow_symlinks=False)
             continue
@@ -279,9 +388,9 @@ def _carry_over(out_dir: str, src: str, dst: str, rel: str, owned: set[str], fil
                 shutil.copy2(entry.path, target)
 
 
-def _write_files(root: str, files: dict[str, str]) -> None:
+def _write_files(root: str, files: dict[str, str], placed: dict[str, bytes]) -> None:
     data = {rel: text.encode("utf-8") for rel, text in files.items()}
-    data[manifest.NAME] = manifest_text(data).encode("utf-8")
+    data[manifest.NAME] = manifest_text(data, placed).encode("utf-8")
     for rel, content in data.items():
         dest = os.path.join(root, *PurePosixPath(rel).parts)
         os.makedirs(os.path.dirname(dest), exist_ok=True)

@@ -1,6 +1,6 @@
 """`prometheus/rules.yml` and `prometheus/rules_test.yml`: recording rules and their promtool tests.
 
-Names follow `level:metric:operations` (docs/rules-and-stack.md):
+Names follow `level:metric:operations` (README, "Recording rules"):
 
 - counter:   `job:<family>:rate<W>m`     = sum by (job, <labels>) (rate(<family>_total[<W>m]))
 - histogram: `job:<family>:p50_rate<W>m` (also p95, p99) = histogram_quantile over the bucket rates

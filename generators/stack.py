@@ -3,7 +3,11 @@
 Ports and host names come from the contract's `stack:` section; the layout is
 qortex 0.3.0's `docker/` stack without its application services. Compose runs
 from `out/stack/`, so the rules and the Grafana files written by the other
-generators are mounted from `../prometheus` and `../grafana`.
+generators are mounted from `../prometheus` and `../grafana`; when
+`[tool.metrics-contract]` places any of the three elsewhere, the mounts
+follow (`Layout`, generators/placed.py). A contract with `alerts:` or
+`slos:` also gets `alerts.yml` beside `rules.yml`: Prometheus loads both, and
+Compose mounts both.
 
 Credentials are `${VAR:?...}` references only: Compose refuses to start until
 `.env` (git-ignored; `.env.example` lists the names) sets them.
@@ -12,13 +16,15 @@ Credentials are `${VAR:?...}` references only: Compose refuses to start until
 from __future__ import annotations
 
 import posixpath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import yaml
 
+from contract.alerting import has_alerts
 from contract.loader import LoadedContract
 from contract.problems import input_error
 from generators.common import hash_header
+from generators.placed import DEFAULT_LAYOUT, Layout
 
 if TYPE_CHECKING:
     from contract.model import Contract
@@ -29,13 +35,11 @@ COLLECTOR_JOB = "otel-collector"
 STACK_DIR = "stack"
 CONFIG_FILE = f"{STACK_DIR}/prometheus/prometheus.yml"
 RULES_FILE = "prometheus/rules.yml"
-# The Prometheus container sees both files at their out/-relative paths below
-# this directory, so the rule path in prometheus.yml, relative to the config
-# file, names the same rules.yml on the host (where `promtool check config`
-# reads the generated tree) and in the container.
+# alerting rules and SLOs, beside rules.yml; written only for a contract with `alerts:` or `slos:`
+ALERTS_FILE = "prometheus/alerts.yml"
+# The Prometheus container sees prometheus.yml and rules.yml below this
+# directory, at their paths below the dir both are in (`_mounts`).
 OUT_IN_CONTAINER = "/etc/prometheus/out"
-CONFIG_IN_CONTAINER = f"{OUT_IN_CONTAINER}/{CONFIG_FILE}"
-RULES_IN_CONTAINER = f"{OUT_IN_CONTAINER}/{RULES_FILE}"
 # The image's default flags (prom/prometheus Dockerfile), which `command`
 # replaces: all but --config.file, which points at the mounted config.
 PROMETHEUS_FLAGS = (
@@ -60,7 +64,8 @@ CREDENTIALS = {
 }
 
 
-def generate(lc: LoadedContract) -> dict[str, str]:
+def generate(lc: LoadedContract, layout: Layout = DEFAULT_LAYOUT) -> dict[str, str]:
+    """The stack's files; `layout`: where it and the files it mounts land (by default side by side in out/)."""
     if lc.contract.service == COLLECTOR_JOB:
         raise input_error(lc.file, "generate/job-name",
                           f"service `{COLLECTOR_JOB}` would share its scrape job name with the Collector")
@@ -68,10 +73,44 @@ def generate(lc: LoadedContract) -> dict[str, str]:
     return {
         "stack/.env.example": header + env_example(),
         "stack/.gitignore": header + ".env\n",
-        "stack/docker-compose.yml": header + _dump(compose(lc)),
+        "stack/docker-compose.yml": header + _dump(compose(lc, layout)),
         "stack/otel-collector/config.yaml": header + _dump(collector(lc)),
-        CONFIG_FILE: header + _dump(prometheus(lc)),
+        CONFIG_FILE: header + _dump(prometheus(lc, layout)),
     }
+
+
+class _Mounts(NamedTuple):
+    config: str            # prometheus.yml on the host, from the stack dir (where Compose resolves it)
+    rules: str             # rules.yml on the host, from the stack dir
+    grafana: str           # the Grafana dir on the host, from the stack dir
+    config_in: str         # prometheus.yml in the Prometheus container
+    rules_in: str          # rules.yml in the Prometheus container
+    rule_file: str         # rules.yml from prometheus.yml's dir: the same on the host and in the container
+    alerts: str            # alerts.yml, as `rules`
+    alerts_in: str         # alerts.yml, as `rules_in`
+    alert_file: str        # alerts.yml, as `rule_file`
+
+
+def _mounts(layout: Layout) -> _Mounts:
+    """The host and container paths of the mounted files, for the dirs of `layout`.
+
+    The container sees prometheus.yml and rules.yml at their paths below the dir both are in, moved to
+    OUT_IN_CONTAINER: so the rule path in prometheus.yml, relative to it, names the same rules.yml on the
+    host (where `promtool check config` reads the generated tree) and in the container.
+    """
+    config = posixpath.join(layout.stack, posixpath.relpath(CONFIG_FILE, STACK_DIR))
+    rules = posixpath.join(layout.prometheus, posixpath.relpath(RULES_FILE, "prometheus"))
+    alerts = posixpath.join(layout.prometheus, posixpath.relpath(ALERTS_FILE, "prometheus"))
+    base = posixpath.commonpath([config, rules]) or "."   # alerts.yml is in rules.yml's dir, so below it too
+    return _Mounts(
+        config=_from(layout.stack, config), rules=_from(layout.stack, rules),
+        grafana=_from(layout.stack, layout.grafana),
+        config_in=f"{OUT_IN_CONTAINER}/{posixpath.relpath(config, base)}",
+        rules_in=f"{OUT_IN_CONTAINER}/{posixpath.relpath(rules, base)}",
+        rule_file=posixpath.relpath(rules, posixpath.dirname(config)),
+        alerts=_from(layout.stack, alerts), alerts_in=f"{OUT_IN_CONTAINER}/{posixpath.relpath(alerts, base)}",
+        alert_file=posixpath.relpath(alerts, posixpath.dirname(config)),
+    )
 
 
 def scrape_job(c: Contract, path: ExpositionPath) -> str:
@@ -108,13 +147,14 @@ def collector(lc: LoadedContract) -> dict[str, Any]:
     }
 
 
-def prometheus(lc: LoadedContract) -> dict[str, Any]:
+def prometheus(lc: LoadedContract, layout: Layout = DEFAULT_LAYOUT) -> dict[str, Any]:
     c = lc.contract
     s = c.stack
+    mounts = _mounts(layout)
     return {
         "global": {"scrape_interval": c.scrape_interval, "evaluation_interval": c.scrape_interval},
-        # relative: Prometheus and promtool resolve it against the config file's directory
-        "rule_files": [posixpath.relpath(RULES_FILE, posixpath.dirname(CONFIG_FILE))],
+        # relative: Prometheus and promtool resolve them against the config file's directory
+        "rule_files": [mounts.rule_file] + ([mounts.alert_file] if has_alerts(c) else []),
         # no honor_labels: the Collector's own job/instance become exported_*,
         # as contract/naming.py expects
         "scrape_configs": [
@@ -125,16 +165,18 @@ def prometheus(lc: LoadedContract) -> dict[str, Any]:
     }
 
 
-def compose(lc: LoadedContract) -> dict[str, Any]:
+def compose(lc: LoadedContract, layout: Layout = DEFAULT_LAYOUT) -> dict[str, Any]:
     c = lc.contract
     s = c.stack
+    mounts = _mounts(layout)
     prometheus_service: dict[str, Any] = {
         "image": IMAGES["prometheus"],
-        "command": [f"--config.file={CONFIG_IN_CONTAINER}", *PROMETHEUS_FLAGS],
+        "command": [f"--config.file={mounts.config_in}", *PROMETHEUS_FLAGS],
         "ports": [_local(s.prometheus_port, 9090)],
         "volumes": [
-            f"{_from_stack(CONFIG_FILE)}:{CONFIG_IN_CONTAINER}:ro",
-            f"{_from_stack(RULES_FILE)}:{RULES_IN_CONTAINER}:ro",
+            f"{mounts.config}:{mounts.config_in}:ro",
+            f"{mounts.rules}:{mounts.rules_in}:ro",
+            *([f"{mounts.alerts}:{mounts.alerts_in}:ro"] if has_alerts(c) else []),
             "prometheus_data:/prometheus",
         ],
         "depends_on": [COLLECTOR_JOB],
@@ -164,8 +206,8 @@ def compose(lc: LoadedContract) -> dict[str, Any]:
                 "image": IMAGES["grafana"],
                 "ports": [_local(s.grafana_port, 3000)],
                 "volumes": [
-                    "../grafana/provisioning:/etc/grafana/provisioning:ro",
-                    f"../grafana:{DASHBOARDS_IN_CONTAINER}:ro",
+                    f"{posixpath.join(mounts.grafana, 'provisioning')}:/etc/grafana/provisioning:ro",
+                    f"{mounts.grafana}:{DASHBOARDS_IN_CONTAINER}:ro",
                     "grafana_data:/var/lib/grafana",
                 ],
                 "environment": [f"{name}=${{{name}:?set it in .env}}" for name in CREDENTIALS],
@@ -182,10 +224,10 @@ def env_example() -> str:
     return "\n".join(lines) + "\n"
 
 
-def _from_stack(rel: str) -> str:
-    """A generated file's path as Compose, which runs from out/stack/, resolves it."""
-    path = posixpath.relpath(rel, STACK_DIR)
-    return path if path.startswith("../") else f"./{path}"
+def _from(stack_dir: str, path: str) -> str:
+    """`path` as Compose, which runs from `stack_dir`, resolves it (both with one base)."""
+    rel = posixpath.relpath(path, stack_dir)
+    return rel if rel == ".." or rel.startswith("../") else f"./{rel}"
 
 
 def _local(host_port: int, container_port: int) -> str:

@@ -1,15 +1,17 @@
-"""`out/python/<service>_metrics.py`: the application's subscriber module.
+"""`out/python/<service>_metrics.py`: the application's metrics module.
 
-The module carries the contract as plain tables (`METRICS`, `EVENTS`,
-`SPANS`) and one generated handler per event. The handlers are written out
-op by op instead of interpreting the tables at event time, so an event costs
-no more than qortex 0.3.0's hand-written closures did; everything that does
-not depend on the event (instruments, bound label children, constant
-attribute sets) is prepared once by `handlers()`.
+The module carries the contract as plain tables (`METRICS`, `EVENTS`, `SPANS`), a typed API with one class per
+metric (`Metrics` holds one of each), and one handler per event built on that API. Its shape is the template
+`templates/subscriber.py.j2`; this file decides the names (Python identifiers derived from contract names, unique,
+never a keyword) and writes every contract value as Python source: strings and numbers as literals, and any
+expression that could outgrow a line broken the way `ruff format` breaks it, so the module is already formatted.
 
-Contract strings only ever reach the module through `repr()`, and event and
-field names must be Python identifiers (they become attribute reads), so no
-contract text can change the module's code.
+The handlers are written out operation by operation instead of interpreting the tables at event time, so an event
+costs no more than qortex 0.3.0's hand-written closures did; what does not depend on the event (the bound methods,
+the spans' table rows, the series of constant label values) is prepared once by `handlers()`.
+
+Contract strings only reach the module as literals written by `_literal`, and event and field names must be
+Python identifiers (they become attribute reads), so no contract text can change the module's code.
 """
 
 from __future__ import annotations
@@ -17,27 +19,46 @@ from __future__ import annotations
 import keyword
 import math
 import re
+import textwrap
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
 from contract.checks.registry import check_contract
 from contract.loader import LoadedContract, Path
-from contract.model import Contract, Metric, Op, Span
+from contract.model import Contract, Label, Metric, Op, Span, SpanEnd
 from contract.naming import sanitize_label, sanitize_name, unit_word
-from contract.problems import InputError, Problem
-from generators.common import hash_header
+from contract.problems import InputError, Problem, one_line
 
-WIDTH = 116  # leaves room for a trailing `,` within ruff's 120 columns
+WIDTH = 120  # the line length ruff formats and checks this project with (pyproject.toml)
 _NON_IDENT = re.compile(r"[^0-9A-Za-z_]")
 
-# prometheus_client method for each contract operation (updowncounters are Gauges)
-_PROM_METHOD = {"add": "inc", "record": "observe", "set": "set"}
+_TEMPLATES = Environment(loader=PackageLoader("generators"), undefined=StrictUndefined, autoescape=False,
+                         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+
+# by metric type: the API method, the class name's suffix, whether values may be negative
+_METHOD = {"counter": "add", "updowncounter": "add", "gauge": "set", "histogram": "record"}
+_CLASS_SUFFIX = {"counter": "Counter", "updowncounter": "UpDownCounter", "gauge": "Gauge", "histogram": "Histogram"}
+_NON_NEGATIVE = {"counter": True, "updowncounter": False, "gauge": False, "histogram": True}
+
+# names the methods of a metric class use for their own arguments and variables: a label is not named so
+_METHOD_NAMES = ("self", "value", "series", "attributes", "prom_record")
+# module-level names of the template
+_GLOBALS = ("SERVICE", "METRICS", "EVENTS", "SPANS", "DROPPED", "Range", "Label", "Metric", "Guard", "LabelFrom",
+            "Op", "SpanEnd", "Span", "Metrics", "handlers", "register", "logging", "threading", "Callable", "Enum",
+            "inf", "Any", "ClassVar", "Literal", "NamedTuple", "annotations")
+# names in `handlers()` and its handlers: its arguments and variables, and the globals and builtins they use
+_HANDLER_NAMES = ("meter", "registry", "tracer", "metrics", "tracing", "recorded", "traced", "event", "value",
+                  "tested", "key", "old", "stale", "span", "SPANS", "float", "inf", "len", "next", "iter",
+                  "ValueError", "Exception", "Any", "Callable", "Metrics")
 
 
 def generate(lc: LoadedContract) -> dict[str, str]:
     _validate(lc)
     name = module_name(lc.contract.service)
-    return {f"python/{name}.py": _Writer(lc, name).render()}
+    return {f"python/{name}.py": _Module(lc, name).render()}
 
 
 def module_name(service: str) -> str:
@@ -90,290 +111,255 @@ def _validate(lc: LoadedContract) -> None:
                 need_field(name, ("spans", i, "end", k, "attributes", attr), f"of `{end.event}`")
     if problems:
         raise InputError.many(problems)
-    # the handlers assume what the checks guarantee (every op names a declared
-    # metric of the right type and supplies exactly its labels)
+    # the module assumes what the checks guarantee (every op names a declared metric of the right type and
+    # supplies exactly its labels; names are valid; a map records values of its closed set)
     errors = [p for p in check_contract(lc) if p.severity == "error"]
     if errors:
         raise InputError.many(errors)
 
 
-# ── literals ────────────────────────────────────────────────────────────────
+# ── Python source, laid out as `ruff format` lays it out ────────────────────
+#
+# An expression is written on one line when that line fits in WIDTH columns. Otherwise its outermost brackets
+# are broken: one item per line, each followed by a comma, the closing bracket on a line of its own; a string
+# that does not fit becomes implicitly concatenated parts, one per line. ruff keeps a broken bracket broken when
+# it ends in a comma (its "magic trailing comma") and joins string parts only when they fit on one line, so what
+# is written here is what ruff would leave unchanged.
+
+
+@dataclass(frozen=True)
+class Code:
+    """Source that is never broken: a name, a number, `event.mode`."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Text:
+    """A string, written as a literal."""
+
+    value: str
+
+
+@dataclass(frozen=True)
+class Group:
+    """`head(items)`, or with other brackets `head[items]`, `{items}`; each item is (prefix, node), the prefix
+    being `name=`, `"key": `, `name: ` or empty."""
+
+    head: str
+    items: tuple[tuple[str, Node], ...]
+    brackets: str = "()"
+    one_tuple: bool = False  # a tuple of one item, whose comma stays when it is on one line
+
+    @staticmethod
+    def of(head: str, nodes: Iterable[Node], brackets: str = "()") -> Group:
+        return Group(head, tuple(("", n) for n in nodes), brackets)
+
+
+Node = Code | Text | Group
+
+
+def _tuple(nodes: Iterable[Node]) -> Node:
+    items = tuple(("", n) for n in nodes)
+    return Group("", items, "()", one_tuple=len(items) == 1) if items else Code("()")
+
+
+def _width(text: str) -> int:
+    """Columns as ruff counts them: East Asian wide characters take two, combining marks none."""
+    return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _literal(value: str) -> str:
+    """A str literal as ruff writes it: double quotes, unless the value holds more of them than single quotes."""
+    quote = "'" if value.count('"') > value.count("'") else '"'
+    out = []
+    for c in value:
+        if c == "\\" or c == quote:
+            out.append("\\" + c)
+        elif c == "\n":
+            out.append("\\n")
+        elif c == "\r":
+            out.append("\\r")
+        elif c == "\t":
+            out.append("\\t")
+        elif not c.isprintable():
+            out.append(repr(c)[1:-1])  # \x00, \u200b, \udcff
+        else:
+            out.append(c)
+    return quote + "".join(out) + quote
 
 
 def _num(x: float) -> str:
     if math.isfinite(x):
         return repr(float(x))
-    return f"float({str(x)!r})"
+    return f'float("{x}")'
 
 
 def _int_or_num(x: float) -> str:
-    """An integral constant as an int: int counters then sum exactly and compare without conversion."""
+    """An integral constant as an int: it is exact, and float() of it costs no rounding."""
     return str(int(x)) if x.is_integer() and abs(x) < 2**53 else _num(x)
 
 
-def _opt(x: float | None) -> str | None:
-    return None if x is None else _num(x)
+def _flat(node: Node) -> str:
+    if isinstance(node, Code):
+        return node.text
+    if isinstance(node, Text):
+        return _literal(node.value)
+    inner = ", ".join(prefix + _flat(item) for prefix, item in node.items)
+    return node.head + node.brackets[0] + inner + ("," if node.one_tuple else "") + node.brackets[1]
 
 
-def _opt_str(x: str | None) -> str | None:
-    return None if x is None else repr(x)
-
-
-@dataclass
-class _Call:
-    func: str
-    args: list[tuple[str, _Node]]
-
-
-@dataclass
-class _Tuple:
-    items: list[_Node]
-
-
-_Node = str | _Call | _Tuple
-
-
-def _flat(node: _Node) -> str:
-    if isinstance(node, str):
-        return node
-    if isinstance(node, _Call):
-        return f"{node.func}(" + ", ".join(f"{k}={_flat(v)}" for k, v in node.args) + ")"
-    if len(node.items) == 1:
-        return f"({_flat(node.items[0])},)"
-    return "(" + ", ".join(_flat(v) for v in node.items) + ")"
-
-
-def _pretty(node: _Node, indent: int) -> str:
-    """One line when it fits, else one argument or item per line."""
+def _render(node: Node, indent: int, used: int, tail: int) -> str:
+    """`node` starting at column `used` of a line indented by `indent`, followed by `tail` columns."""
     flat = _flat(node)
-    if isinstance(node, str) or indent * 4 + len(flat) <= WIDTH:
+    if isinstance(node, Code) or used + _width(flat) + tail <= WIDTH:
         return flat
-    pad = "    " * (indent + 1)
-    if isinstance(node, _Call):
-        body = "".join(f"{pad}{k}={_pretty(v, indent + 1)},\n" for k, v in node.args)
-        return f"{node.func}(\n{body}{'    ' * indent})"
-    body = "".join(f"{pad}{_pretty(v, indent + 1)},\n" for v in node.items)
-    return f"(\n{body}{'    ' * indent})"
+    if isinstance(node, Text):
+        return _split(node.value, indent, used, tail)
+    pad = " " * (indent + 4)
+    lines = [f"{pad}{prefix}{_render(item, indent + 4, indent + 4 + _width(prefix), 1)},"
+             for prefix, item in node.items]
+    return node.head + node.brackets[0] + "\n" + "\n".join(lines) + "\n" + " " * indent + node.brackets[1]
 
 
-def _str_tuple(items: Iterable[str]) -> _Tuple:
-    return _Tuple([repr(s) for s in items])
+def _split(value: str, indent: int, used: int, tail: int) -> str:
+    """A string too long for its line as parts that each fit one (a part ends after a space where one can)."""
+    parts: list[str] = []
+    start = 0
+    while start < len(value):
+        room = WIDTH - (used if not parts else indent) - tail
+        end = start + 1
+        while end < len(value) and _width(_literal(value[start:end + 1])) <= room:
+            end += 1
+        if end < len(value):
+            space = value.rfind(" ", start, end)
+            if space >= start + (end - start) // 2:
+                end = space + 1
+        parts.append(_literal(value[start:end]))
+        start = end
+    return ("\n" + " " * indent).join(parts)
 
 
-def _call(func: str, args: list[tuple[str, _Node | None]]) -> _Call:
+def _code(node: Node, indent: int, prefix: str = "", suffix: str = "") -> str:
+    """A statement or a line of `prefix node suffix` at `indent`, its first line not indented (the template
+    indents it)."""
+    return prefix + _render(node, indent, indent + _width(prefix), _width(suffix)) + suffix
+
+
+def _assign(target: str, node: Node, indent: int) -> str:
+    """`target = node`: ruff puts a right-hand side in parentheses of its own when not even its first line fits
+    beside the target (a string too long for one line needs them to be split)."""
+    prefix = f"{target} = "
+    used = indent + _width(prefix)
+    flat = _flat(node)
+    if used + _width(flat) <= WIDTH or (isinstance(node, Group) and used + _width(node.head) + 1 <= WIDTH):
+        return _code(node, indent, prefix)
+    if isinstance(node, Text) and indent + 4 + _width(flat) <= WIDTH:
+        # ruff leaves a string that would fit in the parentheses beside the target, however long the line
+        return prefix + flat
+    pad = " " * (indent + 4)
+    return f"{prefix}(\n{pad}{_render(node, indent + 4, indent + 4, 0)}\n{' ' * indent})"
+
+
+def _block(node: Node, indent: int, prefix: str = "") -> str:
+    """A statement at `indent`, its first line indented too."""
+    return " " * indent + _code(node, indent, prefix)
+
+
+def _def(name: str, params: list[tuple[str, Node]], returns: str, indent: int) -> str:
+    """`def name(params) -> returns:`, its parameters one per line when they do not fit on one."""
+    return _code(Group(f"def {name}", tuple(params)), indent, suffix=f" -> {returns}:")
+
+
+def _docstring(text: str, indent: int) -> str:
+    """A docstring of generator text and contract names, wrapped; a word too long for a line has one of its own."""
+    lines = textwrap.wrap(text, WIDTH - indent - 3, break_long_words=False, break_on_hyphens=False)
+    if len(lines) == 1 and indent + 6 + _width(lines[0]) <= WIDTH:
+        return f'"""{lines[0]}"""'
+    pad = "\n" + " " * indent
+    return '"""' + pad.join(lines) + pad + '"""'
+
+
+# ── the tables ──────────────────────────────────────────────────────────────
+
+
+def _row(func: str, args: list[tuple[str, Node | None]]) -> Group:
     """A table row; arguments left at the row type's default (None) are not written."""
-    return _Call(func, [(k, v) for k, v in args if v is not None])
+    return Group(func, tuple((f"{k}=", v) for k, v in args if v is not None))
 
 
-def _metric_row(m: Metric) -> _Call:
-    labels = _Tuple([_call("Label", [("name", repr(lb.name)),
-                                     ("values", None if lb.values is None else _str_tuple(lb.values)),
-                                     ("guard", None if lb.guard else "False")]) for lb in m.labels])
-    word = unit_word(m.unit)
-    return _call("Metric", [
-        ("name", repr(m.name)), ("type", repr(m.type)), ("unit", repr(m.unit)), ("help", repr(m.help)),
-        ("prom_name", repr(sanitize_name(m.name))),
-        ("labels", labels if m.labels else None),
-        ("buckets", _Tuple([_num(b) for b in m.buckets]) if m.buckets else None),
-        ("prom_unit", repr(word) if word else None),
-        ("prom_labels", _str_tuple(sanitize_label(n, "prometheus-client") for n in m.label_names)
-         if m.labels else None),
+def _texts(values: Iterable[str]) -> Node:
+    return _tuple(Text(v) for v in values)
+
+
+def _pairs(pairs: Iterable[tuple[str, str]]) -> Node:
+    return _tuple(_tuple([Text(a), Text(b)]) for a, b in pairs)
+
+
+def _label_row(label: Label) -> Group:
+    ranges = _tuple(_row("Range", [("low", Code(_num(r.from_))), ("high", Code(_num(r.to))),
+                                   ("value", Text(r.value))]) for r in label.ranges)
+    return _row("Label", [
+        ("name", Text(label.name)),
+        ("values", None if label.values is None else _texts(label.values)),
+        ("guard", None if label.guard else Code("False")),
+        ("table", _pairs(label.table.items()) if label.table else None),
+        ("ranges", ranges if label.ranges else None),
     ])
 
 
-def _op_row(op: Op) -> _Call:
-    labels = _Tuple([_call("LabelFrom", [("label", repr(name)), ("field", _opt_str(src.field)),
-                                         ("value", _opt_str(src.value))]) for name, src in op.labels.items()])
+def _metric_row(m: Metric) -> Group:
+    word = unit_word(m.unit)
+    return _row("Metric", [
+        ("name", Text(m.name)), ("type", Text(m.type)), ("unit", Text(m.unit)), ("help", Text(m.help)),
+        ("prom_name", Text(sanitize_name(m.name))),
+        ("labels", _tuple(_label_row(label) for label in m.labels) if m.labels else None),
+        ("buckets", _tuple(Code(_num(b)) for b in m.buckets) if m.buckets else None),
+        ("prom_unit", Text(word) if word else None),
+        ("prom_labels", _texts(sanitize_label(n, "prometheus-client") for n in m.label_names) if m.labels else None),
+    ])
+
+
+def _op_row(op: Op) -> Group:
+    labels = _tuple(_row("LabelFrom", [("label", Text(name)), ("field", _opt_text(src.field)),
+                                       ("value", _opt_text(src.value))]) for name, src in op.labels.items())
     when = None
     if op.when is not None:
-        when = _call("Guard", [("field", repr(op.when.field)), ("not_null", "True" if op.when.not_null else None),
-                               ("gt", _opt(op.when.gt))])
+        when = _row("Guard", [("field", Text(op.when.field)), ("not_null", Code("True") if op.when.not_null else None),
+                              ("gt", None if op.when.gt is None else Code(_num(op.when.gt)))])
     v = op.value
-    return _call("Op", [("metric", repr(op.metric)), ("operation", repr(op.operation)), ("const", _opt(v.const)),
-                        ("field", _opt_str(v.field)), ("scale", _opt(v.scale)),
-                        ("labels", labels if op.labels else None), ("when", when)])
+    return _row("Op", [("metric", Text(op.metric)), ("operation", Text(op.operation)),
+                       ("const", None if v.const is None else Code(_num(v.const))), ("field", _opt_text(v.field)),
+                       ("scale", None if v.scale is None else Code(_num(v.scale))),
+                       ("labels", labels if op.labels else None), ("when", when)])
 
 
-def _pairs(mapping: dict[str, str]) -> _Tuple:
-    return _Tuple([_Tuple([repr(k), repr(v)]) for k, v in mapping.items()])
+def _opt_text(x: str | None) -> Text | None:
+    return None if x is None else Text(x)
 
 
-def _span_row(s: Span) -> _Call:
-    ends = _Tuple([_call("SpanEnd", [("event", repr(e.event)), ("error", "True" if e.error else None),
-                                     ("attributes", _pairs(e.attributes) if e.attributes else None)])
-                   for e in s.end])
-    return _call("Span", [("name", repr(s.name)), ("key", repr(s.key)), ("start", repr(s.start.event)),
-                          ("attributes", _pairs(s.start.attributes)), ("end", ends), ("max_open", str(s.max_open))])
+def _span_row(s: Span) -> Group:
+    ends = _tuple(_row("SpanEnd", [("event", Text(e.event)), ("error", Code("True") if e.error else None),
+                                   ("attributes", _pairs(e.attributes.items()) if e.attributes else None)])
+                  for e in s.end)
+    return _row("Span", [("name", Text(s.name)), ("key", Text(s.key)), ("start", Text(s.start.event)),
+                         ("attributes", _pairs(s.start.attributes.items())), ("end", ends),
+                         ("max_open", Code(str(s.max_open)))])
 
 
-# ── the module ──────────────────────────────────────────────────────────────
-
-_DOC = '''\
-"""Metrics subscriber generated from a metrics contract: its tables, then one handler per event.
-
-Importing it costs only the standard library; OpenTelemetry and
-prometheus_client are imported by `handlers()` for the backends it is given:
-
-    import {module}
-    {module}.register(linker, meter=meter, registry=registry, tracer=tracer)
-
-`register` subscribes one callable per event class name on a pyventus-style
-linker (`linker.subscribe(name, event_callback=fn)`); `handlers` returns the
-same callables as {{event class name: callable}} for any other event bus.
-
-A handler never raises into the application, and never stores what would
-break a scrape. Each operation reads and checks all its values and labels
-before it updates either backend, so a bad value reaches neither. A value is
-what `float()` makes of the field (a bool is 0 or 1); it must be finite, and
-not negative for a counter or a histogram. An Enum member stands for its
-`.value`. An open label value must be a plain `str` that encodes as UTF-8 (a
-lone surrogate does not). An operation that fails (a missing field, a wrong
-type, a bad value) is skipped, counted once in `DROPPED` by event name and
-logged once per event type, and the event's other operations still run. A
-label value outside its closed set is recorded as `other`, so a bad caller
-cannot multiply series.
-"""
-
-from __future__ import annotations
-
-import logging
-import threading
-from collections.abc import Callable
-'''
-
-_TYPING = """from typing import Any, NamedTuple
-"""
-
-_TYPES = '''
-
-# table rows; a field left at its default is not written in the tables
-
-
-class Label(NamedTuple):
-    name: str
-    values: tuple[str, ...] | None = None  # closed value set; None when open
-    guard: bool = True  # record values outside `values` as `other`
-
-
-class Metric(NamedTuple):
-    name: str
-    type: str  # counter | updowncounter | gauge | histogram
-    unit: str
-    help: str
-    # how prometheus_client is given the metric: contract/naming.py predicts
-    # the exposed series names from exactly these
-    prom_name: str
-    labels: tuple[Label, ...] = ()
-    buckets: tuple[float, ...] = ()  # histograms only
-    prom_unit: str = ""
-    prom_labels: tuple[str, ...] = ()
-
-
-class Guard(NamedTuple):
-    field: str
-    not_null: bool = False
-    gt: float | None = None
-
-
-class LabelFrom(NamedTuple):
-    label: str
-    field: str | None = None
-    value: str | None = None
-
-
-class Op(NamedTuple):
-    metric: str
-    operation: str  # add | record | set
-    const: float | None = None
-    field: str | None = None
-    scale: float | None = None
-    labels: tuple[LabelFrom, ...] = ()
-    when: Guard | None = None
-
-
-class SpanEnd(NamedTuple):
-    event: str
-    error: bool = False
-    attributes: tuple[tuple[str, str], ...] = ()  # (span attribute, event field)
-
-
-class Span(NamedTuple):
-    name: str
-    key: str
-    start: str
-    attributes: tuple[tuple[str, str], ...]
-    end: tuple[SpanEnd, ...]
-    max_open: int
-'''
-
-_RUNTIME = '''
-
-DROPPED: dict[str, int] = {{}}
-_log = logging.getLogger({logger})
-_logged: set[str] = set()
-_drop_lock = threading.Lock()
-
-
-def _dropped(event: str, what: str) -> None:
-    # called from the handlers' except blocks, so the first report of each
-    # event type carries its traceback; later ones are only counted
-    with _drop_lock:
-        DROPPED[event] = DROPPED.get(event, 0) + 1
-        first = event not in _logged
-        _logged.add(event)
-    if first:
-        _log.warning("dropped %s for event `%s`; further failures of this event type are only counted in DROPPED",
-                     what, event, exc_info=True)
-
-
-def _otel_instruments(meter: Any) -> dict[str, Any]:
-    made: dict[str, Any] = {{}}
-    for m in METRICS:
-        if m.type == "counter":
-            made[m.name] = meter.create_counter(m.name, unit=m.unit, description=m.help)
-        elif m.type == "histogram":
-            # OpenTelemetry's default boundaries are millisecond-scale
-            made[m.name] = meter.create_histogram(m.name, unit=m.unit, description=m.help,
-                                                  explicit_bucket_boundaries_advisory=m.buckets)
-        elif m.type == "gauge":
-            made[m.name] = meter.create_gauge(m.name, unit=m.unit, description=m.help)
-        else:
-            made[m.name] = meter.create_up_down_counter(m.name, unit=m.unit, description=m.help)
-    return made
-
-
-def _prom_instruments(registry: Any) -> dict[str, Any]:
-    from prometheus_client import Counter, Gauge, Histogram
-
-    made: dict[str, Any] = {{}}
-    for m in METRICS:
-        if m.type == "counter":
-            made[m.name] = Counter(m.prom_name, m.help, m.prom_labels, unit=m.prom_unit, registry=registry)
-        elif m.type == "histogram":
-            made[m.name] = Histogram(m.prom_name, m.help, m.prom_labels, unit=m.prom_unit, registry=registry,
-                                     buckets=m.buckets)
-        else:
-            # prometheus_client has no up-down counter; a Gauge moves both ways
-            made[m.name] = Gauge(m.prom_name, m.help, m.prom_labels, unit=m.prom_unit, registry=registry)
-    return made
-'''
-
-_REGISTER = '''
-
-def register(linker: Any, *, meter: Any = None, registry: Any = None, tracer: Any = None) -> list[Any]:
-    """Subscribe the handlers on a pyventus-style linker; returns its subscribers, for unsubscribing."""
-    found = handlers(meter=meter, registry=registry, tracer=tracer)
-    return [linker.subscribe(name, event_callback=handler) for name, handler in found.items()]
-'''
+# ── names ───────────────────────────────────────────────────────────────────
 
 
 class _Namer:
-    """Unique Python identifiers derived from contract names."""
+    """Unique Python identifiers: a keyword or a reserved name takes a trailing `_`, a taken one `_2`, `_3`, ..."""
 
-    def __init__(self, reserved: Iterable[str] = ()) -> None:
+    def __init__(self, reserved: Iterable[str] = (), avoid: Iterable[str] = ()) -> None:
         self.taken = set(reserved)
+        self.avoid = set(avoid)  # names a trailing `_` keeps clear of: arguments of the same method
 
     def take(self, base: str) -> str:
+        if keyword.iskeyword(base) or base in self.avoid:
+            base += "_"
         name, n = base, 2
         while name in self.taken or keyword.iskeyword(name):
             name, n = f"{base}_{n}", n + 1
@@ -381,354 +367,308 @@ class _Namer:
         return name
 
 
+def _snake(name: str) -> str:
+    """`QueryCompleted` -> `query_completed`, `PPRConverged` -> `ppr_converged`."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
+
+
+def _camel(ident: str) -> str:
+    return "".join(part[:1].upper() + part[1:] for part in ident.split("_") if part)
+
+
+# ── what the template is given ──────────────────────────────────────────────
+
+
 @dataclass
-class _EventWork:
+class _LabelView:
+    arg: str  # the keyword argument
+    guarded: bool  # a closed set that records what is outside it as `other`: any value may be looked up
+    hint: Node  # the argument's type
+
+
+@dataclass
+class _MetricView:
+    index: int
+    attr: str  # attribute of `Metrics`
+    class_name: str
+    method: str
+    nonneg: bool
+    labels: list[_LabelView]
+    class_line: str = ""
+    doc: str = ""
+    signature: str = ""
+    raising_signature: str = ""
+    method_doc: str = ""
+    forward: str = ""  # the public method's call of the raising one
+    lookup: str = ""  # the series of the label values as given, looked up
+    args: str = ""  # the label values, in contract order
+    create: str = ""  # `self.<attr> = <class>(meter, registry)`
+
+
+@dataclass
+class _SpanView:
+    index: int
+    name: str  # local: the span's name
+    max_open: str  # local: how many may be open
+    open: str  # local: the open spans by key
+
+
+@dataclass
+class _HandlerView:
+    event: str
     name: str
-    ops: list[Op] = field(default_factory=list)
-    starts: list[int] = field(default_factory=list)  # span indexes
-    ends: list[tuple[int, int]] = field(default_factory=list)  # (span index, end index)
+    def_line: str
+    ends: list[dict[str, str]] = field(default_factory=list)
+    starts: list[dict[str, str]] = field(default_factory=list)
+    ops: list[dict[str, str]] = field(default_factory=list)
 
 
-class _Writer:
+class _Module:
     def __init__(self, lc: LoadedContract, module: str) -> None:
         self.lc = lc
         self.c: Contract = lc.contract
         self.module = module
-        self.work = self._work()
-        globals_ = _Namer(("DROPPED", "METRICS", "EVENTS", "SPANS", "SERVICE", "Label", "Metric", "Guard",
-                           "LabelFrom", "Op", "SpanEnd", "Span", "handlers", "register", "logging", "threading",
-                           "Callable", "Any", "NamedTuple", "annotations", "Enum", "isfinite"))
-        self.local = _Namer(("otel", "prom", "tracing", "o", "p", "found", "event", "v", "g",
-                             "key", "old", "stale", "span", "bound", "meter", "registry", "tracer"))
-        self.mident = {m.name: _ident(m.name) for m in self.c.metrics}
-        self.closed: dict[tuple[str, str], str] = {}  # (metric, label) -> frozenset constant
-        self.otel_var: dict[str, str] = {}
-        self.prom_var: dict[str, str] = {}
-        self.cache_var: dict[str, str] = {}
-        self.const_sets: dict[tuple[str, tuple[tuple[str, str], ...]], tuple[str, str]] = {}
-        self.span_var: dict[int, str] = {}
-        self.handler_var: dict[str, str] = {}
-        for w in self.work:
-            for op in w.ops:
-                m = self._metric(op)
-                self.otel_var.setdefault(m.name, self.local.take("o_" + self.mident[m.name]))
-                self.prom_var.setdefault(m.name, self.local.take(("pl_" if m.labels else "p_")
-                                                                 + self.mident[m.name]))
-                constant = _constant_labels(op)
-                if len(constant) < len(m.labels) and m.name not in self.cache_var:
-                    self.cache_var[m.name] = self.local.take("pc_" + self.mident[m.name])
-                if m.labels and len(constant) == len(m.labels):
-                    values = self._const_key(m, constant)
-                    if (m.name, values) not in self.const_sets:
-                        base = f"{self.mident[m.name]}_{len([k for k in self.const_sets if k[0] == m.name])}"
-                        self.const_sets[(m.name, values)] = (self.local.take("oa_" + base),
-                                                             self.local.take("pb_" + base))
-                for name, src in op.labels.items():
-                    label = m.label(name)
-                    if (src.field is not None and label is not None and label.values is not None and label.guard
-                            and (m.name, name) not in self.closed):
-                        self.closed[(m.name, name)] = globals_.take(
-                            f"_CLOSED_{self.mident[m.name]}__{_ident(name)}")
-        for i, _ in enumerate(self.c.spans):
-            self.span_var[i] = self.local.take(f"spans_{i}")
-        for w in self.work:
-            self.handler_var[w.name] = self.local.take("on_" + w.name)
+        self.global_names = _Namer(_GLOBALS)
+        self.metrics = self._metric_views()
+        self.by_name = {m.name: view for m, view in zip(self.c.metrics, self.metrics, strict=True)}
+        self.local = _Namer(_HANDLER_NAMES)
+        self.bound: dict[str, str] = {}  # metric name -> local name of its bound raising method
+        self.spans = []
+        for i, s in enumerate(self.c.spans):
+            base = _ident(s.name)
+            self.spans.append(_SpanView(i, self.local.take(base + "_name"), self.local.take(base + "_max_open"),
+                                        self.local.take("open_" + base)))
 
-    def _operation(self, metric: str) -> str:
-        """The one operation a metric's ops use (contract/event-op allows one per metric type)."""
-        return next(op.operation for w in self.work for op in w.ops if op.metric == metric)
+    # ── the API ──
 
-    def _metric(self, op: Op) -> Metric:
-        m = self.c.metric(op.metric)
+    def _metric_views(self) -> list[_MetricView]:
+        attrs = _Namer(("recording",))
+        views = []
+        for i, m in enumerate(self.c.metrics):
+            args = _Namer((), _METHOD_NAMES)
+            labels = [self._label_view(label, args.take(_ident(label.name))) for label in m.labels]
+            attr = attrs.take(_ident(m.name))
+            view = _MetricView(i, attr, self.global_names.take(_camel(attr) + _CLASS_SUFFIX[m.type]),
+                               _METHOD[m.type], _NON_NEGATIVE[m.type], labels)
+            self._methods(m, view)
+            views.append(view)
+        return views
+
+    @staticmethod
+    def _label_view(label: Label, arg: str) -> _LabelView:
+        closed = label.values is not None
+        own: Node = (Group.of("Literal", [Text(v) for v in label.allowed_values() or ()], "[]") if closed
+                     else Code("str"))
+        # a map also takes what it covers: an int or a str for a table, an int or a float for ranges
+        hint = own
+        if label.table:
+            hint = Code("int | str")
+        elif label.ranges and isinstance(own, Group):
+            hint = Group("float | Literal", own.items, "[]")
+        elif label.ranges:
+            hint = Code("float | str")
+        return _LabelView(arg, closed and label.guard, hint)
+
+    def _methods(self, m: Metric, view: _MetricView) -> None:
+        labels = view.labels
+        method = view.method
+        default = " = 1" if m.type == "counter" else ""
+        params: list[tuple[str, Node]] = [("", Code("self")), ("", Code(f"value: float{default}"))]
+        if labels:
+            params.append(("", Code("*")))
+            params += [(f"{label.arg}: ", label.hint) for label in labels]
+        view.signature = _def(method, params, "None", 4)
+        raising: list[tuple[str, Node]] = [("", Code("self")), ("", Code("value: Any"))]
+        raising += [("", Code(f"{label.arg}: Any")) for label in labels]
+        view.raising_signature = _def(f"{method}_or_raise", raising, "None", 4)
+        names = [label.arg for label in labels]
+        view.forward = ", ".join(["value", *names])
+        key: Node = Code(names[0]) if len(names) == 1 else _tuple(Code(n) for n in names)
+        view.lookup = _assign("series", Group.of("self.series.get", [key]), 8) if names else ""
+        view.args = ", ".join(names)
+        view.class_line = _code(Group.of(f"class {view.class_name}", [Code("_Instrument")]), 0, suffix=":")
+        view.doc = _docstring(_class_doc(m), 4)
+        view.method_doc = _method_doc(m)
+
+    # ── handlers ──
+
+    def _work(self) -> list[_HandlerView]:
+        """What each event does, in contract order (events first, then span-only events)."""
+        handlers: dict[str, _HandlerView] = {}
+
+        def of(event: str) -> _HandlerView:
+            if event not in handlers:
+                name = self.local.take("on_" + _snake(event))
+                handlers[event] = _HandlerView(event, name, _def(name, [("", Code("event: Any"))], "None", 4))
+            return handlers[event]
+
+        for e in self.c.events:
+            h = of(e.event)
+            for op in e.ops:
+                h.ops.append(self._op(e.event, op))
+        for i, s in enumerate(self.c.spans):
+            view = self.spans[i]
+            of(s.start.event).starts.append(self._span_start(s, view))
+            for end in s.end:
+                of(end.event).ends.append(self._span_end(s, end, view))
+        return list(handlers.values())
+
+    def _metric(self, name: str) -> Metric:
+        m = self.c.metric(name)
         assert m is not None  # guaranteed by contract/event-op, checked in _validate
         return m
 
-    def _work(self) -> list[_EventWork]:
-        """What each event does, in contract order (events first, then span-only events)."""
-        by_name: dict[str, _EventWork] = {}
-        for e in self.c.events:
-            by_name.setdefault(e.event, _EventWork(e.event)).ops.extend(e.ops)
-        for i, s in enumerate(self.c.spans):
-            by_name.setdefault(s.start.event, _EventWork(s.start.event)).starts.append(i)
-            for k, end in enumerate(s.end):
-                by_name.setdefault(end.event, _EventWork(end.event)).ends.append((i, k))
-        return list(by_name.values())
+    def _bound(self, m: Metric) -> str:
+        view = self.by_name[m.name]
+        if m.name not in self.bound:
+            self.bound[m.name] = self.local.take(f"{view.method}_{view.attr}")
+        return self.bound[m.name]
 
-    # ── sections ──
-
-    def render(self) -> str:
-        parts = [
-            hash_header(self.lc),
-            "# ruff: noqa: E501\n",  # the header line above carries a 64-digit hash
-            _DOC.format(module=self.module),
-            self._imports(),
-            f"\nSERVICE = {self.c.service!r}\n",
-            _TYPES,
-            self._tables(),
-            _RUNTIME.format(logger=repr(self.module)),
-            self._closed_sets(),
-            self._handlers(),
-            _REGISTER,
-        ]
-        return "".join(parts)
-
-    def _imports(self) -> str:
-        """`Enum` and `isfinite` only when a handler uses them (an unused import fails ruff)."""
-        ops = [op for w in self.work for op in w.ops]
-        out = ""
-        if any(src.field is not None for op in ops for src in op.labels.values()):
-            out += "from enum import Enum\n"
-        if any(op.value.field is not None or (op.when is not None and op.when.gt is not None) for op in ops):
-            out += "from math import isfinite\n"
-        return out + _TYPING
-
-    def _tables(self) -> str:
-        out = ["\n\nMETRICS: tuple[Metric, ...] = (\n"]
-        out += [f"    {_pretty(_metric_row(m), 1)},\n" for m in self.c.metrics]
-        out.append(")\n\n# event class name -> what it does to the metrics (the handlers below spell this out)\n")
-        out.append("EVENTS: dict[str, tuple[Op, ...]] = {\n")
-        for w in self.work:
-            if w.ops:
-                out.append(f"    {w.name!r}: {_pretty(_Tuple([_op_row(op) for op in w.ops]), 1)},\n")
-        out.append("}\n\nSPANS: tuple[Span, ...] = (\n")
-        out += [f"    {_pretty(_span_row(s), 1)},\n" for s in self.c.spans]
-        out.append(")\n")
-        return "".join(out)
-
-    def _closed_sets(self) -> str:
-        if not self.closed:
-            return ""
-        out = ["\n\n# each allowed value maps to itself, so the contract's own string is recorded even for\n"
-               "# a value that only compares equal to it; values outside a closed set are recorded as `other`\n"]
-        for (metric, label), var in self.closed.items():
-            m = self.c.metric(metric)
-            lb = m.label(label) if m else None
-            assert lb is not None and lb.values is not None
-            out.append(f"{var} = {{v: v for v in {_flat(_str_tuple(lb.values))}}}\n")
-        return "".join(out)
-
-    def _handlers(self) -> str:
-        o: list[str] = []
-        add = o.append
-        add("\n\ndef handlers(*, meter: Any = None, registry: Any = None, tracer: Any = None)"
-            " -> dict[str, Callable[[Any], None]]:\n")
-        add('    """{event class name: handler} for the given backends; events with nothing to do are left out."""\n')
-        add("    otel = meter is not None\n    prom = registry is not None\n")
-        if self.c.spans:  # an unused local fails ruff
-            add("    tracing = tracer is not None\n")
-        if self.otel_var:
-            add("    o = _otel_instruments(meter) if otel else {}\n")
-            add("    p = _prom_instruments(registry) if prom else {}\n")
-        else:
-            # instruments are still created: they are exposed even without ops
-            add("    if otel:\n        _otel_instruments(meter)\n    if prom:\n        _prom_instruments(registry)\n")
-        if self.otel_var:
-            add("    # bound once: o_<metric> records into OpenTelemetry, p_<metric> into prometheus_client,\n"
-                "    # pl_<metric> is the labels() of a prometheus_client metric with labels\n")
-        for metric, var in self.otel_var.items():
-            method = self._operation(metric)
-            add(f"    {var}: Any = o[{metric!r}].{method} if otel else None\n")
-        for metric, var in self.prom_var.items():
-            attr = "labels" if var.startswith("pl_") else _PROM_METHOD[self._operation(metric)]
-            add(f"    {var}: Any = p[{metric!r}].{attr} if prom else None\n")
-        if self.cache_var:
-            add("    # prometheus_client's labels() takes a lock and builds a tuple on every call: the\n"
-                "    # children's methods are kept per label values instead\n")
-            for var in self.cache_var.values():
-                add(f"    {var}: dict[Any, Any] = {{}}\n")
-        if self.const_sets:
-            add("    # constant label sets, built and bound once\n")
-            for (metric, values), (oa, pb) in self.const_sets.items():
-                attrs = "{" + ", ".join(f"{k!r}: {v!r}" for k, v in values) + "}"
-                args = ", ".join(repr(v) for _, v in values)
-                method = _PROM_METHOD[self._operation(metric)]
-                add(f"    {oa} = {attrs}\n")
-                add(f"    {pb}: Any = {self.prom_var[metric]}({args}).{method} if prom else None\n")
-        if self.c.spans:
-            add("    # open spans by key, oldest first (dicts keep insertion order)\n")
-            for var in self.span_var.values():
-                add(f"    {var}: dict[Any, Any] = {{}}\n")
-        for w in self.work:
-            add("\n")
-            o.extend(self._handler(w))
-        add("\n    found: dict[str, Callable[[Any], None]] = {}\n")
-        for w in self.work:
-            conds = (["otel", "prom"] if w.ops else []) + (["tracing"] if w.starts or w.ends else [])
-            add(f"    if {' or '.join(conds)}:\n        found[{w.name!r}] = {self.handler_var[w.name]}\n")
-        add("    return found\n")
-        return "".join(o)
-
-    def _handler(self, w: _EventWork) -> list[str]:
-        lines = [f"    def {self.handler_var[w.name]}(event: Any) -> None:\n"]
-        # a span-only handler is registered only when tracing, so needs no test
-        span_guard = bool(w.ops)
-        for i, k in w.ends:
-            lines += self._span_end(w.name, i, k, span_guard)
-        for i in w.starts:
-            lines += self._span_start(w.name, i, span_guard)
-        for op in w.ops:
-            lines += self._op(w.name, op)
-        return lines
-
-    def _try(self, event: str, what: str, body: list[str], depth: int) -> list[str]:
-        pad = "    " * depth
-        return ([f"{pad}try:\n"] + [f"{pad}    {line}" for line in body]
-                + [f"{pad}except Exception:\n", f"{pad}    _dropped({event!r}, {what!r})\n"])
-
-    def _guarded(self, body: list[str], guard: bool) -> list[str]:
-        if not guard:
-            return body
-        return ["        if tracing:\n"] + ["    " + line for line in body]
-
-    @staticmethod
-    def _attrs(mapping: dict[str, str]) -> str:
-        return "{" + ", ".join(f"{k!r}: event.{v}" for k, v in mapping.items()) + "}"
-
-    def _span_start(self, event: str, i: int, guard: bool) -> list[str]:
-        s = self.c.spans[i]
-        var = self.span_var[i]
-        body = [
-            f"key = event.{s.key}\n",
-            f"if key in {var}:\n",
-            "    # started again before it ended: its end event will end the new span\n",
-            f"    old = {var}.pop(key)\n",
-            "    old.set_attribute('evicted', True)\n",
-            "    old.end()\n",
-            f"elif len({var}) >= {s.max_open}:\n",
-            f"    stale = {var}.pop(next(iter({var})))\n",
-            "    stale.set_attribute('evicted', True)\n",
-            "    stale.end()\n",
-            f"{var}[key] = tracer.start_span({s.name!r}, attributes={self._attrs(s.start.attributes)})\n",
-        ]
-        return self._guarded(self._try(event, f"span `{s.name}` start", body, 2), guard)
-
-    def _span_end(self, event: str, i: int, k: int, guard: bool) -> list[str]:
-        s = self.c.spans[i]
-        end = s.end[k]
-        var = self.span_var[i]
-        # one set_attribute per attribute: in opentelemetry-sdk 1.45 set_attributes()
-        # re-cleans the whole mapping and measured slower. An error is marked the
-        # way qortex 0.3.0 marks it, with `error=True`; span.set_status(ERROR) as
-        # well measured 2-3 us more per failed event, more than qortex's handler
-        inner = ["span.set_attribute('error', True)\n"] if end.error and "error" not in end.attributes else []
-        inner += [f"span.set_attribute({k!r}, event.{v})\n" for k, v in end.attributes.items()]
-        body = [f"span = {var}.pop(event.{s.key}, None)\n", "if span is not None:\n"]
-        if inner:
-            # ended even when an attribute cannot be read
-            body += ["    try:\n"] + [f"        {line}" for line in inner]
-            body += ["    finally:\n", "        span.end()\n"]
-        else:
-            body += ["    span.end()\n"]
-        return self._guarded(self._try(event, f"span `{s.name}` end", body, 2), guard)
-
-    def _op(self, event: str, op: Op) -> list[str]:
-        """One operation, both backends: every value and label is read, converted and checked
-        first, and only then is either backend updated, so a bad event reaches neither."""
-        m = self._metric(op)
+    def _op(self, event: str, op: Op) -> dict[str, str]:
+        """One operation: read the value (and test the guard), then call the metric's raising method."""
+        m = self._metric(op.metric)
         spec = op.value
-        # OpenTelemetry drops a negative add on a counter or record on a histogram (with a
-        # warning) while prometheus_client raises or records it: both must see the same values
-        nonneg = m.type in ("counter", "histogram")
-        body: list[str] = []
-        depth = 0
-
-        def put(*lines: str) -> None:
-            body.extend("    " * depth + line + "\n" for line in lines)
-
-        def check(var: str, finite: bool) -> None:
-            tests = ([f"not isfinite({var})"] if finite else []) + ([f"{var} < 0"] if nonneg else [])
-            if tests:
-                what = ("a finite number" if finite else "a number") + (" >= 0" if nonneg else "")
-                put(f"if {' or '.join(tests)}:", f"    raise ValueError({f'not {what}'!r})")
-
-        scale = f" * {_num(spec.scale)}" if spec.scale is not None else ""
-        value = _int_or_num(spec.const) if spec.const is not None else "v"
-        read = False  # whether `v` already holds the value (a guard read it)
+        scale = "" if spec.scale is None else f" * {_num(spec.scale)}"
+        if spec.const is not None:
+            value = _int_or_num(spec.const)
+        elif scale:
+            value = f"float(event.{spec.field}){scale}"
+        else:
+            value = f"event.{spec.field}"
+        lines: list[str] = []
+        depth = 3
         if op.when is not None:
             g = op.when
-            # the guard usually tests the field it then records: read it once
-            subject = "v" if g.field == spec.field else "g"
+            # the guard usually tests the field the operation records: read once
+            tested = "value" if g.field == spec.field else "tested"
             if g.not_null:
-                put(f"{subject} = event.{g.field}", f"if {subject} is not None:")
+                lines += [f"{tested} = event.{g.field}", f"if {tested} is not None:"]
                 depth += 1
             if g.gt is not None:
                 # converted like a value, so a NaN is dropped and counted, not silently skipped
-                put(f"{subject} = float({subject if g.not_null else 'event.' + g.field})")
-                put(f"if not isfinite({subject}):", "    raise ValueError('not a finite number')")
-                put(f"if {subject} > {_int_or_num(g.gt)}:")
+                read = tested if g.not_null else f"event.{g.field}"
+                lines += ["    " * (depth - 3) + line for line in (
+                    f"{tested} = float({read})", f"if not -inf < {tested} < inf:  # NaN compares false",
+                    '    raise ValueError("not a finite number")', f"if {tested} > {_int_or_num(g.gt)}:")]
                 depth += 1
-                if subject == "v":
-                    read = True
-                    if scale:
-                        put(f"v = v{scale}")
-                    # finite already, and >= 0 already when the guard is
-                    elif g.gt >= 0:
-                        nonneg = False
-                    check("v", bool(scale))
-            elif subject == "v":
-                read = True
-                put(f"v = float(v){scale}")
-                check("v", True)
-        if spec.field is not None and not read:
-            put(f"v = float(event.{spec.field}){scale}")
-            check("v", True)
+            if tested == "value":
+                value = f"value{scale}" if g.gt is not None else f"float(value){scale}" if scale else "value"
+        args: list[Node] = [Code(value)]
+        for name in m.label_names:
+            src = op.labels[name]
+            args.append(Code(f"event.{src.field}") if src.field is not None else Text(str(src.value)))
+        call = Group.of(self._bound(m), args)
+        body = "\n".join(" " * 12 + line for line in lines)
+        body += ("\n" if body else "") + _block(call, 4 * depth)
+        dropped = Group.of("_dropped", [Text(event), Text(f"`{op.operation}` on `{m.name}`")])
+        return {"body": body, "dropped": _code(dropped, 12)}
 
-        constant = _constant_labels(op)
-        label_code: dict[str, str] = {}
-        field_vars: list[str] = []
-        for n in m.label_names:
-            src = op.labels[n]
-            if src.value is not None:
-                label_code[n] = repr(src.value)
-                continue
-            var = label_code[n] = f"lab{len(field_vars)}"
-            field_vars.append(var)
-            # an Enum member is recorded as its value, never as `Mode.VEC`; a plain
-            # str, the usual case, skips the slower isinstance test
-            put(f"{var} = event.{src.field}",
-                f"if type({var}) is not str and isinstance({var}, Enum):",
-                f"    {var} = {var}.value")
-            closed = self.closed.get((m.name, n))
-            if closed:
-                put(f"{var} = {closed}.get({var}, 'other')")
-            else:
-                # the two exporters spell a None or non-string value differently, and a
-                # str subclass may print as something else; a lone surrogate (what
-                # surrogateescape makes of bytes that are not UTF-8) would make every
-                # later scrape fail: isascii() is O(1) and true for almost every value
-                put(f"if type({var}) is not str:",
-                    f"    raise TypeError({f'label `{n}` needs a string value'!r})",
-                    f"if not {var}.isascii():",
-                    f"    {var}.encode('utf-8')  # raises on a lone surrogate")
+    def _constant_series(self) -> list[str]:
+        """`bind` calls for the series of operations whose labels are all constant, once each."""
+        found: list[str] = []
+        for e in self.c.events:
+            for op in e.ops:
+                m = self._metric(op.metric)
+                if not m.labels or any(op.labels[n].value is None for n in m.label_names):
+                    continue
+                values = [_recorded_constant(m.labels[j], str(op.labels[n].value)) for j, n in
+                          enumerate(m.label_names)]
+                call = _code(Group.of(f"metrics.{self.by_name[m.name].attr}.bind", [Text(v) for v in values]), 4)
+                if call not in found:
+                    found.append(call)
+        return found
 
-        ovar = self.otel_var[m.name]
-        put("if otel:")
-        if not m.labels:
-            put(f"    {ovar}({value})")
-        elif len(constant) == len(m.labels):
-            put(f"    {ovar}({value}, {self.const_sets[(m.name, self._const_key(m, constant))][0]})")
-        else:
-            put(f"    {ovar}({value}, {{" + ", ".join(f"{n!r}: {label_code[n]}" for n in m.label_names) + "})")
-        pvar = self.prom_var[m.name]
-        put("if prom:")
-        if not m.labels:
-            put(f"    {pvar}({value})")
-        elif len(constant) == len(m.labels):
-            put(f"    {self.const_sets[(m.name, self._const_key(m, constant))][1]}({value})")
-        else:
-            cache = self.cache_var[m.name]
-            ckey = field_vars[0] if len(field_vars) == 1 else "(" + ", ".join(field_vars) + ")"
-            args = ", ".join(label_code[n] for n in m.label_names)
-            put(f"    bound = {cache}.get({ckey})",
-                "    if bound is None:",
-                f"        bound = {cache}[{ckey}] = {pvar}({args}).{_PROM_METHOD[op.operation]}",
-                f"    bound({value})")
-        return self._try(event, f"`{op.operation}` on `{m.name}`", body, 2)
+    def _span_start(self, s: Span, view: _SpanView) -> dict[str, str]:
+        attributes = Group("", tuple((_literal(k) + ": ", Code(f"event.{v}")) for k, v in s.start.attributes.items()),
+                           "{}")
+        start = Group("tracer.start_span", (("", Code(view.name)), ("attributes=", attributes)))
+        dropped = Group.of("_dropped", [Text(s.start.event), Text(f"span `{s.name}` start")])
+        return {"key": s.key, "open": view.open, "max_open": view.max_open,
+                "store": _assign(f"{view.open}[key]", start, 16), "dropped": _code(dropped, 16)}
 
-    @staticmethod
-    def _const_key(m: Metric, constant: dict[str, str]) -> tuple[tuple[str, str], ...]:
-        return tuple((n, constant[n]) for n in m.label_names)
+    def _span_end(self, s: Span, end: SpanEnd, view: _SpanView) -> dict[str, str]:
+        # one set_attributes call: each set_attribute takes the span's lock and cleans its value on its own. An
+        # error is marked the way qortex 0.3.0 marks it, with `error=True`; span.set_status(ERROR) as well
+        # measured 2-3 us more per failed event, more than qortex's handler
+        items: list[tuple[str, Node]] = []
+        if end.error and "error" not in end.attributes:
+            items.append(('"error": ', Code("True")))
+        items += [(_literal(k) + ": ", Code(f"event.{v}")) for k, v in end.attributes.items()]
+        set_attributes = ""
+        if items:
+            set_attributes = _code(Group("span.set_attributes", (("", Group("", tuple(items), "{}")),)), 24)
+        dropped = Group.of("_dropped", [Text(end.event), Text(f"span `{s.name}` end")])
+        return {"pop_span": _assign("span", Group.of(f"{view.open}.pop", [Code(f"event.{s.key}"), Code("None")]), 16),
+                "set_attributes": set_attributes, "dropped": _code(dropped, 16)}
+
+    # ── the module ──
+
+    def render(self) -> str:
+        handler_defs = self._work()
+        recorded = [(h.event, h.name) for h in handler_defs if h.ops]
+        traced = [(h.event, h.name) for h in handler_defs if h.starts or h.ends]
+
+        def table(name: str, pairs: list[tuple[str, str]]) -> str:
+            if not pairs:
+                return ""
+            node = Group("", tuple((_literal(event) + ": ", Code(fn)) for event, fn in pairs), "{}")
+            return _assign(f"{name}: dict[str, Callable[[Any], None]]", node, 4)
+
+        bound = [_assign(local, Code(f"metrics.{self.by_name[metric].attr}.{self.by_name[metric].method}_or_raise"), 4)
+                 for metric, local in self.bound.items()]
+        for view in self.metrics:
+            view.create = _assign(f"self.{view.attr}", Group.of(view.class_name, [Code("meter"), Code("registry")]), 8)
+        events = Group("", tuple((_literal(event) + ": ", _tuple(_op_row(op) for op in ops))
+                                 for event, ops in self._events()), "{}")
+        context = {
+            "contract_file": one_line(self.lc.file),
+            "sha256": self.lc.sha256,
+            "module": self.module,
+            "service": _assign("SERVICE", Text(self.c.service), 0),
+            "uses_literal": any("Literal[" in _flat(label.hint) for m in self.metrics for label in m.labels),
+            "metrics_table": _code(_tuple(_metric_row(m) for m in self.c.metrics), 0),
+            "events_table": _code(events, 0),
+            "spans_table": _code(_tuple(_span_row(s) for s in self.c.spans), 0),
+            "metrics": self.metrics,
+            "spans": self.spans,
+            "bound": bound,
+            "constant_series": self._constant_series(),
+            "handler_defs": handler_defs,
+            "recorded": table("recorded", recorded),
+            "traced": table("traced", traced),
+        }
+        return _TEMPLATES.get_template("subscriber.py.j2").render(context)
+
+    def _events(self) -> list[tuple[str, list[Op]]]:
+        """Each event's operations, events in contract order (an event listed twice has both lists' ops)."""
+        by_event: dict[str, list[Op]] = {}
+        for e in self.c.events:
+            by_event.setdefault(e.event, []).extend(e.ops)
+        return list(by_event.items())
 
 
-def _constant_labels(op: Op) -> dict[str, str]:
-    return {n: s.value for n, s in op.labels.items() if s.value is not None}
+def _recorded_constant(label: Label, value: str) -> str:
+    """What a constant label value is recorded as: mapped, then `other` when outside a guarded closed set."""
+    mapped = label.mapped(value)
+    if label.values is not None and label.guard and mapped not in label.values:
+        return "other"
+    return mapped
+
+
+def _class_doc(m: Metric) -> str:
+    """The metric class's docstring: its type and name, and its help when a docstring can hold it as written."""
+    text = f"The {m.type} `{m.name}`."
+    help_text = " ".join(m.help.split())
+    if help_text and help_text.isprintable() and not {'"', "\\"} & set(help_text):
+        text = f"The {m.type} `{m.name}`: {help_text}" + ("" if help_text.endswith(".") else ".")
+    return text
+
+
+def _method_doc(m: Metric) -> str:
+    of = "the series of these label values" if m.labels else "the metric"
+    return {
+        "counter": f"Add `value` (finite, >= 0) to {of}; never raises.",
+        "updowncounter": f"Add `value` (finite, may be negative) to {of}; never raises.",
+        "gauge": f"Set {of} to `value` (finite); never raises.",
+        "histogram": f"Record `value` (finite, >= 0) in {of}; never raises.",
+    }[m.type]

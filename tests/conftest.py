@@ -7,6 +7,7 @@ import textwrap
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,6 +15,8 @@ from contract.loader import LoadedContract, load_contract
 
 ROOT = Path(__file__).resolve().parent.parent
 QORTEX_CONTRACT = ROOT / "contract" / "qortex.yaml"
+# the dashboard sources this repository's pyproject.toml configures (relative to ROOT, where the tests run)
+QORTEX_DASHBOARDS = ("dashboards/qortex.py",)
 
 MINIMAL = """\
 contract: 1
@@ -113,3 +116,80 @@ def serving(server: socketserver.BaseServer) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+def snapshot(root: Path) -> dict[str, tuple[object, ...]]:
+    """Every entry under `root`, links not followed: dirs with their modes, links with their targets, files
+    with their modes, mtimes and bytes: what a refused run must leave exactly as it was."""
+    import stat
+
+    tree: dict[str, tuple[object, ...]] = {}
+    for dirpath, dirs, names in os.walk(root):
+        for name in dirs + names:
+            path = Path(dirpath) / name
+            st = path.lstat()
+            if stat.S_ISLNK(st.st_mode):
+                tree[str(path)] = ("link", os.readlink(path))
+            elif stat.S_ISDIR(st.st_mode):
+                tree[str(path)] = ("dir", st.st_mode)
+            elif stat.S_ISREG(st.st_mode):
+                tree[str(path)] = ("file", st.st_mode, st.st_mtime_ns, path.read_bytes())
+            else:
+                tree[str(path)] = ("other", st.st_mode)
+    return tree
+
+
+def refused(capsys: pytest.CaptureFixture[str], argv: list[str], root: Path) -> str:
+    """Run the CLI on `argv`: exit 2, one located line on stderr and nothing else, `root` unchanged. The line."""
+    from generators.cli import main
+    from tests.test_bad_input import LINE
+
+    before = snapshot(root)
+    assert main(argv) == 2
+    out = capsys.readouterr()
+    assert LINE.match(out.err), out.err
+    assert "Traceback" not in out.err + out.out
+    assert out.out == ""
+    assert snapshot(root) == before
+    return out.err
+
+
+@contextlib.contextmanager
+def exposing(registry: object) -> Iterator[str]:
+    """`registry` served by prometheus_client's own HTTP server on a free loopback port; yields its /metrics URL."""
+    from prometheus_client import start_http_server
+
+    server, thread = start_http_server(0, addr="127.0.0.1", registry=registry)  # type: ignore[arg-type]
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/metrics"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def scrape_text(url: str) -> str:
+    import urllib.request
+
+    with urllib.request.urlopen(url, timeout=10) as resp:
+        return str(resp.read().decode("utf-8"))
+
+
+def scrape_samples(registry: object) -> list[Any]:
+    """Every sample of `registry` as Prometheus gets it: over HTTP from prometheus_client's server, parsed."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    with exposing(registry) as url:
+        text = scrape_text(url)
+    return [s for family in text_string_to_metric_families(text) for s in family.samples]
+
+
+def scrape_shapes(url: str) -> dict[str, set[frozenset[str]]]:
+    """One scrape of `url`: each sample name with the label-name sets it carries."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    seen: dict[str, set[frozenset[str]]] = {}
+    for family in text_string_to_metric_families(scrape_text(url)):
+        for sample in family.samples:
+            seen.setdefault(sample.name, set()).add(frozenset(sample.labels))
+    return seen

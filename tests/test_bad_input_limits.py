@@ -94,6 +94,18 @@ def test_every_style_of_deep_yaml_is_one_line(style: str, project: Path) -> None
                      f"c.yaml:{where}: error[input/too-deep]: nesting deeper than 64 levels")
 
 
+@pytest.mark.parametrize("command", ["validate", "analyze"])
+def test_an_integer_longer_than_python_converts_is_one_line(command: str, project: Path) -> None:
+    """Python refuses to convert integers of more than 4,300 digits (a guard against quadratic parsing)."""
+    digits = "9" * 5000
+    (project / "c.yaml").write_text(f"contract: 1\nservice: svc\nmax_series: {digits}\n")
+    (project / "r.yml").write_text(f"groups:\n- name: g\n  interval: {digits}\n  rules: []\n")
+    argv = ["validate", "c.yaml"] if command == "validate" else ["analyze", "r.yml"]
+    where = "c.yaml:3:13" if command == "validate" else "r.yml:3:13"
+    assert_bad_input(cli(project, *argv), f"{where}: error[input/yaml]: the number `99999999999999999999...` "
+                     "has 5000 characters, more than a number may have")
+
+
 @pytest.mark.parametrize("command", ["check", "analyze"])
 def test_a_rule_file_nested_50000_deep_is_one_line(command: str, project: Path) -> None:
     (project / "r.yml").write_text("groups:\n- name: g\n  rules: " + "[" * DEEP + "]" * DEEP + "\n")

@@ -49,7 +49,7 @@ def test_zero_scrape_interval_is_located(command: str, interval: str, tmp_path: 
     assert main(argv) == 2
     out = capsys.readouterr()
     assert LINE.match(out.err), out.err
-    assert out.err == (f"{path}:{line}:18: error[contract/schema]: scrape_interval: `{interval}` must be longer "
+    assert out.err == (f"{path}:{line}:18: error[contract/schema]: `scrape_interval`: `{interval}` must be longer "
                        "than zero\n")
     assert "Traceback" not in out.err + out.out
     assert tree(tmp_path) == before

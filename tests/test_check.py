@@ -39,10 +39,14 @@ def private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     return cache
 
 
-def run(capsys: pytest.CaptureFixture[str], *argv: str, config: Config | None = None) -> tuple[int, str, str]:
+# the configuration of a project whose contract is contract/qortex.yaml (there is no default contract)
+QORTEX = Config(contract="contract/qortex.yaml")
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str, config: Config = QORTEX) -> tuple[int, str, str]:
     parser = argparse.ArgumentParser()
     check_cmd.add_arguments(parser)
-    code = check_cmd.cmd_check(parser.parse_args(list(argv)), config or Config())
+    code = check_cmd.cmd_check(parser.parse_args(list(argv)), config)
     out = capsys.readouterr()
     return code, out.out, out.err
 
@@ -61,7 +65,7 @@ def test_contract_and_files(in_root: Path, capsys: pytest.CaptureFixture[str]) -
                                                         "checked 25 expressions in 1 files\n")
     assert run(capsys, "contract/qortex.yaml", seed, "--strict")[0] == 1
     # without a contract argument the configured one is used; the first argument is then a file
-    code, out, _ = run(capsys, seed, "--format", "json", config=Config(contract="contract/qortex.yaml"))
+    code, out, _ = run(capsys, seed, "--format", "json", config=QORTEX)
     assert code == 0 and len(json.loads(out)["problems"]) == 1
 
 
@@ -134,6 +138,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setattr(check_cmd, "unused_metrics", lambda *args: [])
     Path("contract").mkdir()
     shutil.copy(QORTEX_CONTRACT, "contract/qortex.yaml")
+    Path("pyproject.toml").write_text('[tool.metrics-contract]\ncontract = "contract/qortex.yaml"\n')
     generators.outputs.write_tree("out", _fake_generator(None))
     return tmp_path
 
@@ -143,7 +148,7 @@ def test_out_dir_warns_about_unused_metrics(project: Path, monkeypatch: pytest.M
     monkeypatch.setattr(check_cmd, "unused_metrics", UNUSED_METRICS)
     code, out, _ = run(capsys)
     assert code == 0
-    assert "contract/qortex.yaml:105:11: warning[check/unused-metric]: `qortex_kg_coverage` is not queried by any " \
+    assert "contract/qortex.yaml:107:11: warning[check/unused-metric]: `qortex_kg_coverage` is not queried by any " \
            "dashboard panel or rule" in out.splitlines()
 
 
@@ -184,7 +189,7 @@ def test_out_dir_stale_missing_extra(project: Path, capsys: pytest.CaptureFixtur
         "out/notes.md: error[check/stale-output]: `out/notes.md` is missing; run `metrics-contract generate`",
     ]
     ignore = ("check/stale-output", "promql/counter-without-rate")
-    assert run(capsys, config=Config(ignore=ignore))[:2] == (0, "")
+    assert run(capsys, config=QORTEX._replace(ignore=ignore))[:2] == (0, "")
 
 
 def test_out_dir_with_contract_errors_skips_freshness(project: Path, capsys: pytest.CaptureFixture[str]) -> None:

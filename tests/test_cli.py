@@ -99,14 +99,8 @@ def test_config_from_pyproject(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     assert code == 0 and {r["metric"] for r in json.loads(out)} == {"svc_requests", "svc_latency_seconds"}
     (tmp_path / "pyproject.toml").write_text('[tool.metrics-contract]\ncontracts = "mine.yaml"\n')
     assert run(capsys, "names") == (2, "", "pyproject.toml: error[config/unknown-key]: unknown key `contracts` in "
-                                    "`[tool.metrics-contract]`; known: contract, ignore, out\n")
-
-
-def test_embedded_contract_outside_a_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.chdir(tmp_path)
-    code, out, _ = run(capsys, "names", "--format", "json")
-    assert code == 0 and len({r["metric"] for r in json.loads(out)}) == 18
+                                    "`[tool.metrics-contract]`; known: contract, dashboards, grafana, ignore, out, "
+                                    "prometheus, python, stack\n")
 
 
 def test_generate_refuses_a_broken_contract(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -32,7 +32,8 @@ def test_no_pyproject_or_no_table_is_the_default(tmp_path: Path) -> None:
     (b'tool = "x"\n', "config/shape", (0, 0), "`tool` must be a table"),
     (b'[tool]\nmetrics-contract = "x"\n', "config/shape", (0, 0), "`[tool.metrics-contract]` must be a table"),
     (b"[tool.metrics-contract]\nouts = 'x'\n", "config/unknown-key", (0, 0),
-     "unknown key `outs` in `[tool.metrics-contract]`; known: contract, ignore, out"),
+     "unknown key `outs` in `[tool.metrics-contract]`; known: contract, dashboards, grafana, ignore, out, prometheus, "
+     "python, stack"),
     (b"[tool.metrics-contract]\nout = 1\n", "config/type", (0, 0),
      "`out` in `[tool.metrics-contract]` must be a string"),
     (b"[tool.metrics-contract]\nout = ''\n", "config/value", (0, 0),

@@ -26,8 +26,8 @@ CASES: dict[str, tuple[tuple[str, str], tuple[str, str], list[str]]] = {
     "contract/invalid-name": (
         ("- name: code\n", "- name: code_2\n"),
         ("- name: code\n", "- name: 2code\n"),
-        ["c.yaml:11:15: error[contract/invalid-name]: label name `2code` of `svc_requests` is not a valid "
-          "Prometheus label name",
+        ["c.yaml:11:15: error[contract/invalid-name]: label name `2code` of `svc_requests` is not valid (a letter "
+          "or `_`, then letters, digits, `_` or `.`)",
          "c.yaml:11:7: error[contract/path-divergence]: labels of `svc_requests` are `_code` on "
           "prometheus-client but `key_2code` on otel-collector"],
     ),
@@ -41,7 +41,7 @@ CASES: dict[str, tuple[tuple[str, str], tuple[str, str], list[str]]] = {
         ("unit: s\n", "unit: s\n"),
         ("unit: s\n", "unit: ms\n"),
         ["c.yaml:15:11: error[contract/unit-suffix]: `svc_latency_seconds` ends in `_seconds` but its unit "
-          "is `ms`; declare unit `s`"],
+          "is `ms`; declare unit `s`, record its field with `scale: 0.001` and give its buckets in seconds"],
     ),
     "contract/reserved-label": (
         ("- name: code\n", "- name: lemon\n"),
@@ -73,13 +73,24 @@ CASES: dict[str, tuple[tuple[str, str], tuple[str, str], list[str]]] = {
         ("  - name: svc_latency_seconds\n", "  - name: svc_up\n    type: gauge\n    unit: \"1\"\n    help: Up\n"
          "  - name: svc_latency_seconds\n"),
         ["c.yaml:13:11: error[contract/path-divergence]: `svc_up` is exposed as `svc_up` on "
-          "prometheus-client but as `svc_up_ratio` on otel-collector"],
+          "prometheus-client but as `svc_up_ratio` on otel-collector; the Collector appends `_ratio` to gauges of "
+          "unit `1`: name it `svc_up_ratio` (exposed as `svc_up_ratio` everywhere) or declare unit `{ratio}` "
+          "(exposed as `svc_up` everywhere)"],
     ),
     "contract/event-op": (
         ("record: {field: ms", "record: {field: ms"),
         ("record: {field: ms", "add: {field: ms"),
         ["c.yaml:22:39: error[contract/event-op]: `add` does not apply to histogram `svc_latency_seconds`; "
           "use `record`"],
+    ),
+    "contract/label-map": (
+        ('values: ["200", "500"]\n', 'values: ["200", "500"]\n        map: [{from: 200, to: 299, value: "200"}, '
+                                     '{from: 500, to: 599, value: "500"}]\n'),
+        ('values: ["200", "500"]\n', 'values: ["200", "500"]\n        map: [{from: 200, to: 299, value: "200"}, '
+                                     '{from: 250, to: 599, value: "404"}]\n'),
+        ["c.yaml:13:51: error[contract/label-map]: map range 2 of label `code` of `svc_requests` overlaps range 1",
+         "c.yaml:13:79: error[contract/label-map]: map of label `code` of `svc_requests` records `404`, which is not "
+         "in its closed set `200`, `500`, `other`"],
     ),
     "contract/event-labels": (
         ("{code: {field: code}}", "{code: {value: \"500\"}}"),
@@ -129,6 +140,38 @@ CASES: dict[str, tuple[tuple[str, str], tuple[str, str], list[str]]] = {
         ("events:\n", "spans:\n  - {name: s, key: id, start: {event: A}, end: [{event: B}, {event: A}]}\nevents:\n"),
         ["c.yaml:19:69: error[contract/span-events]: event `A` starts span `s`; start and end events must "
           "differ"],
+    ),
+    "contract/alert": (
+        ("    buckets: [0.1, 1.0]\n", "    buckets: [0.1, 1.0]\nalerts:\n  thresholds:\n"
+         "    - {alert: SvcErrors, query: ratio, metric: svc_requests, match: {code: \"500\"}, above: 0.05}\n"),
+        ("    buckets: [0.1, 1.0]\n", "    buckets: [0.1, 1.0]\nalerts:\n  thresholds:\n"
+         "    - {alert: SvcErrors, query: ratio, metric: svc_requests, match: {code: \"503\"}, above: 0.05}\n"
+         "    - {alert: SvcSlow, query: quantile, quantile: 0.99, metric: svc_latency_seconds, above: 5,\n"
+         "       annotations: {summary: \"p99 is {{ $value }}\"}}\n"),
+        ["c.yaml:20:76: error[contract/alert]: alert `SvcErrors`: `503` is not a value of label `code` of "
+         "`svc_requests`; allowed: `200`, `500`, `other`",
+         "c.yaml:21:93: error[contract/alert]: alert `SvcSlow` can never fire: the 0.99 quantile is at most 1 (with "
+         "every observation in its highest bucket)",
+         "c.yaml:22:31: error[contract/alert]: annotation `summary` of alert `SvcSlow` may template only "
+         "`{{ $labels.<name> }}`: the generated promtool tests must know the alert's text, so `$value` and "
+         "functions are not expanded here"],
+    ),
+    "contract/slo": (
+        ("    buckets: [0.1, 1.0]\n", "    buckets: [0.1, 1.0]\nslos:\n"
+         "  - {name: ok, objective: 99.9, sli: {events: {error_query: {metric: svc_requests, match: {code: \"500\"}},"
+         " total_query: {metric: svc_requests}}}}\n"),
+        ("    buckets: [0.1, 1.0]\n", "    buckets: [0.1, 1.0]\nslos:\n"
+         "  - {name: ok, objective: 90, sli: {events: {error_query: {metric: svc_requests, match: {code: \"503\"}},"
+         " total_query: {metric: svc_request}}}}\n"
+         "  - {name: fast, objective: 99, sli: {latency: {metric: svc_latency_seconds, threshold: 0.5}}}\n"),
+        ["c.yaml:19:127: error[contract/slo]: SLO `ok`: `svc_request` is not in the contract; did you mean "
+         "`svc_requests`?",
+         "c.yaml:19:27: error[contract/slo]: objective 90% of SLO `ok` leaves an error budget of 10%: its page "
+         "alert, at 14.4 times the budget's even rate, could never fire; use an objective above 93.06%",
+         "c.yaml:19:96: error[contract/slo]: SLO `ok`: `503` is not a value of label `code` of `svc_requests`; "
+         "allowed: `200`, `500`, `other`",
+         "c.yaml:20:89: error[contract/slo]: SLO `fast`: threshold 0.5 is not a bucket bound of "
+         "`svc_latency_seconds` (its bounds: 0.1, 1); the SLI counts the observations up to a bound"],
     ),
 }
 
@@ -316,3 +359,195 @@ def test_template_check_never_passes_what_promtool_rejects(tmp_path: Path) -> No
     assert [text for text in rejected if template_error(text) is None] == []
     # the check is conservative, not blind: it passes most of what promtool accepts
     assert sum(template_error(text) is None for text in accepted) > 0.6 * len(accepted)
+
+
+# ── OpenTelemetry names, semconv metrics, units ────────────────────────────
+
+def _texts(tmp_path: Path, text: str) -> list[str]:
+    lc = contract_from(tmp_path, text)
+    return sorted(p.text().removeprefix(f"{tmp_path}/") for p in check_contract(lc))
+
+
+DOTTED = """\
+contract: 1
+service: svc
+namespace: svc
+exposition: [prometheus-client, otel-collector]
+metrics:
+  - name: svc.requests
+    type: counter
+    unit: "{request}"
+    help: Requests
+    labels:
+      - {name: http.request.method, values: [GET, POST]}
+      - {name: http.route}
+  - name: svc.request.duration
+    type: histogram
+    unit: s
+    help: Latency
+    buckets: [0.1, 1.0]
+"""
+
+
+def test_dotted_names_inside_the_namespace_are_clean(tmp_path: Path) -> None:
+    assert _texts(tmp_path, DOTTED) == []
+
+
+@pytest.mark.parametrize(("name", "valid"), [
+    ("svc.a-b/c_d", True),
+    ("svc" + "a" * 252, True),     # 255 characters, the OpenTelemetry limit
+    ("svc" + "a" * 253, False),
+    ("svc requests", False),
+    ("svc:requests", False),
+    ("_svc", False),
+    ("1svc", False),
+    ("svc_é", False),
+])
+def test_metric_names_follow_the_opentelemetry_api(tmp_path: Path, name: str, valid: bool) -> None:
+    got = [p for p in _texts(tmp_path, BARE.replace("name: svc_requests\n", f"name: {name}\n", 1))
+           if "invalid-name" in p]
+    assert got == ([] if valid else [
+        f"c.yaml:6:11: error[contract/invalid-name]: metric name `{name}` is not a valid instrument name (an ASCII "
+        "letter, then letters, digits, `_`, `.`, `-` or `/`, at most 255 characters)"])
+
+
+def test_opentelemetry_rejects_what_the_check_rejects() -> None:
+    from opentelemetry.sdk.metrics import MeterProvider
+
+    from contract.checks.invalid_name import METRIC_NAME
+
+    meter = MeterProvider().get_meter("t")
+    for name in ("svc.a-b/c_d", "a" * 255, "a" * 256, "svc requests", "_svc", "1svc", "svc:x"):
+        try:
+            meter.create_counter(name)
+            accepted = True
+        except Exception:   # the SDK raises a bare Exception for a name it refuses
+            accepted = False
+        assert accepted == bool(METRIC_NAME.fullmatch(name)), name
+
+
+def test_dotted_and_underscore_names_collide(tmp_path: Path) -> None:
+    text = DOTTED.replace("  - name: svc.request.duration\n", "  - name: svc_requests\n    type: counter\n"
+                          "    unit: \"{request}\"\n    help: Again\n  - name: svc.request.duration\n")
+    text = text.replace("      - {name: http.route}\n", "      - {name: http.route}\n      - {name: http_route}\n")
+    assert _texts(tmp_path, text) == [
+        "c.yaml:13:16: error[contract/collision]: labels `http.route` and `http_route` of `svc.requests` both "
+        "become label `http_route` on prometheus-client",
+        "c.yaml:14:11: error[contract/collision]: `svc_requests` and `svc.requests` both yield series "
+        "`svc_requests_created` on prometheus-client",
+    ]
+
+
+SEMCONV = """\
+  - name: http.server.request.duration
+    type: histogram
+    unit: s
+    help: Duration of HTTP server requests
+    buckets: [0.1, 1.0]
+"""
+
+
+def test_semconv_metrics_may_sit_outside_the_namespace(tmp_path: Path) -> None:
+    marked = DOTTED + SEMCONV.replace("    help:", "    semconv: true\n    help:")
+    assert _texts(tmp_path, marked) == []
+    assert _texts(tmp_path, DOTTED + SEMCONV) == [
+        "c.yaml:18:11: error[contract/namespace]: metric `http.server.request.duration` is outside namespace `svc`; "
+        "start it with `svc.`, or mark it `semconv: true` if an OpenTelemetry semantic convention defines it"]
+    # an underscore name keeps the short advice, and a dotted name is judged as exposed
+    assert _texts(tmp_path, DOTTED.replace("svc.requests", "other_requests")) == [
+        "c.yaml:6:11: error[contract/namespace]: metric `other_requests` is outside namespace `svc`; name it "
+        "`svc_...`"]
+
+
+def test_a_dotted_namespace_is_judged_as_exposed(tmp_path: Path) -> None:
+    text = DOTTED.replace("namespace: svc\n", "namespace: svc.api\n").replace("name: svc.", "name: svc.api.")
+    assert _texts(tmp_path, text) == []
+    assert _texts(tmp_path, text.replace("name: svc.api.requests", "name: svc.requests")) == [
+        "c.yaml:6:11: error[contract/namespace]: metric `svc.requests` is outside namespace `svc.api`; start it "
+        "with `svc.api.`, or mark it `semconv: true` if an OpenTelemetry semantic convention defines it"]
+
+
+@pytest.mark.parametrize(("name", "kind", "message"), [
+    ("svc.requests.total", "counter", "counter `svc.requests.total` must not end in `.total`; the exporter appends "
+     "`_total`"),
+    ("svc_requests_total", "counter", "counter `svc_requests_total` must not end in `_total`; the exporter appends it"),
+    ("svc.requests.totals", "counter", None),
+    ("svc.requests.total", "gauge", None),
+])
+def test_total_suffix_in_any_spelling(tmp_path: Path, name: str, kind: str, message: str | None) -> None:
+    text = BARE.replace("name: svc_requests\n    type: counter\n", f"name: {name}\n    type: {kind}\n", 1)
+    got = [p for p in _texts(tmp_path, text) if "counter-total-suffix" in p]
+    assert got == ([f"c.yaml:6:11: error[contract/counter-total-suffix]: {message}"] if message else [])
+
+
+def test_reserved_labels_are_judged_as_exposed(tmp_path: Path) -> None:
+    text = DOTTED.replace("{name: http.route}", "{name: otel.scope.name}")
+    assert _texts(tmp_path, text) == [
+        "c.yaml:12:16: error[contract/reserved-label]: label `otel.scope.name` of `svc.requests` is reserved: it is "
+        "exposed as `otel_scope_name`, and the exporter or the scrape sets it"]
+
+
+# (name, unit, type, expected problem after `c.yaml:15:11: `); the metric replaces svc_latency_seconds
+UNITS = [
+    ("svc_latency_seconds", "s", "histogram", None),
+    ("svc_latency_milliseconds", "ms", "histogram",
+     "warning[contract/unit-suffix]: `svc_latency_milliseconds` has unit `ms`, but OpenTelemetry and Prometheus "
+     "measure durations in seconds; declare unit `s`, name it `svc_latency_seconds`, record its field with "
+     "`scale: 0.001` and give its buckets in seconds"),
+    ("svc_latency", "us", "histogram",
+     "warning[contract/unit-suffix]: `svc_latency` has unit `us`, but OpenTelemetry and Prometheus measure "
+     "durations in seconds; declare unit `s`, name it `svc_latency_seconds`, record its field with "
+     "`scale: 0.000001` and give its buckets in seconds"),
+    ("svc_busy", "ns", "counter",
+     "warning[contract/unit-suffix]: `svc_busy` has unit `ns`, but OpenTelemetry and Prometheus measure durations "
+     "in seconds; declare unit `s`, name it `svc_busy_seconds` and add its field with `scale: 0.000000001`"),
+    ("svc_uptime_hours", "h", "gauge",
+     "warning[contract/unit-suffix]: `svc_uptime_hours` has unit `h`, but OpenTelemetry and Prometheus measure "
+     "durations in seconds; declare unit `s`, name it `svc_uptime_seconds` and set its field with `scale: 3600`"),
+    ("svc.job.duration", "min", "gauge",
+     "warning[contract/unit-suffix]: `svc.job.duration` has unit `min`, but OpenTelemetry and Prometheus measure "
+     "durations in seconds; declare unit `s` and set its field with `scale: 60`"),
+    ("svc_latency_milliseconds", "s", "histogram",
+     "error[contract/unit-suffix]: `svc_latency_milliseconds` ends in `_milliseconds` but its unit is `s`; name it "
+     "`svc_latency_seconds`"),
+    ("svc_size_seconds", "By", "gauge",
+     "error[contract/unit-suffix]: `svc_size_seconds` ends in `_seconds` but its unit is `By`; declare unit `s`"),
+    ("svc.latency", "s", "histogram", None),     # dotted: the exporters always rewrite it, `_seconds` included
+    ("svc_latency", "s", "histogram",
+     "warning[contract/unit-suffix]: `svc_latency` has unit `s` and is exposed as `svc_latency_seconds`; name it "
+     "`svc_latency_seconds`"),
+]
+
+
+@pytest.mark.parametrize(("name", "unit", "kind", "message"), UNITS)
+def test_durations_are_in_seconds(tmp_path: Path, name: str, unit: str, kind: str, message: str | None) -> None:
+    metric = f"  - name: {name}\n    type: {kind}\n    unit: {unit}\n    help: Latency\n"
+    if kind == "histogram":
+        metric += "    buckets: [0.1, 1.0]\n"
+    text = BARE[:BARE.index("  - name: svc_latency_seconds")] + metric
+    got = [p for p in _texts(tmp_path, text) if "unit-suffix" in p]
+    assert got == ([f"c.yaml:{13 if 'warning' in message and 'exposed as' in message else 15}:11: {message}"]
+                   if message else [])
+
+
+def test_a_suggested_unit_or_name_makes_the_paths_agree(tmp_path: Path) -> None:
+    gauge = "  - name: {name}\n    type: gauge\n    unit: \"{unit}\"\n    help: Up\n{extra}"
+    base = BARE[:BARE.index("  - name: svc_latency_seconds")]
+
+    def divergence(name: str, unit: str, extra: str = "") -> list[str]:
+        text = base + gauge.format(name=name, unit=unit, extra=extra)
+        return [p for p in _texts(tmp_path, text) if "path-divergence" in p]
+
+    # what the message suggests is clean, and a dotted or semconv name gets its own suggestion
+    assert divergence("svc_up_ratio", "1") == divergence("svc_up", "{ratio}") == []
+    assert divergence("svc.cache.hit.ratio", "1") == []
+    assert divergence("svc.cache.hit", "1") == [
+        "c.yaml:13:11: error[contract/path-divergence]: `svc.cache.hit` is exposed as `svc_cache_hit` on "
+        "prometheus-client but as `svc_cache_hit_ratio` on otel-collector; the Collector appends `_ratio` to gauges "
+        "of unit `1`: name it `svc.cache.hit.ratio` (exposed as `svc_cache_hit_ratio` everywhere) or declare unit "
+        "`{ratio}` (exposed as `svc_cache_hit` everywhere)"]
+    assert divergence("system.cpu.utilization", "1", "    semconv: true\n") == [
+        "c.yaml:13:11: error[contract/path-divergence]: `system.cpu.utilization` is exposed as "
+        "`system_cpu_utilization` on prometheus-client but as `system_cpu_utilization_ratio` on otel-collector; the "
+        "Collector appends `_ratio` to gauges of unit `1`: declare unit `{ratio}` (exposed as "
+        "`system_cpu_utilization` everywhere)"]

@@ -1,7 +1,8 @@
 """Fixture contracts: `tests/fixtures/<case>/contract.yaml`, one edge case each, and their generated trees.
 
 `tests/fixtures/<case>/expected/` is the whole tree generated from the case's
-contract: every file is compared as text (line endings included), and a file
+contract (no dashboard sources configured: its `dashboards:` section, else the
+default dashboard): every file is compared as text (line endings included), and a file
 missing from it or left over in it fails too. `UPDATE_GOLDEN=1` rewrites the
 trees instead of comparing; read the diff before committing it.
 
@@ -34,23 +35,6 @@ def load(case: str) -> LoadedContract:
     return load_contract(f"tests/fixtures/{case}/contract.yaml", (FIXTURES / case / "contract.yaml").read_bytes())
 
 
-def render_without_qortex_dashboard(lc: LoadedContract) -> dict[str, str]:
-    """`render_all` minus the `grafana` generator, whose dashboard is qortex's and needs the qortex contract."""
-    files: dict[str, str] = {}
-
-    def add(produced: dict[str, str]) -> None:
-        for rel, text in produced.items():
-            assert rel not in files, f"`{rel}` is generated twice"
-            files[rel] = text
-
-    for name, generate in outputs.GENERATORS:
-        if name != "grafana":
-            add(generate(lc))
-    for _, derived in outputs.DERIVED:
-        add(derived(lc, dict(files)))
-    return dict(sorted(files.items()))
-
-
 def read_tree(root: Path) -> dict[str, str]:
     tree: dict[str, str] = {}
     for path in sorted(root.rglob("*")):
@@ -78,7 +62,7 @@ def write_tree(root: Path, files: dict[str, str]) -> None:
 
 @pytest.mark.parametrize("case", CASES)
 def test_generated_tree_matches_expected(case: str) -> None:
-    files = render_without_qortex_dashboard(load(case))
+    files = outputs.render_all(load(case))
     root = FIXTURES / case / "expected"
     if os.environ.get("UPDATE_GOLDEN") == "1":
         write_tree(root, files)
@@ -110,7 +94,7 @@ def promtool(*args: str) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize("case", CASES)
 def test_rules_pass_promtool(case: str, tmp_path: Path) -> None:
     require_binary("promtool")
-    files = render_without_qortex_dashboard(load(case))
+    files = outputs.render_all(load(case))
     for rel in ("rules.yml", "rules_test.yml"):
         # exactly as generated: no newline translation
         (tmp_path / rel).write_bytes(files[f"prometheus/{rel}"].encode("utf-8"))

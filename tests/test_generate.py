@@ -15,7 +15,7 @@ from contract.loader import LoadedContract
 from generators import manifest, outputs
 from generators.check import read_out
 from generators.cli import main
-from tests.conftest import QORTEX_CONTRACT, ROOT
+from tests.conftest import QORTEX_CONTRACT, QORTEX_DASHBOARDS, ROOT
 
 
 def _snapshot(root: Path) -> dict[str, bytes]:
@@ -112,7 +112,8 @@ def test_manifest_lists_every_generated_file_with_its_sha256(tmp_path: Path) -> 
     out = tmp_path / "out"
     assert main(["generate", str(QORTEX_CONTRACT), "--out", str(out)]) == 0
     data = json.loads((out / manifest.NAME).read_text())
-    files = {rel: text.encode("utf-8") for rel, text in outputs.render_all(_qortex(str(QORTEX_CONTRACT))).items()}
+    rendered = outputs.render_all(_qortex(str(QORTEX_CONTRACT)), QORTEX_DASHBOARDS)
+    files = {rel: text.encode("utf-8") for rel, text in rendered.items()}
     assert data == {"written-by": "metrics-contract generate",
                     "files": {rel: hashlib.sha256(b).hexdigest() for rel, b in files.items()}}
     assert list(data["files"]) == sorted(files)
@@ -131,11 +132,11 @@ def test_deterministic_across_hash_seeds(tmp_path: Path) -> None:
                        check=True, capture_output=True)
         trees.append(_snapshot(out))
     assert trees[0] == trees[1]
-    assert set(trees[0]) == {*outputs.render_all(_qortex()), manifest.NAME}
+    assert set(trees[0]) == {*outputs.render_all(_qortex(), QORTEX_DASHBOARDS), manifest.NAME}
 
 
 def test_committed_out_is_what_generate_writes() -> None:
-    expected = {rel: text.encode("utf-8") for rel, text in outputs.render_all(_qortex()).items()}
+    expected = {rel: text.encode("utf-8") for rel, text in outputs.render_all(_qortex(), QORTEX_DASHBOARDS).items()}
     expected[manifest.NAME] = manifest.manifest_text(expected).encode("utf-8")
     assert read_out(str(ROOT / "out")) == expected
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -110,11 +111,118 @@ def test_names_yaml_would_misread_are_quoted(tmp_path: Path, monkeypatch: pytest
     """`name: on` would load as a boolean: such names are written quoted and load back as the same strings."""
     monkeypatch.chdir(tmp_path)
     words = ["on", "off", "yes", "no", "null", "true", "False", "NULL", "y", "plain"]
-    exposition = "".join(f'# TYPE {w} gauge\n{w}{{{w}="v"}} 1\n' for w in words)
+    exposition = "".join(f'# TYPE on_m{i} gauge\non_m{i}{{{w}="v"}} 1\n' for i, w in enumerate(words))
     (tmp_path / "e.prom").write_text(exposition)
     assert main(["import", "--metrics-file", "e.prom", "--output", "c.yaml"]) == 0
     text = (tmp_path / "c.yaml").read_text()
-    assert '  - name: "on"\n' in text and "  - name: plain\n" in text and '      - name: "null"  # seen: "v"\n' in text
-    metrics = load_contract("c.yaml").contract.metrics
-    assert [m.name for m in metrics] == words
-    assert [m.label_names for m in metrics] == [(w,) for w in words]
+    assert 'namespace: "on"\n' in text and "  - name: on_m0\n" in text
+    assert '      - name: "null"  # seen: "v"\n' in text and "      - name: plain  # seen: " in text
+    c = load_contract("c.yaml").contract
+    assert (c.service, c.namespace) == ("on", "on")
+    assert [m.name for m in c.metrics] == [f"on_m{i}" for i in range(len(words))]
+    assert [m.label_names for m in c.metrics] == [(w,) for w in words]
+
+
+def test_help_text_loads_back_as_it_was(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A character beyond U+FFFF stays one character; U+2028 and U+0085, line breaks to YAML, stay in the text."""
+    monkeypatch.chdir(tmp_path)
+    helps = ["Cart size \U0001f6d2", 'a\u2028b\x85c \\\\ "q"', "tab\there"]   # as the exposition escapes them
+    exposition = "".join(f"# HELP app_g{i} {h}\n# TYPE app_g{i} gauge\napp_g{i} 1\n" for i, h in enumerate(helps))
+    (tmp_path / "e.prom").write_text(exposition, encoding="utf-8")
+    assert main(["import", "--metrics-file", "e.prom", "--output", "c.yaml"]) == 0
+    assert [m.help for m in load_contract("c.yaml").contract.metrics] == [
+        "Cart size \U0001f6d2", 'a\u2028b\x85c \\ "q"', "tab\there"]
+
+
+TWO_PREFIXES = """\
+# TYPE db_pool_size gauge
+db_pool_size 4
+# TYPE shop_orders_total counter
+shop_orders_total 3
+# TYPE shop:orders:rate5m gauge
+shop:orders:rate5m 0.1
+# TYPE shop_cart_bytes gauge
+shop_cart_bytes 100
+# TYPE up gauge
+up 1
+"""
+
+
+def test_namespace_is_the_most_common_first_segment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "e.prom").write_text(TWO_PREFIXES)
+    assert main(["import", "--metrics-file", "e.prom", "--output", "c.yaml"]) == 0
+    assert capsys.readouterr().err == (
+        "e.prom:1: left out `db_pool_size`: outside namespace `shop`; pass --namespace to choose another\n"
+        "e.prom:5: left out `shop:orders:rate5m`: a name with `:` is a recording rule's, not an instrument's\n"
+        "e.prom:9: left out `up`: outside namespace `shop`; pass --namespace to choose another\n")
+    lc = load_contract("c.yaml")
+    assert (lc.contract.service, lc.contract.namespace) == ("shop", "shop")
+    # the unit comes from the name's unit word
+    assert [(m.name, m.type, m.unit) for m in lc.contract.metrics] == [("shop_orders", "counter", ""),
+                                                                      ("shop_cart_bytes", "gauge", "By")]
+    assert check_contract(lc) == []
+
+
+def test_the_clients_own_metrics_do_not_choose_the_namespace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """prometheus_client's process_ and python_ metrics outnumber a small service's own."""
+    from prometheus_client import CollectorRegistry, Counter, generate_latest
+    from prometheus_client.gc_collector import GCCollector
+    from prometheus_client.platform_collector import PlatformCollector
+    from prometheus_client.process_collector import ProcessCollector
+
+    monkeypatch.chdir(tmp_path)
+    registry = CollectorRegistry()
+    for collector in (ProcessCollector, PlatformCollector, GCCollector):
+        collector(registry=registry)
+    Counter("shop_orders", "Orders placed", registry=registry).inc()
+    (tmp_path / "e.prom").write_bytes(generate_latest(registry))
+    assert main(["import", "--metrics-file", "e.prom"]) == 0
+    out, err = capsys.readouterr()
+    assert [m.name for m in load_contract("c.yaml", out.encode()).contract.metrics] == ["shop_orders"]
+    left = [line.split("`")[1] for line in err.splitlines()]
+    assert len(left) == len(err.splitlines()) >= 8
+    assert all(name.startswith(("process_", "python_")) for name in left)
+
+
+COLLIDING = """\
+# HELP app_wait_seconds Wait
+# TYPE app_wait_seconds histogram
+app_wait_seconds_bucket{le="1.0"} 1.0
+app_wait_seconds_bucket{le="+Inf"} 1.0
+app_wait_seconds_count 1.0
+app_wait_seconds_sum 0.5
+# HELP app_wait_seconds_count Waits counted by hand
+# TYPE app_wait_seconds_count gauge
+app_wait_seconds_count 3.0
+"""
+
+
+@pytest.mark.parametrize("output", [True, False])
+def test_a_contract_that_does_not_validate_is_not_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str], output: bool) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "e.prom").write_text(COLLIDING)
+    argv = ["import", "--metrics-file", "e.prom"] + (["--output", "c.yaml"] if output else [])
+    assert main(argv) == 1
+    shown = "c.yaml" if output else "<stdout>"
+    assert capsys.readouterr() == ("", (
+        f"{shown}:13:11: error[contract/collision]: `app_wait_seconds_count` and `app_wait_seconds` both yield "
+        "series `app_wait_seconds_count` on prometheus-client\n"
+        "nothing written: the imported contract does not validate\n"))
+    assert sorted(os.listdir(tmp_path)) == ["e.prom"]
+
+
+def test_no_metric_left_is_not_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "e.prom").write_text(COLLIDING)
+    assert main(["import", "--metrics-file", "e.prom", "--namespace", "shop", "--output", "c.yaml"]) == 1
+    out, err = capsys.readouterr()
+    first, problem, last = err.splitlines()
+    assert (out, first, last) == ("", "e.prom: no metrics found in namespace `shop`",
+                                  "nothing written: the imported contract does not validate")
+    assert problem.startswith("c.yaml:7:10: error[contract/schema]: ")   # the wording is the loader's
+    assert sorted(os.listdir(tmp_path)) == ["e.prom"]

@@ -31,12 +31,14 @@ CASES = {
     "duplicate-key": (MINIMAL.replace("service: svc\n", "service: svc\nservice: other\n").encode(),
                       "c.yaml:3:1: error[input/duplicate-key]: duplicate key `service`"),
     "unknown-field": (MINIMAL.replace("    unit: s\n", "    unit: s\n    colour: red\n").encode(),
-                      "c.yaml:16:5: error[contract/schema]: unknown field `colour` in `metrics[1]`"),
+                      "c.yaml:16:5: error[contract/schema]: unknown key `colour` in metric `svc_latency_seconds` "
+                      "(known: name, type, unit, help, labels, buckets, renamed_from, max_series, group, semconv, "
+                      "required)"),
     "wrong-type": (MINIMAL.replace("type: histogram", "type: summary").encode(),
-                   "c.yaml:14:11: error[contract/schema]: metrics[1].type: input should be 'counter', "
-                   "'updowncounter', 'gauge' or 'histogram'"),
+                   "c.yaml:14:11: error[contract/schema]: `summary` is not a metric type (known: counter, "
+                   "updowncounter, gauge, histogram)"),
     "missing-field": (MINIMAL.replace("    help: Latency\n", "").encode(),
-                      "c.yaml:13:5: error[contract/schema]: missing required field `help` in `metrics[1]`"),
+                      "c.yaml:13:5: error[contract/schema]: metric `svc_latency_seconds` needs `help` (a string)"),
     "alias-bomb": (ALIAS_BOMB.encode(),
                    "c.yaml:1:24: error[input/alias-bomb]: alias expansion exceeds the size limit"),
     "non-utf8": (b"contract: 1\nservice: caf\xe9\n",
@@ -44,10 +46,10 @@ CASES = {
     "python-tag": (b"contract: !!python/object:os.system {}\n",
                    "c.yaml:1:11: error[input/yaml]: unsupported YAML tag `tag:yaml.org,2002:python/object:os.system`"),
     "bad-duration": (MINIMAL.replace("exposition:", "scrape_interval: soon\nexposition:").encode(),
-                     "c.yaml:4:18: error[contract/schema]: scrape_interval: `soon` is not a duration like 15s, "
+                     "c.yaml:4:18: error[contract/schema]: `scrape_interval`: `soon` is not a duration like 15s, "
                      "500ms, 1m or 1h"),
     "op-two-operations": (MINIMAL.replace("add: 1, labels", "add: 1, set: 2, labels").encode(),
-                          "c.yaml:21:9: error[contract/schema]: events[0].ops[0]: an op takes exactly one of "
+                          "c.yaml:21:9: error[contract/schema]: event `Done` op 1: an op takes exactly one of "
                           "`add`, `record` or `set`"),
 }
 

@@ -52,6 +52,20 @@ ROWS = [
         "otel-python": ("a_b_total",),
         "otel-collector": ("a_b_total",),
     }, id="dotted-name"),
+    pytest.param(metric("http.server.duration", "histogram", "s", labels=("http.request.method",)), {
+        "prometheus-client": ("http_server_duration_seconds_bucket", "http_server_duration_seconds_count",
+                              "http_server_duration_seconds_created", "http_server_duration_seconds_sum"),
+        "otel-python": ("http_server_duration_seconds_bucket", "http_server_duration_seconds_count",
+                        "http_server_duration_seconds_sum"),
+        "otel-collector": ("http_server_duration_seconds_bucket", "http_server_duration_seconds_count",
+                           "http_server_duration_seconds_sum"),
+    }, id="dotted-histogram-unit-s"),
+    # the OpenTelemetry SDK lowercases instrument names (not attribute names); prometheus_client keeps the case
+    pytest.param(metric("Svc.Hits", "counter", labels=("Http.Method",)), {
+        "prometheus-client": ("Svc_Hits_created", "Svc_Hits_total"),
+        "otel-python": ("svc_hits_total",),
+        "otel-collector": ("svc_hits_total",),
+    }, id="upper-case-name"),
     pytest.param(metric("c", "counter", "By"), {
         "prometheus-client": ("c_bytes_created", "c_bytes_total"),
         "otel-python": ("c_bytes_total",),

@@ -9,19 +9,17 @@ cannot run here (no Collector binary); its rows are pinned in test_naming.py.
 
 from __future__ import annotations
 
-import urllib.request
 from collections.abc import Iterable, Iterator
 
 import pytest
 from opentelemetry.exporter.prometheus import PrometheusMetricReader
 from opentelemetry.sdk.metrics import MeterProvider
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.metrics_core import Metric as PromFamily
-from prometheus_client.parser import text_string_to_metric_families
 
 from contract.model import Metric
 from contract.naming import expose, sanitize_label, sanitize_name, unit_word
-from tests.conftest import QORTEX_CONTRACT
+from tests.conftest import QORTEX_CONTRACT, exposing, scrape_shapes
 from tests.test_naming import ROWS
 
 
@@ -45,25 +43,14 @@ class _Served:
 @pytest.fixture(scope="module")
 def served() -> Iterator[tuple[_Served, str]]:
     target = _Served()
-    server, thread = start_http_server(0, addr="127.0.0.1", registry=target)  # type: ignore[arg-type]
-    try:
-        yield target, f"http://127.0.0.1:{server.server_port}/metrics"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with exposing(target) as url:
+        yield target, url
 
 
 def _scrape(served: tuple[_Served, str], registry: CollectorRegistry) -> dict[str, set[frozenset[str]]]:
     target, url = served
     target.current = registry
-    with urllib.request.urlopen(url, timeout=10) as resp:
-        text = resp.read().decode()
-    seen: dict[str, set[frozenset[str]]] = {}
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            seen.setdefault(sample.name, set()).add(frozenset(sample.labels))
-    return seen
+    return scrape_shapes(url)
 
 
 def _label_values(m: Metric) -> dict[str, str]:

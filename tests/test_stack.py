@@ -13,7 +13,7 @@ import yaml
 
 from contract.loader import LoadedContract, load_contract
 from contract.problems import InputError
-from generators import outputs, rules, stack
+from generators import alerts, outputs, rules, stack
 from tests import prom_server
 from tests.conftest import MINIMAL, contract_from
 from tests.test_rules import promtool, write
@@ -127,12 +127,14 @@ def test_prometheus_finds_its_config_and_rules_in_the_container(lc: LoadedContra
     assert service["command"][1:] == ["--storage.tsdb.path=/prometheus",
                                       "--web.console.libraries=/usr/share/prometheus/console_libraries",
                                       "--web.console.templates=/usr/share/prometheus/consoles"]
-    (rule_file,) = yaml.safe_load(mounted[config].read_text(encoding="utf-8"))["rule_files"]
-    # Prometheus resolves it against the config file's directory, in the container as on the host
-    assert rule_file == "../../prometheus/rules.yml"
-    in_container = posixpath.normpath(posixpath.join(posixpath.dirname(config), rule_file))
-    assert mounted[in_container] == (out / "prometheus/rules.yml").resolve()
-    assert (mounted[config].parent / rule_file).resolve() == (out / "prometheus/rules.yml").resolve()
+    rule_files = yaml.safe_load(mounted[config].read_text(encoding="utf-8"))["rule_files"]
+    # Prometheus resolves them against the config file's directory, in the container as on the host; qortex
+    # declares alerts and an SLO, so alerts.yml is loaded beside rules.yml
+    assert rule_files == ["../../prometheus/rules.yml", "../../prometheus/alerts.yml"]
+    for rule_file, generated in zip(rule_files, ("prometheus/rules.yml", "prometheus/alerts.yml"), strict=True):
+        in_container = posixpath.normpath(posixpath.join(posixpath.dirname(config), rule_file))
+        assert mounted[in_container] == (out / generated).resolve()
+        assert (mounted[config].parent / rule_file).resolve() == (out / generated).resolve()
 
 
 def test_grafana_provisioning_agrees_with_the_mounts(lc: LoadedContract) -> None:
@@ -213,7 +215,9 @@ def test_promtool_check_config_where_it_lies(lc: LoadedContract, tmp_path: Path)
 @pytest.mark.live
 def test_real_prometheus_loads_and_evaluates_every_rule(lc: LoadedContract, tmp_path: Path) -> None:
     config = live_config(lc, tmp_path)
-    expected = {g["name"]: [r["record"] for r in g["rules"]] for g in rules.rule_groups(lc)}
+    # rules.yml's recordings, then alerts.yml's recordings and alerts (qortex declares alerts and an SLO)
+    expected = {g["name"]: [r.get("record") or r["alert"] for r in g["rules"]]
+                for g in rules.rule_groups(lc) + alerts.rule_groups(lc)}
     with prom_server.prometheus_server(config, tmp_path / "server") as server:
         deadline = time.monotonic() + 30
         while True:

@@ -31,8 +31,9 @@ def _generated(lc: LoadedContract) -> str:
 
 def test_starts_with_the_do_not_edit_header(in_root: Path) -> None:
     lc = load_contract("contract/qortex.yaml")
-    first = _generated(lc).splitlines()[0]
-    assert first == f"# generated from contract/qortex.yaml (sha256 {lc.sha256}) - do not edit"
+    # the path and the hash on lines of their own: no line outgrows ruff's limit, however long the path
+    assert _generated(lc).splitlines()[:3] == ["# generated from the metrics contract - do not edit:",
+                                               "#   contract/qortex.yaml", f"#   sha256 {lc.sha256}"]
 
 
 def test_byte_identical_across_runs_and_hash_seeds(in_root: Path) -> None:
@@ -54,19 +55,14 @@ def test_module_name_is_importable() -> None:
 
 
 def _lint(path: Path, tmp_path: Path) -> None:
-    ruff = subprocess.run([sys.executable, "-m", "ruff", "check", "--config", str(ROOT / "pyproject.toml"),
-                           "--no-cache", str(path)], capture_output=True, text=True, check=False)
-    assert ruff.returncode == 0, ruff.stdout + ruff.stderr
+    for command in ("format", "--check"), ("check",):
+        ruff = subprocess.run([sys.executable, "-m", "ruff", *command, "--config", str(ROOT / "pyproject.toml"),
+                               "--no-cache", str(path)], capture_output=True, text=True, check=False)
+        assert ruff.returncode == 0, ruff.stdout + ruff.stderr
     mypy = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--no-incremental",
                            "--cache-dir", str(tmp_path / ".mypy_cache"), str(path)],
                           capture_output=True, text=True, check=False, cwd=tmp_path)
     assert mypy.returncode == 0, mypy.stdout + mypy.stderr
-
-
-def test_qortex_module_passes_ruff_and_mypy_strict(qortex: LoadedContract, tmp_path: Path) -> None:
-    path = tmp_path / "qortex_metrics.py"
-    path.write_text(_generated(qortex), encoding="utf-8")
-    _lint(path, tmp_path)
 
 
 def test_import_needs_only_the_standard_library(qortex: LoadedContract, tmp_path: Path) -> None:

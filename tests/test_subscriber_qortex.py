@@ -11,7 +11,6 @@ import logging
 import math
 import subprocess
 import sys
-import urllib.request
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ import pytest
 from contract.loader import LoadedContract
 from contract.model import Metric
 from contract.naming import ExpositionPath, expose
-from tests.conftest import ROOT
+from tests.conftest import ROOT, scrape_samples
 from tests.qortex_events import mix
 from tests.seed_names import seed_series
 from tests.subscriber_util import import_generated
@@ -70,22 +69,6 @@ def stack(qortex: LoadedContract, tmp_path: Path) -> Iterator[Stack]:
         # QortexEventLinker is a class-level registry shared by every test
         for subscriber in subscribers:
             QortexEventLinker.remove_subscriber(subscriber)
-
-
-def _scrape(registry: Any) -> list[Any]:
-    """Samples as Prometheus gets them: over HTTP, parsed from the text format."""
-    from prometheus_client import start_http_server
-    from prometheus_client.parser import text_string_to_metric_families
-
-    server, thread = start_http_server(0, addr="127.0.0.1", registry=registry)
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{server.server_port}/metrics", timeout=10) as response:
-            text = response.read().decode("utf-8")
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
-    return [s for family in text_string_to_metric_families(text) for s in family.samples]
 
 
 def _implied(lc: LoadedContract, events: list[Any]) -> dict[tuple[str, tuple[tuple[str, str], ...]], list[float]]:
@@ -154,8 +137,8 @@ def test_qortex_events_reach_both_registries_as_the_contract_says(qortex: Loaded
     assert stack.module.DROPPED == {}
 
     scraped: dict[ExpositionPath, list[Any]] = {
-        "prometheus-client": _scrape(stack.registry),
-        "otel-python": _scrape(stack.otel_registry),
+        "prometheus-client": scrape_samples(stack.registry),
+        "otel-python": scrape_samples(stack.otel_registry),
     }
     implied = _implied(qortex, events)
     assert {metric for metric, _ in implied} == {m.name for m in qortex.contract.metrics}
@@ -198,7 +181,7 @@ def test_qortex_events_reach_both_registries_as_the_contract_says(qortex: Loaded
 
 def test_prometheus_client_starts_constant_label_series_at_zero(stack: Stack) -> None:
     # bound at register time, so they exist before any event: rate() sees 0, not a gap
-    values = _values(_scrape(stack.registry), "prometheus-client")
+    values = _values(scrape_samples(stack.registry), "prometheus-client")
     for outcome in ("accepted", "rejected", "partial"):
         assert values[("qortex_feedback_total", (("outcome", outcome),))] == 0
 
@@ -279,7 +262,7 @@ def test_bad_events_are_dropped_per_op_counted_and_logged_once(stack: Stack, cap
     handlers = stack.module.handlers()  # no backends, no handlers: nothing to call, nothing raised
     assert handlers == {}
 
-    values = {path: _values(_scrape(reg), path)
+    values = {path: _values(scrape_samples(reg), path)
               for path, reg in (("prometheus-client", stack.registry), ("otel-python", stack.otel_registry))}
     for path, v in values.items():
         # the op that could run did: mode 123 is outside the closed set and counted as `other`

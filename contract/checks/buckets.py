@@ -17,7 +17,7 @@ class Buckets(ContractCheck):
     """
 
     id = "contract/buckets"
-    summary = "histogram buckets must be given, finite, sorted and distinct"
+    summary = "histogram buckets must be given, finite, sorted and distinct; other types take none"
 
     def run(self, lc: LoadedContract) -> Iterator[Problem]:
         for i, m in enumerate(lc.contract.metrics):

@@ -19,7 +19,7 @@ class Cardinality(ContractCheck):
     """
 
     id = "contract/cardinality"
-    summary = "estimated series must fit the `max_series` budgets"
+    summary = "estimated series must fit the `max_series` budgets of each metric and of the contract"
 
     def run(self, lc: LoadedContract) -> Iterator[Problem]:
         c = lc.contract

@@ -9,17 +9,20 @@ from contract.problems import Problem
 
 
 class Collision(ContractCheck):
-    """Two metrics must never produce the same Prometheus series name.
+    """Two metrics must never produce the same Prometheus series name, nor two labels of one metric one label.
 
     Exporters merge instruments that translate to one name (the OpenTelemetry
     exporters do so silently), so `qortex_hits` (counter) and
-    `qortex_hits_total` (gauge), or `qortex_size` with unit `By` and
-    `qortex_size_bytes`, would mislabel each other's data. Every path is
-    checked, declared or not, because the path can change without the names.
+    `qortex_hits_total` (gauge), `qortex_size` with unit `By` and
+    `qortex_size_bytes`, or `qortex.hits` and `qortex_hits` would mislabel
+    each other's data. Labels `http.route` and `http_route` of one metric
+    would both become `http_route`, one value overwriting the other. Every
+    path is checked, declared or not, because the path can change without the
+    names.
     """
 
     id = "contract/collision"
-    summary = "two metrics must not yield one series name on any exposition path"
+    summary = "two metrics must not yield one series name, nor two labels one label, on any exposition path"
 
     def run(self, lc: LoadedContract) -> Iterator[Problem]:
         metrics = lc.contract.metrics
@@ -39,3 +42,20 @@ class Collision(ContractCheck):
                     yield self.at(lc, ("metrics", i, "name"),
                                   f"`{m.name}` and `{other}` both yield series `{series}` on {path}",
                                   metric=m.name)
+        for i in range(len(metrics)):
+            yield from self._labels(lc, i)
+
+    def _labels(self, lc: LoadedContract, i: int) -> Iterator[Problem]:
+        m = lc.contract.metrics[i]
+        reported: set[tuple[str, str]] = set()
+        for path in EXPOSITION_PATHS:
+            first_of: dict[str, str] = {}
+            for j, (name, exposed) in enumerate(zip(m.label_names, expose(m, path).labels, strict=True)):
+                first = first_of.setdefault(exposed, name)
+                # the same name twice is contract/duplicate's to report
+                if first == name or (first, name) in reported:
+                    continue
+                reported.add((first, name))
+                yield self.at(lc, ("metrics", i, "labels", j, "name"),
+                              f"labels `{first}` and `{name}` of `{m.name}` both become label `{exposed}` on {path}",
+                              metric=m.name)

@@ -17,11 +17,14 @@ class CounterTotalSuffix(ContractCheck):
     """
 
     id = "contract/counter-total-suffix"
-    summary = "counter names must not end in `_total`"
+    summary = "counter names must not end in `_total` (nor `.total`): the exporter appends it"
 
     def run(self, lc: LoadedContract) -> Iterator[Problem]:
         for i, m in enumerate(lc.contract.metrics):
-            if m.type == "counter" and m.name.endswith("_total"):
+            # `.total` and `-total` are exposed as `_total` as well
+            ending = m.name[-len("_total"):]
+            if m.type == "counter" and ending[1:] == "total" and ending[:1] in "_.-/":
                 yield self.at(lc, ("metrics", i, "name"),
-                              f"counter `{m.name}` must not end in `_total`; the exporter appends it",
+                              f"counter `{m.name}` must not end in `{ending}`; the exporter appends "
+                              + ("it" if ending == "_total" else "`_total`"),
                               metric=m.name)

@@ -15,7 +15,7 @@ class Duplicate(ContractCheck):
     """
 
     id = "contract/duplicate"
-    summary = "metrics, labels, events and spans are declared once"
+    summary = "a metric, a label of one metric, an event entry or a span is declared once"
 
     def run(self, lc: LoadedContract) -> Iterator[Problem]:
         c = lc.contract

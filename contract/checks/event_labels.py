@@ -12,11 +12,13 @@ class EventLabels(ContractCheck):
 
     A missing label would be recorded empty on one backend and rejected by
     the other; an undeclared one would create series no dashboard knows. A
-    constant label value must be in the label's closed value set.
+    constant label value must be in the label's closed value set, once the
+    label's `map:` (if any) has turned it: `{value: "404"}` with
+    `map: {"404": missing}` records `missing`.
     """
 
     id = "contract/event-labels"
-    summary = "event ops must supply every declared label and no other"
+    summary = "event ops must supply every declared label and no other; constant values from the closed set"
 
     def run(self, lc: LoadedContract) -> Iterator[Problem]:
         c = lc.contract
@@ -32,9 +34,12 @@ class EventLabels(ContractCheck):
                     if label is None:
                         yield self.at(lc, path + ("labels", name), f"event `{e.event}` sets label `{name}`, "
                                       f"which `{m.name}` does not declare", key=True, metric=m.name)
-                    elif source.value is not None and label.values is not None and source.value not in label.values:
+                    elif (source.value is not None and label.values is not None
+                          and label.mapped(source.value) not in label.values):
+                        mapped = label.mapped(source.value)
+                        shown = f"`{source.value}`" + (f" (mapped to `{mapped}`)" if mapped != source.value else "")
                         yield self.at(lc, path + ("labels", name, "value"),
-                                      f"value `{source.value}` of label `{name}` is not in its closed set "
+                                      f"value {shown} of label `{name}` is not in its closed set "
                                       + ", ".join(f"`{v}`" for v in label.values), metric=m.name)
                 missing = [n for n in declared if n not in op.labels]
                 if missing:

@@ -23,7 +23,7 @@ class EventOps(ContractCheck):
     """
 
     id = "contract/event-op"
-    summary = "event ops must name a declared metric with an operation of its type"
+    summary = "event ops must name a declared metric with an operation of its type (a counter never decreases)"
 
     def run(self, lc: LoadedContract) -> Iterator[Problem]:
         c = lc.contract

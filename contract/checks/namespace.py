@@ -1,26 +1,47 @@
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from contract.checks.base import ContractCheck
 from contract.loader import LoadedContract
+from contract.naming import expose, namespace_prefix
 from contract.problems import Problem
+
+_PROMETHEUS_STYLE = re.compile(r"[a-zA-Z0-9_]*")
 
 
 class Namespace(ContractCheck):
-    """Every metric name starts with the contract's `namespace` and `_`.
+    """Every metric is exposed as `<namespace>_...`, unless it is a semantic-convention metric.
 
     The namespace is how `live-check` tells the service's own metrics from
     everything else on a target, and how readers find them in Prometheus.
+    What counts is the name as each declared path exposes it, so
+    `qortex.query.duration` is inside namespace `qortex` (it is exposed as
+    `qortex_query_duration_...`). A metric whose name an OpenTelemetry
+    semantic convention fixes (`http.server.request.duration`) is marked
+    `semconv: true` and may sit outside the namespace; `live-check` selects
+    it by its exposed names.
     """
 
     id = "contract/namespace"
-    summary = "metric names must start with `<namespace>_`"
+    summary = "metrics must be exposed as `<namespace>_...` unless marked `semconv: true`"
 
     def run(self, lc: LoadedContract) -> Iterator[Problem]:
-        prefix = lc.contract.namespace + "_"
-        for i, m in enumerate(lc.contract.metrics):
-            if not m.name.startswith(prefix) or m.name == prefix:
-                yield self.at(lc, ("metrics", i, "name"),
-                              f"metric `{m.name}` is outside namespace `{lc.contract.namespace}`; "
-                              f"name it `{prefix}...`", metric=m.name)
+        c = lc.contract
+        prefix = namespace_prefix(c.namespace)
+        for i, m in enumerate(c.metrics):
+            if m.semconv:
+                continue
+            families = {expose(m, path).family for path in c.exposition}
+            if all(f.startswith(prefix) and f != prefix for f in families):
+                continue
+            if _PROMETHEUS_STYLE.fullmatch(m.name):
+                hint = f"name it `{prefix}...`"
+            else:
+                # an OpenTelemetry-style name: the namespace is its first dotted segment, or it is a
+                # semantic-convention metric whose name is not the contract's to choose
+                hint = (f"start it with `{c.namespace}.`, or mark it `semconv: true` if an OpenTelemetry semantic "
+                        "convention defines it")
+            yield self.at(lc, ("metrics", i, "name"),
+                          f"metric `{m.name}` is outside namespace `{c.namespace}`; {hint}", metric=m.name)

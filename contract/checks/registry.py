@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contract.checks.alerts import AlertRules
 from contract.checks.base import ContractCheck
 from contract.checks.buckets import Buckets
 from contract.checks.cardinality import Cardinality
@@ -11,11 +12,13 @@ from contract.checks.duplicate import Duplicate
 from contract.checks.event_labels import EventLabels
 from contract.checks.event_ops import EventOps
 from contract.checks.invalid_name import InvalidName
+from contract.checks.label_map import LabelMap
 from contract.checks.namespace import Namespace
 from contract.checks.path_divergence import PathDivergence
 from contract.checks.reserved_label import ReservedLabel
 from contract.checks.rule_name import RuleName
 from contract.checks.rule_template import RuleTemplate
+from contract.checks.slos import Slos
 from contract.checks.span_events import SpanEvents
 from contract.checks.unit_suffix import UnitSuffix
 from contract.loader import LoadedContract
@@ -28,6 +31,7 @@ CONTRACT_CHECKS: tuple[ContractCheck, ...] = (
     UnitSuffix(),
     ReservedLabel(),
     Buckets(),
+    LabelMap(),
     Duplicate(),
     Collision(),
     PathDivergence(),
@@ -36,6 +40,8 @@ CONTRACT_CHECKS: tuple[ContractCheck, ...] = (
     SpanEvents(),
     RuleName(),
     RuleTemplate(),
+    AlertRules(),
+    Slos(),
     Cardinality(),
 )
 

@@ -26,7 +26,7 @@ class RuleName(ContractCheck):
     """
 
     id = "contract/rule-name"
-    summary = "recorded, alert, label and annotation names of custom rules must be valid"
+    summary = "recorded, alert, label and annotation names in `rules:` must be names Prometheus accepts"
 
     def run(self, lc: LoadedContract) -> Iterator[Problem]:
         for i, rule in enumerate(lc.contract.rules):

@@ -310,7 +310,7 @@ class RuleTemplate(ContractCheck):
     """
 
     id = "contract/rule-template"
-    summary = "alert labels and annotations must be valid Go templates"
+    summary = "alert labels and annotations in `rules:` must be Go templates Prometheus can parse"
 
     def run(self, lc: LoadedContract) -> Iterator[Problem]:
         for i, rule in enumerate(lc.contract.rules):

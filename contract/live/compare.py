@@ -16,8 +16,8 @@ from typing import Any
 
 from contract.live.exposition import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, Family, fetch, parse, redact
 from contract.loader import LoadedContract, check_json_nesting
-from contract.model import Metric
-from contract.naming import PATHS, ExpositionPath, Exposure, expose
+from contract.model import Contract, Metric
+from contract.naming import PATHS, ExpositionPath, Exposure, expose, namespace_prefix
 from contract.problems import Problem, input_error
 
 
@@ -57,9 +57,9 @@ def _add_family(series: dict[str, Observed], fam: Family) -> None:
         obs.label_sets.append(labels)
 
 
-def from_prometheus(base: str, job: str | None, namespace: str, path: ExpositionPath | None, *,
+def from_prometheus(base: str, job: str | None, contract: Contract, path: ExpositionPath | None, *,
                     timeout: float = DEFAULT_TIMEOUT, max_bytes: int = DEFAULT_MAX_BYTES) -> Target:
-    selector = f'{{__name__=~"{namespace}_.+"' + (f',job="{_escape(job)}"' if job else "") + "}"
+    selector = f'{{__name__=~"{_escape(own_names(contract, path))}"' + (f',job="{_escape(job)}"' if job else "") + "}"
     query = "/api/v1/series?" + urllib.parse.urlencode({"match[]": selector})
     data = _series(base, query, _api(base, query, timeout, max_bytes))
     types = _types(base, _api(base, "/api/v1/metadata", timeout, max_bytes))
@@ -70,6 +70,16 @@ def from_prometheus(base: str, job: str | None, namespace: str, path: Exposition
         obs.label_sets.append(labels)
     source = redact(base) + (f" (job {job})" if job else "")
     return Target(source=source, path=path or _guess_path(series), series=series)
+
+
+def own_names(contract: Contract, path: ExpositionPath | None) -> str:
+    """A regular expression for the names of the service's own series: `<namespace>_...`, and the series of its
+    `semconv` metrics, which sit outside the namespace, as `path` exposes them (every declared path while the
+    path is still to be guessed from what the series look like)."""
+    paths = (path,) if path else contract.exposition
+    semconv = sorted({s for m in contract.metrics if m.semconv for p in paths for s in expose(m, p).series})
+    # exposed names hold only `[a-zA-Z0-9_:]`, nothing a regular expression would read specially
+    return "|".join([namespace_prefix(contract.namespace) + ".+", *semconv])
 
 
 def _escape(value: str) -> str:
@@ -175,7 +185,7 @@ def compare(lc: LoadedContract, target: Target) -> list[Problem]:
     label_checked: set[str] = set()
     for name, obs in sorted(target.series.items()):
         if name not in owner:
-            if name.startswith(c.namespace + "_"):
+            if name.startswith(namespace_prefix(c.namespace)):
                 problems.append(at_target(obs, "live/undeclared-metric",
                                           f"`{name}` is exposed but not declared in the contract", name))
             continue

@@ -9,6 +9,13 @@ same 100,000-event mix of all 15 handled event types goes through each,
 calling the handlers directly (no pyventus emit) so only handler cost is
 measured. qortex's handlers are timed a second time as well: the spread
 between identical code is the noise floor to read the ratio against.
+
+The two do the same OpenTelemetry calls; what the ratio adds up is the rest.
+qortex's closures pass event fields straight to the SDK. The generated
+handlers call the module's typed API (one call per operation), which converts
+and checks every value and label before either backend sees it and drops and
+counts what fails; they end a span with one `set_attributes` instead of one
+call per attribute.
 """
 
 from __future__ import annotations

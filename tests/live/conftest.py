@@ -32,7 +32,7 @@ from contract.loader import LoadedContract, load_contract
 from contract.naming import expose
 from generators.outputs import render_all
 from tests import prom_server
-from tests.conftest import QORTEX_CONTRACT
+from tests.conftest import QORTEX_CONTRACT, QORTEX_DASHBOARDS, exposing
 from tests.qortex_events import mix
 from tests.subscriber_util import import_generated
 
@@ -76,17 +76,9 @@ class LiveStack:
 
 
 @contextmanager
-def _serve(registry: Any) -> Iterator[Exporter]:
-    from prometheus_client import start_http_server
-
-    port = prom_server.free_port()
-    server, thread = start_http_server(port, addr="127.0.0.1", registry=registry)
-    try:
-        yield Exporter(url=f"http://127.0.0.1:{port}/metrics", registry=registry)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+def serve(registry: Any) -> Iterator[Exporter]:
+    with exposing(registry) as url:
+        yield Exporter(url=url, registry=registry)
 
 
 @pytest.fixture(scope="package")
@@ -99,7 +91,7 @@ def direct_exporter() -> Iterator[Exporter]:
     """prometheus_client's own registry and HTTP server: the application's direct path."""
     from prometheus_client import CollectorRegistry
 
-    with _serve(CollectorRegistry()) as exporter:
+    with serve(CollectorRegistry()) as exporter:
         yield exporter
 
 
@@ -114,7 +106,7 @@ def collector_stand_in() -> Iterator[tuple[Any, Exporter]]:
     registry = CollectorRegistry()
     provider = MeterProvider(metric_readers=[PrometheusMetricReader(registry=registry)])
     try:
-        with _serve(registry) as exporter:
+        with serve(registry) as exporter:
             yield provider.get_meter("qortex"), exporter
     finally:
         provider.shutdown()
@@ -140,12 +132,13 @@ def subscribed(qortex_contract: LoadedContract, direct_exporter: Exporter,
             QortexEventLinker.remove_subscriber(subscriber)
 
 
-def _prometheus_config(files: dict[str, str], direct: Exporter, stand_in: Exporter, rules: Path) -> tuple[str, str]:
+def _prometheus_config(files: dict[str, str], direct: Exporter, stand_in: Exporter,
+                       rules: list[Path]) -> tuple[str, str]:
     """The generated prometheus.yml aimed at the test's exporters; returns (config text, direct job)."""
     config = yaml.safe_load(files["stack/prometheus/prometheus.yml"])
     config["global"]["scrape_interval"] = f"{SCRAPE_SECONDS}s"
     config["global"]["evaluation_interval"] = f"{SCRAPE_SECONDS}s"
-    config["rule_files"] = [str(rules)]
+    config["rule_files"] = [str(path) for path in rules]
     jobs = [job["job_name"] for job in config["scrape_configs"]]
     assert COLLECTOR_JOB in jobs and len(jobs) == 2, jobs
     (direct_job,) = (j for j in jobs if j != COLLECTOR_JOB)
@@ -175,22 +168,25 @@ def _emit_workload(emit: Callable[[Any], None]) -> float:
     return time.time()
 
 
-@pytest.fixture(scope="package")
-def live(qortex_contract: LoadedContract, direct_exporter: Exporter, collector_stand_in: tuple[Any, Exporter],
-         subscribed: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
-    from pyventus.core.processing.asyncio import AsyncIOProcessingService
-    from pyventus.events import EventEmitter
-    from qortex.observability.linker import QortexEventLinker
+@contextmanager
+def running_stack(lc: LoadedContract, direct: Exporter, stand_in: Exporter, workload: Callable[[], float],
+                  tmp: Path, dashboards: tuple[str, ...] = ()) -> Iterator[LiveStack]:
+    """A real Prometheus scraping both exporters with the generated config and rules, after `workload` ran.
 
-    for m in qortex_contract.contract.metrics:
+    `workload` emits events and returns the time of its last emission; every
+    query then defaults to that moment, once a later scrape of each target
+    has put every sample up to it into the TSDB.
+    """
+    for m in lc.contract.metrics:
         assert expose(m, "otel-python").series == expose(m, "otel-collector").series, \
             f"`{m.name}`: PrometheusMetricReader names it unlike the Collector; it cannot stand in for it here"
-    _, stand_in = collector_stand_in
-    tmp = tmp_path_factory.mktemp("live-prometheus")
-    files = render_all(qortex_contract)
-    rules = tmp / "rules.yml"
-    rules.write_text(files["prometheus/rules.yml"], encoding="utf-8")
-    config_text, direct_job = _prometheus_config(files, direct_exporter, stand_in, rules)
+    files = render_all(lc, dashboards)
+    rules = []
+    for name in ("rules.yml", "alerts.yml"):   # alerts.yml: only for a contract with alerts or SLOs
+        if f"prometheus/{name}" in files:
+            rules.append(tmp / name)
+            rules[-1].write_text(files[f"prometheus/{name}"], encoding="utf-8")
+    config_text, direct_job = _prometheus_config(files, direct, stand_in, rules)
     config = tmp / "prometheus.yml"
     config.write_text(config_text, encoding="utf-8")
 
@@ -200,19 +196,36 @@ def live(qortex_contract: LoadedContract, direct_exporter: Exporter, collector_s
             return len(active) == 2 and all(t["health"] == "up" for t in active)
 
         _wait(targets_up, "both scrape targets up", server)
-        # qortex's own configure() uses this processing service; without a
-        # running event loop it runs each emission to completion before returning
-        emitter = EventEmitter(event_linker=QortexEventLinker, event_processor=AsyncIOProcessingService())
-        at = _emit_workload(emitter.emit)
-        assert subscribed.DROPPED == {}, f"handlers failed: {subscribed.DROPPED}"
-        stack = LiveStack(lc=qortex_contract, files=files, prometheus=server, direct=direct_exporter,
-                          collector_stand_in=stand_in, direct_job=direct_job, at=at)
+        at = workload()
+        stack = LiveStack(lc=lc, files=files, prometheus=server, direct=direct, collector_stand_in=stand_in,
+                          direct_job=direct_job, at=at)
 
         def scraped_after_workload() -> bool:
             now = time.time()
             seen = stack.query(f"timestamp(up{{job=~\"{direct_job}|{COLLECTOR_JOB}\"}})", at=now)
             return len(seen) == 2 and all(float(r["value"][1]) > at for r in seen)
 
-        # every sample up to `at` is in the TSDB once a later scrape of each target is
         _wait(scraped_after_workload, "a scrape of both targets after the workload", server)
+        yield stack
+
+
+@pytest.fixture(scope="package")
+def live(qortex_contract: LoadedContract, direct_exporter: Exporter, collector_stand_in: tuple[Any, Exporter],
+         subscribed: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
+    from pyventus.core.processing.asyncio import AsyncIOProcessingService
+    from pyventus.events import EventEmitter
+    from qortex.observability.linker import QortexEventLinker
+
+    # qortex's own configure() uses this processing service; without a
+    # running event loop it runs each emission to completion before returning
+    emitter = EventEmitter(event_linker=QortexEventLinker, event_processor=AsyncIOProcessingService())
+
+    def workload() -> float:
+        at = _emit_workload(emitter.emit)
+        assert subscribed.DROPPED == {}, f"handlers failed: {subscribed.DROPPED}"
+        return at
+
+    _, stand_in = collector_stand_in
+    with running_stack(qortex_contract, direct_exporter, stand_in, workload,
+                       tmp_path_factory.mktemp("live-prometheus"), QORTEX_DASHBOARDS) as stack:
         yield stack

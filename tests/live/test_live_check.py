@@ -14,6 +14,7 @@ import pytest
 
 from contract.live import compare as live_check
 from contract.live.exposition import fetch
+from contract.loader import load_contract
 from generators import cli
 from tests.conftest import QORTEX_CONTRACT
 from tests.live.conftest import COLLECTOR_JOB, LiveStack
@@ -62,7 +63,7 @@ def test_exposition_path_is_guessed(live: LiveStack, target: str, path: str) -> 
     if args[0] == "--metrics-url":
         found = live_check.from_exposition(fetch(args[1]), args[1], None)
     else:
-        found = live_check.from_prometheus(args[1], args[3], "qortex", None)
+        found = live_check.from_prometheus(args[1], args[3], load_contract(str(QORTEX_CONTRACT)).contract, None)
     assert found.path == path
 
 
@@ -75,7 +76,7 @@ def _first_sample_line(url: str, series: str) -> int:
 def test_renamed_metric_is_missing_and_old_names_undeclared(live: LiveStack, capsys: pytest.CaptureFixture[str],
                                                              tmp_path: Path, target: str) -> None:
     text, renamed = re.subn(r"\bqortex_queries\b", "qortex_searches", QORTEX_CONTRACT.read_text(encoding="utf-8"))
-    assert renamed == 2  # the metric and its event op
+    assert renamed == 5  # the metric, its event op, the SLO that counts it and two comments about it
     contract = tmp_path / "renamed.yaml"
     contract.write_text(text, encoding="utf-8")
     number, line = next((n, line) for n, line in enumerate(text.split("\n"), 1) if "name: qortex_searches" in line)

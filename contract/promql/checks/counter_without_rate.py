@@ -19,7 +19,7 @@ class CounterWithoutRate(PromqlCheck):
     """
 
     id = "promql/counter-without-rate"
-    summary = "panels should plot rate() or increase() of a counter, not its raw value"
+    summary = "panels should plot `rate()` or `increase()` of a counter, not its raw value"
     severity = "warning"
 
     def run(self, ctx: Context) -> Iterator[Problem]:

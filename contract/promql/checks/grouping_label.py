@@ -21,7 +21,7 @@ class GroupingLabel(PromqlCheck):
     """
 
     id = "promql/grouping-label"
-    summary = "grouping and matching labels must exist on the input"
+    summary = "labels of `by`, `on` and `group_left`/`group_right` must exist on the input"
 
     def run(self, ctx: Context) -> Iterator[Problem]:
         for grouping in ctx.analysis.groupings:

@@ -21,7 +21,7 @@ class LegendLabel(PromqlCheck):
     """
 
     id = "promql/legend-label"
-    summary = "legend placeholders must name labels of the query result"
+    summary = "a legend's `{{label}}` must name a label of the query result"
 
     def run(self, ctx: Context) -> Iterator[Problem]:
         expression = ctx.expression

@@ -22,7 +22,7 @@ class NameConvention(PromqlCheck):
     """
 
     id = "rules/name-convention"
-    summary = "recording rules are named level:metric:operations"
+    summary = "recording rules are named `level:metric:operations`"
     severity = "warning"
 
     def run(self, ctx: Context) -> Iterator[Problem]:

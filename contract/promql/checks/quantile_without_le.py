@@ -18,7 +18,7 @@ class QuantileWithoutLe(PromqlCheck):
     """
 
     id = "promql/quantile-without-le"
-    summary = "histogram_quantile input must be `_bucket` series with `le`"
+    summary = "the input of `histogram_quantile` must be `_bucket` series that keep `le`"
 
     def run(self, ctx: Context) -> Iterator[Problem]:
         for quantile in ctx.analysis.quantiles:

@@ -20,7 +20,7 @@ class RateOnGauge(PromqlCheck):
     """
 
     id = "promql/rate-on-gauge"
-    summary = "rate/increase/irate need a counter, deriv/delta a gauge"
+    summary = "counter functions (`rate`, `increase`, ...) need a counter; gauge ones (`deriv`, ...) on a counter warn"
 
     def run(self, ctx: Context) -> Iterator[Problem]:
         for sel in ctx.analysis.selectors:

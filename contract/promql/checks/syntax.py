@@ -16,7 +16,7 @@ class Syntax(PromqlCheck):
     """
 
     id = "promql/syntax"
-    summary = "every expression must be valid PromQL"
+    summary = "every expression must be valid PromQL once Grafana variables are expanded"
 
     def run(self, ctx: Context) -> Iterator[Problem]:
         error = ctx.analysis.error

@@ -7,8 +7,10 @@ from contract.promql.checks.base import Context, PromqlCheck
 
 
 class TooComplex(PromqlCheck):
-    """An expression over a limit of `contract/promql/analysis.py` (64 KiB, brackets nested 128 deep,
-    512 operators) is refused before it is parsed: the parser recurses in native code and would
+    """An expression over a limit is refused before it is parsed.
+
+    The limits are in `contract/promql/analysis.py` (64 KiB, brackets nested
+    128 deep, 512 operators): the parser recurses in native code and would
     overflow the stack long before Prometheus's own limits matter.
 
     Like `promql/syntax`, the problem concerns that expression only; the rest of the file is

@@ -25,7 +25,7 @@ class UnknownMetric(PromqlCheck):
     """
 
     id = "promql/unknown-metric"
-    summary = "selected series must be in the contract or recorded by a rule"
+    summary = "selected series must be in the contract or recorded by a rule; the did-you-mean knows the naming rules"
 
     def run(self, ctx: Context) -> Iterator[Problem]:
         catalog = ctx.catalog

@@ -1,28 +1,73 @@
-"""House style and contract-checked query helpers for dashboards as code.
+"""House style and contract-checked query helpers for dashboards as code: the public dashboard API.
 
-The only module that imports grafanalib. A dashboard file only composes:
-`dashboard(rows=(row(title, (panel, ...), ...), ...))` with panels from
-`timeseries`, `stat`, `gauge_panel` and `heatmap`, and queries from `rate`,
-`increase`, `total`, `gauge`, `quantiles` and `buckets`. Queries name contract
-metrics, never series: `render` resolves them against a contract and spells
-each series the way `contract.naming` says every declared exposition path
-exposes it. A bad reference is reported at the line of the panel that made it.
+The only module that imports grafanalib. A dashboard file only composes, and
+names contract metrics, never series:
+
+    from dashboards import lib
+
+    DASHBOARD = lib.dashboard(
+        "Checkout", uid="checkout", tags=("checkout",), job_metric="checkout_requests",
+        rows=(
+            lib.row("Traffic",
+                    (lib.timeseries("Requests", lib.rate("checkout_requests", by=("method",))),
+                     lib.timeseries("Latency", *lib.quantiles("checkout_request_duration_seconds", 0.5, 0.99)))),
+        ),
+    )
+
+Composition (plain frozen data; each constructor records the file and line
+that called it, where a bad reference is reported):
+- `dashboard(title, uid=, tags=, job_metric=, rows=)`: `job_metric` fills the
+  job picker; `row(title, *lines)`: each line is a tuple of panels that share
+  the 24 columns evenly (1, 2, 3, 4, 6, 8, 12 or 24 of them); `layout(panels)`
+  splits panels into such lines, up to 3 each.
+- panels: `timeseries`, `stat`, `gauge_panel` (Grafana's gauge visual, with
+  `min`/`max`) and `heatmap`; each takes `unit=` (a Grafana unit id; default:
+  derived from the metric's unit, see `unit_of`) and `description=` (default:
+  the `help` of the contract metrics it shows).
+- queries: `rate` (per-second rate of a counter), `increase` (a counter's
+  growth over a window), `gauge` (a gauge's or updowncounter's value,
+  aggregated), `quantiles` (one query per quantile of a histogram) and
+  `buckets` (a histogram's buckets, for a heatmap). `by=` keeps labels,
+  `legend=` names the series (`{{label}}` only of kept labels).
+- SLO queries, by the name of one of the contract's `slos:`, read the series
+  its rules in `prometheus/alerts.yml` record: `sli` (the share of good
+  events over 5m), `budget_remaining` (over 30 days) and `burn_rates` (one
+  query per alert window: 1h, 6h, 1d, 3d).
+
+`render(dashboard, contract, description=, job=)` resolves every reference
+against the contract and spells each series the way `contract.naming` says
+every declared exposition path exposes it. It reports every bad reference at
+once as one `InputError`: an unknown metric (with a suggestion) or label, a
+query kind the metric's type cannot answer, a series or label spelled
+differently on two declared paths, a legend naming a label the query drops, a
+unit it cannot map, mixed units on one panel, a line that does not split the
+grid evenly. The declarative form of the same dashboards (a contract's
+`dashboards:` section or a YAML file) is built on this module by
+`dashboards/spec.py`; docs/dashboards.md describes both.
+
+The JSON is Grafana 11's current model, reduced to what this house style
+sets: grafanalib builds the objects and `_clean` drops what grafanalib adds
+around them (null defaults, keys Grafana no longer reads, its copy of the
+defaults Grafana's panel plugins fill in themselves). tests/test_dashboard_schema.py
+loads every generated dashboard with grafana-foundation-sdk, Grafana's own
+typed model, and fails on any key it does not know.
 """
 
 from __future__ import annotations
 
 import difflib
+import inspect
 import json
 import re
 import string
-import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias
 
 from grafanalib import core as g  # type: ignore[import-untyped]
-from grafanalib._gen import DashboardEncoder  # type: ignore[import-untyped]
 
+from contract import alerting
 from contract.model import Contract, Metric
 from contract.naming import PATHS, expose
 from contract.problems import InputError, Problem
@@ -62,13 +107,19 @@ _ANNOTATION = re.compile(r"\{[^}]*\}")
 _LEGEND_LABEL = re.compile(r"\{\{\s*([^}\s]+)\s*\}\}")
 _UID_INVALID = re.compile(r"[^A-Za-z0-9_-]+")
 _UID_MAX = 40   # Grafana rejects longer uids
-_ROOT = Path(__file__).resolve().parent.parent
+_SLUG_INVALID = re.compile(r"[^a-z0-9]+")
+# panels per line that `layout` puts side by side: three keep a panel's plot readable
+PANELS_PER_LINE = 3
 _SERIES_SUFFIX = {"counter": "_total", "histogram": "_bucket", "gauge": ""}
 
-QueryKind = Literal["rate", "increase", "gauge", "quantile", "buckets"]
+QueryKind = Literal["rate", "increase", "gauge", "quantile", "buckets", "sli", "budget", "burn"]
+# SLO queries: `metric` names an SLO, whose recorded series they read (`contract.alerting.SloNames`)
+_SLO_KINDS = ("sli", "budget", "burn")
+SLI_WINDOW = "5m"
+BURN_WINDOWS = ("1h", "6h", "1d", "3d")
 PanelKind = Literal["timeseries", "stat", "gauge", "heatmap"]
 # the Prometheus type each query needs
-_NEEDS: dict[QueryKind, str] = {"rate": "counter", "increase": "counter", "gauge": "gauge",
+_NEEDS: dict[str, str] = {"rate": "counter", "increase": "counter", "gauge": "gauge",
                                 "quantile": "histogram", "buckets": "histogram"}
 
 
@@ -96,6 +147,7 @@ class Panel:
     description: str = ""
     min: float | None = None
     max: float | None = None
+    column: int = 0   # where the panel is declared, when known (a YAML node); 0 for a Python call
 
 
 @dataclass(frozen=True)
@@ -104,6 +156,7 @@ class Row:
     lines: tuple[tuple[Panel, ...], ...]
     file: str
     line: int
+    column: int = 0
 
 
 @dataclass(frozen=True)
@@ -115,6 +168,7 @@ class Dashboard:
     rows: tuple[Row, ...]
     file: str
     line: int
+    column: int = 0
 
 
 def rate(metric: str, *, by: tuple[str, ...] = (), legend: str | None = None) -> Query:
@@ -140,6 +194,21 @@ def quantiles(metric: str, *qs: float) -> tuple[Query, ...]:
 def buckets(metric: str) -> Query:
     """A histogram's buckets as a heatmap."""
     return Query(metric, "buckets", by=("le",), legend="{{le}}")
+
+
+def sli(slo: str) -> Query:
+    """The SLI of the contract's SLO `slo`: the share of good events over the last 5 minutes."""
+    return Query(slo, "sli", window=SLI_WINDOW, legend=f"SLI ({SLI_WINDOW})")
+
+
+def budget_remaining(slo: str) -> Query:
+    """The share of the SLO's error budget left over its 30-day period."""
+    return Query(slo, "budget", window=alerting.PERIOD, legend=f"budget left ({alerting.PERIOD})")
+
+
+def burn_rates(slo: str) -> tuple[Query, ...]:
+    """How fast the SLO burns its error budget (1: it lasts exactly the period), over each alert window."""
+    return tuple(Query(slo, "burn", window=w, legend=w) for w in BURN_WINDOWS)
 
 
 def timeseries(title: str, *queries: Query, unit: str | None = None, description: str = "") -> Panel:
@@ -175,14 +244,42 @@ def dashboard(title: str, *, uid: str, tags: tuple[str, ...], job_metric: str, r
     return Dashboard(title, uid, tags, job_metric, rows, file, line)
 
 
+def layout(panels: tuple[Panel, ...]) -> tuple[tuple[Panel, ...], ...]:
+    """`panels` as lines of at most PANELS_PER_LINE, as even as they can be, fuller lines first.
+
+    Four panels make two lines of two rather than three and a lone full-width one.
+    """
+    count = -(-len(panels) // PANELS_PER_LINE)   # lines needed
+    lines: list[tuple[Panel, ...]] = []
+    start = 0
+    for i in range(count):
+        size = len(panels) // count + (i < len(panels) % count)
+        lines.append(panels[start:start + size])
+        start += size
+    return tuple(lines)
+
+
+def slug(text: str) -> str:
+    """A file name and uid from a title: lowercase letters and digits, other runs as one `-`."""
+    return _SLUG_INVALID.sub("-", text.lower()).strip("-") or "dashboard"
+
+
+def unit_of(kind: QueryKind, unit: str) -> str | None:
+    """The Grafana unit of a query of `kind` on a metric in OpenTelemetry `unit`; None when there is no mapping."""
+    base = _ANNOTATION.sub("", unit) or "1"
+    return (RATE_UNITS if kind == "rate" else VALUE_UNITS).get(base)
+
+
 def _caller() -> tuple[str, int]:
-    """The dashboard source line that called into this module."""
-    frame = sys._getframe(1)
+    """The dashboard source line that called into this module, its file relative to the working directory."""
+    frame = inspect.currentframe()
     here = Path(__file__).resolve()
-    while frame.f_back is not None and Path(frame.f_code.co_filename).resolve() == here:
+    while frame is not None and frame.f_back is not None and Path(frame.f_code.co_filename).resolve() == here:
         frame = frame.f_back
+    assert frame is not None   # this function always has a caller
     path = Path(frame.f_code.co_filename).resolve()
-    shown = path.relative_to(_ROOT).as_posix() if path.is_relative_to(_ROOT) else str(path)
+    cwd = Path.cwd()
+    shown = path.relative_to(cwd).as_posix() if path.is_relative_to(cwd) else str(path)
     return shown, frame.f_lineno
 
 
@@ -192,8 +289,9 @@ def _caller() -> tuple[str, int]:
 class _Target:
     expr: str
     legend: str
-    format: str
+    format: str | None   # None: a time series, the Prometheus query's default
     unit: str | None
+    help: str            # of the queried metric
 
 
 def render(spec: Dashboard, contract: Contract, *, description: str, job: str) -> dict[str, Any]:
@@ -240,11 +338,10 @@ class _Renderer:
             # provisioned from a generated file: a UI edit could not be saved back
             editable=False,
         )
-        data: dict[str, Any] = json.loads(json.dumps(board.to_json_data(), cls=DashboardEncoder))
-        return data
+        return _clean(json.loads(json.dumps(board, default=_grafanalib_json)))
 
     def fail(self, at: Panel | Row | Dashboard, check: str, message: str, metric: str = "") -> None:
-        self.problems.append(Problem(file=at.file, line=at.line, column=0, check=check, message=message,
+        self.problems.append(Problem(file=at.file, line=at.line, column=at.column, check=check, message=message,
                                      location=_what(at), metric=metric))
 
     def job_series(self, spec: Dashboard) -> str | None:
@@ -264,6 +361,8 @@ class _Renderer:
         return targets, units[0] if units else None
 
     def target(self, p: Panel, q: Query) -> _Target | None:
+        if q.kind in _SLO_KINDS:
+            return self.slo_target(p, q)
         what = _what(p)
         metric = self.metric(p, q.metric)
         if metric is None:
@@ -284,7 +383,28 @@ class _Renderer:
                 self.fail(p, "dashboard/legend-label", f"{what} legend `{legend}` names `{label}`, which the query "
                           f"on `{metric.name}` does not keep (it keeps: {', '.join(kept) or 'no labels'})", metric.name)
         unit = None if p.unit is not None else self.unit(p, q, metric)
-        return _Target(expr, legend, "heatmap" if q.kind == "buckets" else "time_series", unit)
+        return _Target(expr, legend, "heatmap" if q.kind == "buckets" else None, unit, metric.help)
+
+    def slo_target(self, p: Panel, q: Query) -> _Target | None:
+        """A query of the series the rules of an SLO record (generators/alerts.py), on the selected job."""
+        slo = next((s for s in self.contract.slos if s.name == q.metric), None)
+        names = alerting.slo_names(self.contract, slo) if slo is not None else None
+        if slo is None or names is None:
+            close = difflib.get_close_matches(q.metric, [s.name for s in self.contract.slos], n=1)
+            hint = f"; did you mean `{close[0]}`?" if close else ""
+            message = f"{_what(p)} shows SLO `{q.metric}`, which is not in the contract's `slos:`{hint}"
+            if not any(known.message == message and known.line == p.line for known in self.problems):
+                self.fail(p, "dashboard/unknown-slo", message)   # once for the panel's several burn rates
+            return None
+        selector = f'{{job="${JOB_VARIABLE}", slo={json.dumps(slo.name, ensure_ascii=False)}}}'
+        if q.kind == "sli":
+            expr, unit = f"1 - {names.error_ratio(q.window)}{selector}", "percentunit"
+        elif q.kind == "budget":
+            expr, unit = f"{names.budget_remaining}{selector}", "percentunit"
+        else:
+            expr, unit = f"{names.burn_rate(q.window)}{selector}", "short"
+        described = slo.description or f"SLO {slo.name}: {slo.objective:g}% of events good"
+        return _Target(expr, q.legend or slo.name, None, None if p.unit is not None else unit, described)
 
     def metric(self, at: Panel | Dashboard, name: str) -> Metric | None:
         metric = self.contract.metric(name)
@@ -337,13 +457,11 @@ class _Renderer:
         return tuple(out)
 
     def unit(self, p: Panel, q: Query, metric: Metric) -> str | None:
-        base = _ANNOTATION.sub("", metric.unit) or "1"
-        table = RATE_UNITS if q.kind == "rate" else VALUE_UNITS
-        if base not in table:
+        unit = unit_of(q.kind, metric.unit)
+        if unit is None:
             self.fail(p, "dashboard/unit", f"{_what(p)}: no Grafana unit for the {q.kind} of `{metric.name}` "
                       f"(unit `{metric.unit}`); pass `unit=` to the panel", metric.name)
-            return None
-        return table[base]
+        return unit
 
 
 def _what(at: Panel | Row | Dashboard) -> str:
@@ -381,13 +499,13 @@ def _uid(uid: str) -> str:
 def _panel(p: Panel, targets: list[_Target], unit: str | None, pos: Any, panel_id: int) -> Any:
     common: dict[str, Any] = {
         "title": p.title, "id": panel_id, "gridPos": pos, "dataSource": DATASOURCE,
-        "description": p.description or None,
-        # Grafana then picks the resolution from the panel's width
-        "maxDataPoints": None,
-        "thresholds": [{"color": BASE_COLOUR, "value": None}],
+        # what a reader sees behind the panel's (i): the metrics' own words unless the panel has its own
+        "description": p.description or "; ".join(dict.fromkeys(t.help for t in targets)),
+        # the base step only: Grafana reads its value as -Infinity whatever the JSON says
+        "thresholds": [{"color": BASE_COLOUR}],
         "targets": [
             g.Target(expr=t.expr, legendFormat=t.legend, refId=string.ascii_uppercase[i], format=t.format,
-                     datasource=DATASOURCE, intervalFactor=1)
+                     datasource=DATASOURCE)
             for i, t in enumerate(targets)
         ],
     }
@@ -403,15 +521,16 @@ def _panel(p: Panel, targets: list[_Target], unit: str | None, pos: Any, panel_i
     if p.kind == "stat":
         return g.Stat(**common, format=shown_unit, reduceCalc="lastNotNull")
     if p.kind == "gauge":
-        return g.GaugePanel(**common, format=shown_unit, calc="lastNotNull", min=p.min, max=p.max, extraJson={
+        return g.GaugePanel(**common, format=shown_unit, min=p.min, max=p.max, extraJson={
             "options": {"reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
                         "showThresholdLabels": False, "showThresholdMarkers": True},
         })
-    return g.Heatmap(**common, dataFormat="tsbuckets", yBucketBound="upper",
-                     yAxis=g.YAxis(format=shown_unit, decimals=0), extraJson={
+    # Grafana's heatmap since 9.0: the options below replace grafanalib's `cards`, `dataFormat`, `xAxis`, ...
+    # which `_clean` drops
+    return g.Heatmap(**common, extraJson={
         "fieldConfig": {"defaults": {"unit": shown_unit}},
-        # buckets come pre-computed from Prometheus: Grafana must not re-bucket them
-        "options": {"calculate": False, "yAxis": {"unit": shown_unit, "decimals": 0},
+        # buckets come pre-computed from Prometheus (each row up to its `le`): Grafana must not re-bucket them
+        "options": {"calculate": False, "rowsFrame": {"layout": "le"}, "yAxis": {"unit": shown_unit, "decimals": 0},
                     "color": {"mode": "scheme", "scheme": HEATMAP_SCHEME, "steps": 64},
                     "cellValues": {"unit": RATE_UNITS["1"]}},
     })
@@ -431,3 +550,70 @@ def _job_variable(series: str, default: str) -> Any:
     return g.Template(name=JOB_VARIABLE, label="Job", type="query", query=f"label_values({series}, job)",
                       dataSource=DATASOURCE, default=default, includeAll=False, multi=False,
                       refresh=g.REFRESH_ON_TIME_RANGE_CHANGE)
+
+
+# ── Grafana's current JSON model ──
+#
+# grafanalib writes every attribute it knows: null defaults, keys Grafana no
+# longer reads (`rows`, `style`, a panel's `span` and `height`, a target's
+# `step` and `query`, the heatmap's pre-9.0 `cards` and `xAxis`), and its
+# copy of the defaults Grafana's panel plugins fill in themselves. `_clean`
+# keeps, of each object, the keys of its shape below: what this house style
+# sets, as Grafana 11 reads it. A shape maps a key to the shape of its value;
+# None keeps the value whole; a list's shape is its items'. A null is dropped
+# everywhere: Grafana reads a missing key as its default. Left out on
+# purpose: `maxDataPoints` (Grafana picks the resolution from the panel's
+# width), `timepicker` and `links` (Grafana's defaults), `id` and `version`
+# (Grafana's own, per instance).
+
+_Shape: TypeAlias = Mapping[str, "_Shape | None"]
+
+_TARGET: _Shape = dict.fromkeys(("refId", "expr", "legendFormat", "format", "instant", "datasource"))
+_PANEL: _Shape = {**dict.fromkeys(("type", "id", "title", "description", "datasource", "gridPos")), "targets": _TARGET}
+_FIELD_DEFAULTS: _Shape = dict.fromkeys(("unit", "thresholds"))
+_SHAPES: dict[str, _Shape] = {
+    # a row is a header: no query, no field options; `panels` holds its panels only while it is collapsed
+    "row": dict.fromkeys(("type", "id", "title", "collapsed", "gridPos", "panels")),
+    "timeseries": {**_PANEL, "fieldConfig": {"defaults": {**_FIELD_DEFAULTS, "custom": {"fillOpacity": None}},
+                                             "overrides": None},
+                   "options": {"tooltip": {"mode": None}}},
+    # `noValue`: an empty stat reads "none" (grafanalib's choice, which the panel has always shown)
+    "stat": {**_PANEL, "fieldConfig": {"defaults": {**_FIELD_DEFAULTS, "noValue": None}},
+             "options": {"reduceOptions": None}},
+    "gauge": {**_PANEL, "fieldConfig": {"defaults": {**_FIELD_DEFAULTS, "min": None, "max": None}}, "options": None},
+    "heatmap": {**_PANEL, "fieldConfig": {"defaults": _FIELD_DEFAULTS}, "options": None},
+}
+_VARIABLE: _Shape = {**dict.fromkeys(("type", "name", "label", "query", "datasource", "multi", "includeAll",
+                                     "refresh", "sort")),
+                    "current": dict.fromkeys(("text", "value"))}
+_DASHBOARD: _Shape = {**dict.fromkeys(("title", "uid", "description", "tags", "editable", "graphTooltip", "time",
+                                      "timezone", "refresh", "schemaVersion", "annotations")),
+                     "templating": {"list": _VARIABLE}}
+
+
+def _grafanalib_json(obj: Any) -> Any:
+    """How `json.dumps` writes a grafanalib object: as its own JSON form."""
+    return obj.to_json_data()
+
+
+def _clean(board: dict[str, Any]) -> dict[str, Any]:
+    """grafanalib's dashboard JSON in Grafana's current model (see the shapes above)."""
+    clean: dict[str, Any] = _pick(board, _DASHBOARD)
+    # each panel by the shape of its type
+    clean["panels"] = [_pick(panel, _SHAPES[panel["type"]]) for panel in board["panels"]]
+    for panel in clean["panels"]:
+        for target in panel.get("targets", ()):
+            # grafanalib writes the legacy `instant: false` alone; Grafana's query editor names the query's kind
+            instant = target.pop("instant")
+            target["instant" if instant else "range"] = True
+    return clean
+
+
+def _pick(value: Any, shape: _Shape | None) -> Any:
+    """`value` without nulls, its objects reduced to the keys of `shape` (None: all of them)."""
+    if isinstance(value, list):
+        return [_pick(item, shape) for item in value]
+    if isinstance(value, dict):
+        return {key: _pick(item, None if shape is None else shape[key]) for key, item in value.items()
+                if item is not None and (shape is None or key in shape)}
+    return value
