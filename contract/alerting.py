@@ -152,11 +152,11 @@ class Resolved:
 
 def _matcher(label: str, values: tuple[str, ...]) -> str:
     if len(values) == 1:
-        return f"{label}={_quote(values[0])}"
-    return f"{label}=~{_quote(regex_alternatives(values))}"
+        return f"{label}={quote(values[0])}"
+    return f"{label}=~{quote(regex_alternatives(values))}"
 
 
-def _quote(text: str) -> str:
+def quote(text: str) -> str:
     # a PromQL string: Go's escapes, which JSON's are a subset of
     return json.dumps(text, ensure_ascii=False)
 

@@ -375,8 +375,6 @@ class LoadedContract:
 
 
 def load_contract(file: str, data: bytes | None = None) -> LoadedContract:
-    from pydantic import ValidationError
-
     from contract.model import Contract
 
     text = read_text(file, data)
@@ -384,12 +382,7 @@ def load_contract(file: str, data: bytes | None = None) -> LoadedContract:
     if not isinstance(raw, dict) or "contract" not in raw:
         # anything else (a dashboard, a rule file) would drown in missing-field errors
         raise input_error(file, "contract/shape", "a contract is a YAML mapping with `contract: 1` at the top", 1, 1)
-    try:
-        contract = Contract.model_validate(raw)
-    except ValidationError as exc:
-        from contract.schema_errors import problems
-
-        raise InputError.many(problems(exc, smap, raw)) from None
+    contract = validate_model(Contract, raw, smap, "contract/schema")
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     return LoadedContract(contract=contract, source=smap, file=file, sha256=digest)
 

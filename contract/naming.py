@@ -109,6 +109,8 @@ PROM_TYPES: dict[str, PromType] = {
     "counter": "counter", "updowncounter": "gauge", "gauge": "gauge", "histogram": "histogram",
 }
 
+# a name in Prometheus' own style (no dots or dashes of OpenTelemetry's), which every path exposes as written
+PROMETHEUS_STYLE = re.compile(r"[a-zA-Z0-9_]*")
 _INVALID_NAME_CHARS = re.compile(r"[^a-zA-Z0-9:]+")
 _INVALID_LABEL_CHARS = re.compile(r"[^a-zA-Z0-9]+")
 _NON_ALNUM = re.compile(r"[^a-zA-Z0-9]+")

@@ -115,8 +115,8 @@ _SERIES_SUFFIX = {"counter": "_total", "histogram": "_bucket", "gauge": ""}
 QueryKind = Literal["rate", "increase", "gauge", "quantile", "buckets", "sli", "budget", "burn"]
 # SLO queries: `metric` names an SLO, whose recorded series they read (`contract.alerting.SloNames`)
 _SLO_KINDS = ("sli", "budget", "burn")
-SLI_WINDOW = "5m"
-BURN_WINDOWS = ("1h", "6h", "1d", "3d")
+SLI_WINDOW = alerting.WINDOWS[0]
+BURN_WINDOWS = tuple(rule.long for rule in alerting.BURN_RULES)
 PanelKind = Literal["timeseries", "stat", "gauge", "heatmap"]
 # the Prometheus type each query needs
 _NEEDS: dict[str, str] = {"rate": "counter", "increase": "counter", "gauge": "gauge",
@@ -396,7 +396,7 @@ class _Renderer:
             if not any(known.message == message and known.line == p.line for known in self.problems):
                 self.fail(p, "dashboard/unknown-slo", message)   # once for the panel's several burn rates
             return None
-        selector = f'{{job="${JOB_VARIABLE}", slo={json.dumps(slo.name, ensure_ascii=False)}}}'
+        selector = f'{{job="${JOB_VARIABLE}", slo={alerting.quote(slo.name)}}}'
         if q.kind == "sli":
             expr, unit = f"1 - {names.error_ratio(q.window)}{selector}", "percentunit"
         elif q.kind == "budget":
@@ -410,18 +410,9 @@ class _Renderer:
         metric = self.contract.metric(name)
         if metric is None:
             self.fail(at, "dashboard/unknown-metric",
-                      f"{_what(at)} references `{name}`, which is not in the contract{self.suggest(name)}", name)
+                      f"{_what(at)} references `{name}`, which is not in the contract"
+                      f"{alerting.suggest(self.contract, name)}", name)
         return metric
-
-    def suggest(self, name: str) -> str:
-        renamed = next((m.name for m in self.contract.metrics if m.renamed_from == name), None)
-        if renamed:
-            return f"; it was renamed to `{renamed}`"
-        for m in self.contract.metrics:
-            if any(name in expose(m, p).series for p in self.paths):
-                return f"; did you mean `{m.name}` (its series `{name}` is spelled by the exporter)?"
-        close = difflib.get_close_matches(name, [m.name for m in self.contract.metrics], n=1)
-        return f"; did you mean `{close[0]}`?" if close else ""
 
     def series(self, at: Panel | Dashboard, metric: Metric) -> str | None:
         """The queried series, which must be spelled the same on every declared path."""

@@ -19,10 +19,9 @@ from __future__ import annotations
 
 from contract.loader import Path, SourceMap
 from contract.model import Contract, DashboardSpec, Metric, PanelSpec
-from dashboards import lib
+from dashboards import default, lib
 
 DEFAULT_WINDOW = "1h"
-DEFAULT_QUANTILES = (0.5, 0.95, 0.99)
 # the whole time range the dashboard shows: a stat of a counter counts what happened in it
 RANGE = "$__range"
 
@@ -61,7 +60,7 @@ def _queries(p: PanelSpec, metric: Metric | None) -> tuple[lib.Query, ...]:
     if p.kind == "increase":
         return (lib.increase(p.metric, p.window or DEFAULT_WINDOW, by=p.by, legend=p.legend),)
     if p.kind == "quantiles":
-        return lib.quantiles(p.metric, *(p.quantiles or DEFAULT_QUANTILES))
+        return lib.quantiles(p.metric, *(p.quantiles or default.QUANTILES))
     if p.kind == "heatmap":
         return (lib.buckets(p.metric),)
     if p.kind == "stat" and metric is not None and metric.type == "counter":

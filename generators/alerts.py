@@ -38,8 +38,6 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-import yaml
-
 from contract import alerting
 from contract.alerting import BURN_RULES, WINDOW_MINUTES, WINDOWS, BurnRule, Resolved, SloNames
 from contract.loader import LoadedContract
@@ -76,8 +74,8 @@ def generate(lc: LoadedContract) -> dict[str, str]:
         return {}
     header = hash_header(lc)
     return {
-        ALERTS_FILE: header + _dump({"groups": rule_groups(lc)}),
-        TESTS_FILE: header + _dump(rule_tests(lc)),
+        ALERTS_FILE: header + rules.dump({"groups": rule_groups(lc)}),
+        TESTS_FILE: header + rules.dump(rule_tests(lc)),
     }
 
 
@@ -103,8 +101,8 @@ def jobs(lc: LoadedContract) -> list[str]:
 
 def _job_matcher(names: list[str]) -> str:
     if len(names) == 1:
-        return f"job={_quote(names[0])}"
-    return f"job=~{_quote(alerting.regex_alternatives(tuple(names)))}"
+        return f"job={alerting.quote(names[0])}"
+    return f"job=~{alerting.quote(alerting.regex_alternatives(tuple(names)))}"
 
 
 def _alert(name: str, expr: str, for_: str | None, labels: dict[str, str], annotations: dict[str, str]
@@ -198,8 +196,8 @@ def threshold(lc: LoadedContract, i: int) -> dict[str, Any]:
     else:
         what = f"the per-second rate of {_described(t.selection)}"
     summary = (f"{{{{ $labels.job }}}}: {what} over {r.window} is {'above' if t.above is not None else 'below'} "
-               f"{_number(t.threshold)}")
-    return _alert(t.alert, f"{threshold_query(r)} {comparison} {_number(t.threshold)}", t.for_, dict(t.labels),
+               f"{rules.number(t.threshold)}")
+    return _alert(t.alert, f"{threshold_query(r)} {comparison} {rules.number(t.threshold)}", t.for_, dict(t.labels),
                   {"summary": summary, **t.annotations})
 
 
@@ -244,7 +242,8 @@ def error_ratio(s: SloSeries, w: str) -> str:
         total = f"sum by (job) (rate({s.total.selector('_total')}[{w}]))"
         # `or`: a counter with labels has no series before its first error, and no errors is a ratio of 0
         return f"(sum by (job) (rate({s.errors.selector('_total')}[{w}])) or 0 * {total}) / {total}"
-    le = f"le={_quote(s.le[0])}" if len(s.le) == 1 else f"le=~{_quote(alerting.regex_alternatives(s.le))}"
+    le = f"le={alerting.quote(s.le[0])}" if len(s.le) == 1 \
+        else f"le=~{alerting.quote(alerting.regex_alternatives(s.le))}"
     return (f"1 - sum by (job) (rate({s.total.selector('_bucket', le)}[{w}])) / "
             f"sum by (job) (rate({s.total.selector('_count')}[{w}]))")
 
@@ -252,7 +251,7 @@ def error_ratio(s: SloSeries, w: str) -> str:
 def slo_rules(lc: LoadedContract, i: int) -> list[dict[str, Any]]:
     s = slo_series(lc, i)
     slo, names = s.slo, s.names
-    of = f"{{slo={_quote(slo.name)}}}"
+    of = f"{{slo={alerting.quote(slo.name)}}}"
     budget = alerting.decimal_text(alerting.budget(slo))
     out: list[dict[str, Any]] = []
     out += [{"record": names.error_ratio(w), "expr": error_ratio(s, w), "labels": {"slo": slo.name}}
@@ -264,8 +263,8 @@ def slo_rules(lc: LoadedContract, i: int) -> list[dict[str, Any]]:
                 "expr": f"1 - avg_over_time({names.burn_rate(WINDOWS[0])}{of}[{alerting.PERIOD}])",
                 "labels": {"slo": slo.name}})
     for severity in ("page", "ticket"):
-        conditions = [f"({names.burn_rate(r.long)}{of} > {_number(r.factor)} and "
-                      f"{names.burn_rate(r.short)}{of} > {_number(r.factor)})"
+        conditions = [f"({names.burn_rate(r.long)}{of} > {rules.number(r.factor)} and "
+                      f"{names.burn_rate(r.short)}{of} > {rules.number(r.factor)})"
                       for r in BURN_RULES if r.severity == severity]
         labels, annotations = slo_alert_text(slo, severity)
         out.append(_alert(alerting.slo_alert_name(slo), " or ".join(conditions), None, labels, annotations))
@@ -338,8 +337,8 @@ def target_down_test(lc: LoadedContract) -> dict[str, Any]:
     # one instance stays up, one goes down after DOWN_MINUTE: the first evaluation after sees it, `for` later it fires
     fires = _firing_at(_step_after(DOWN_MINUTE), c.alerts.target_down.for_)
     up, down = {"job": job, "instance": "replica-1"}, {"job": job, "instance": "replica-2"}
-    inputs = [{"series": _selector("up", up), "values": f"1x{fires}"},
-              {"series": _selector("up", down), "values": f"1x{DOWN_MINUTE} 0x{fires - DOWN_MINUTE - 1}"}]
+    inputs = [{"series": rules.selector("up", up), "values": f"1x{fires}"},
+              {"series": rules.selector("up", down), "values": f"1x{DOWN_MINUTE} 0x{fires - DOWN_MINUTE - 1}"}]
     expected = [_exp(down, rule.get("labels", {}), rule.get("annotations", {}))]
     return _group("target down: one instance of two goes down", inputs,
                   [_alert_test(rule["alert"], fires, expected)])
@@ -363,10 +362,10 @@ def metric_stopped_tests(lc: LoadedContract, m: Metric) -> list[dict[str, Any]]:
         inputs = []
         for job_labels in rules.scrape_jobs(lc):
             up = {"job": job_labels["job"], "instance": job_labels["instance"]}
-            inputs.append({"series": _selector("up", up), "values": f"1x{fires}"})
+            inputs.append({"series": rules.selector("up", up), "values": f"1x{fires}"})
             for k, labels in enumerate(label_sets):
                 length = STOP_MINUTE if k < stopped else fires
-                inputs.append({"series": _selector(series, {**job_labels, **labels}),
+                inputs.append({"series": rules.selector(series, {**job_labels, **labels}),
                                "values": f"0+60x{length}" if counter else f"1x{length}"})
         expected = [_exp({"job": job}, rule["labels"], rule["annotations"]) for job in jobs(lc)] \
             if stopped == len(label_sets) else []
@@ -422,7 +421,7 @@ def _threshold_inputs(lc: LoadedContract, r: Threshold, job: str, contract_label
     part = Fraction(round(Fraction(value) * EVENTS_PER_MINUTE))
     if _fires_at(t, part / EVENTS_PER_MINUTE) != (job == FIRES):
         raise input_error(lc.file, "contract/alert", f"alert `{t.alert}`: no whole-number input puts the ratio on "
-                          f"the right side of {_number(t.threshold)}")
+                          f"the right side of {rules.number(t.threshold)}")
     if denominator.metric.name != numerator.metric.name:
         # the `by` labels as the numerator's, or the two sides would not match
         kept = {name: contract_labels[name] for name in t.by}
@@ -444,7 +443,7 @@ def _fires_at(t: ThresholdAlert, value: Fraction) -> bool:
 
 
 def _counter(name: str, labels: dict[str, str], per_minute: Fraction, minutes: int) -> dict[str, str]:
-    return {"series": _selector(name, labels), "values": f"0+{_number(float(per_minute))}x{minutes}"}
+    return {"series": rules.selector(name, labels), "values": f"0+{rules.number(float(per_minute))}x{minutes}"}
 
 
 # ── SLO tests ──
@@ -461,7 +460,7 @@ class Scenario:
 def scenarios(minutes: int, rules_: tuple[BurnRule, ...], steady: bool) -> list[Scenario]:
     out = []
     if steady:
-        out += [Scenario(f"steady-{_number(float(b))}x", ((minutes, b),)) for b in (FAST, SLOW)]
+        out += [Scenario(f"steady-{rules.number(float(b))}x", ((minutes, b),)) for b in (FAST, SLOW)]
     for r in rules_:
         long, short = WINDOW_MINUTES[r.long], WINDOW_MINUTES[r.short]
         f = Fraction(r.factor).limit_denominator(1000)
@@ -560,21 +559,22 @@ def _slo_inputs(s: SloSeries, job: str, counts: list[int]) -> list[dict[str, str
         latency = s.slo.sli.latency
         assert latency is not None
         labels = {"job": job, **_labels_of(total, alerting.label_set(total.metric, latency.selection))}
-        return [{"series": _selector(f"{total.family}_count", labels),
+        return [{"series": rules.selector(f"{total.family}_count", labels),
                  "values": _cumulative([EVENTS_PER_MINUTE] * len(counts))},
-                {"series": _selector(f"{total.family}_bucket", {**labels, "le": s.le[0]}), "values": _cumulative(good)}]
+                {"series": rules.selector(f"{total.family}_bucket", {**labels, "le": s.le[0]}),
+                 "values": _cumulative(good)}]
     assert total_selection is not None and s.slo.sli.events is not None
     error_selection = s.slo.sli.events.error_query
     error_labels = {"job": job, **_labels_of(errors, alerting.label_set(errors.metric, error_selection))}
     if errors.metric.name != total.metric.name:
         total_labels = {"job": job, **_labels_of(total, alerting.label_set(total.metric, total_selection))}
-        return [{"series": _selector(f"{errors.family}_total", error_labels), "values": _cumulative(counts)},
-                {"series": _selector(f"{total.family}_total", total_labels),
+        return [{"series": rules.selector(f"{errors.family}_total", error_labels), "values": _cumulative(counts)},
+                {"series": rules.selector(f"{total.family}_total", total_labels),
                  "values": _cumulative([EVENTS_PER_MINUTE] * len(counts))}]
     rest = alerting.outside(total.metric, error_selection, total_selection)
     assert rest is not None   # the check refuses errors that are all of the total
-    return [{"series": _selector(f"{errors.family}_total", error_labels), "values": _cumulative(counts)},
-            {"series": _selector(f"{total.family}_total", {"job": job, **_labels_of(total, rest)}),
+    return [{"series": rules.selector(f"{errors.family}_total", error_labels), "values": _cumulative(counts)},
+            {"series": rules.selector(f"{total.family}_total", {"job": job, **_labels_of(total, rest)}),
              "values": _cumulative(good)}]
 
 
@@ -596,21 +596,3 @@ def _cumulative(per_minute: list[int]) -> str:
         value += step * run
         k += run
     return " ".join(parts) if parts else "0"
-
-
-def _selector(name: str, labels: dict[str, str]) -> str:
-    inner = ", ".join(f"{k}={_quote(v)}" for k, v in sorted(labels.items()))
-    return f"{name}{{{inner}}}"
-
-
-def _quote(text: str) -> str:
-    return json.dumps(text, ensure_ascii=False)
-
-
-def _number(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() and abs(x) < 1e16 else repr(float(x))
-
-
-def _dump(data: Any) -> str:
-    return yaml.safe_dump(data, sort_keys=False, default_flow_style=False, allow_unicode=True, width=1 << 16)
-

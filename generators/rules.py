@@ -51,8 +51,8 @@ POWERS = 512
 def generate(lc: LoadedContract) -> dict[str, str]:
     header = hash_header(lc)
     return {
-        RULES_FILE: header + _dump({"groups": rule_groups(lc)}),
-        "prometheus/rules_test.yml": header + _dump(rule_tests(lc)),
+        RULES_FILE: header + dump({"groups": rule_groups(lc)}),
+        "prometheus/rules_test.yml": header + dump(rule_tests(lc)),
     }
 
 
@@ -277,7 +277,7 @@ def _histogram_test(lc: LoadedContract, m: Metric, w: int) -> dict[str, Any]:
     records = histogram_records(e, w)
     inputs = []
     expected: dict[str, list[dict[str, Any]]] = {r.record: [] for r in records}
-    les = [_number(b) for b in d.bounds] + ["+Inf"]
+    les = [number(b) for b in d.bounds] + ["+Inf"]
     values = [*(d.quantiles[name] for name, _ in QUANTILES), d.mean]
     for labels, kept in _series_sets(lc, m, e):
         for le, count in zip(les, d.cumulative, strict=True):
@@ -292,11 +292,11 @@ def _histogram_test(lc: LoadedContract, m: Metric, w: int) -> dict[str, Any]:
 def _input(series: str, labels: dict[str, str], per_minute: float, w: int) -> dict[str, str]:
     # a counter growing by `per_minute` every minute for two windows: rate() over
     # the last window spans it exactly, so no extrapolation
-    return {"series": _selector(series, labels), "values": f"0+{_number(per_minute)}x{2 * w}"}
+    return {"series": selector(series, labels), "values": f"0+{number(per_minute)}x{2 * w}"}
 
 
 def _sample(record: str, labels: dict[str, str], value: float) -> dict[str, Any]:
-    return {"labels": _selector(record, labels), "value": float(value)}
+    return {"labels": selector(record, labels), "value": float(value)}
 
 
 def _test_group(w: int, inputs: list[dict[str, str]],
@@ -311,12 +311,12 @@ def _test_group(w: int, inputs: list[dict[str, str]],
     }
 
 
-def _selector(name: str, labels: dict[str, str]) -> str:
+def selector(name: str, labels: dict[str, str]) -> str:
     inner = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in sorted(labels.items()))
     return f"{name}{{{inner}}}"
 
 
-def _number(x: float) -> str:
+def number(x: float) -> str:
     # whole numbers as integers, but not the hundreds of digits of one near the float limit
     return str(int(x)) if float(x).is_integer() and abs(x) < 1e16 else repr(float(x))
 
@@ -325,5 +325,5 @@ def _by(labels: tuple[str, ...]) -> str:
     return ", ".join(labels)
 
 
-def _dump(data: Any) -> str:
+def dump(data: Any) -> str:
     return yaml.safe_dump(data, sort_keys=False, default_flow_style=False, allow_unicode=True, width=1 << 16)

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from contract.checks.event_ops import ALLOWED_OPS
 from contract.checks.registry import check_contract
 from contract.loader import LoadedContract, Path
 from contract.model import Contract, Label, Metric, Op, Span, SpanEnd
@@ -39,7 +40,6 @@ _TEMPLATES = Environment(loader=PackageLoader("generators"), undefined=StrictUnd
                          trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 
 # by metric type: the API method, the class name's suffix, whether values may be negative
-_METHOD = {"counter": "add", "updowncounter": "add", "gauge": "set", "histogram": "record"}
 _CLASS_SUFFIX = {"counter": "Counter", "updowncounter": "UpDownCounter", "gauge": "Gauge", "histogram": "Histogram"}
 _NON_NEGATIVE = {"counter": True, "updowncounter": False, "gauge": False, "histogram": True}
 
@@ -449,7 +449,7 @@ class _Module:
             labels = [self._label_view(label, args.take(_ident(label.name))) for label in m.labels]
             attr = attrs.take(_ident(m.name))
             view = _MetricView(i, attr, self.global_names.take(_camel(attr) + _CLASS_SUFFIX[m.type]),
-                               _METHOD[m.type], _NON_NEGATIVE[m.type], labels)
+                               ALLOWED_OPS[m.type][0], _NON_NEGATIVE[m.type], labels)
             self._methods(m, view)
             views.append(view)
         return views

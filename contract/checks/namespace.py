@@ -1,14 +1,11 @@
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from contract.checks.base import ContractCheck
 from contract.loader import LoadedContract
-from contract.naming import expose, namespace_prefix
+from contract.naming import PROMETHEUS_STYLE, expose, namespace_prefix
 from contract.problems import Problem
-
-_PROMETHEUS_STYLE = re.compile(r"[a-zA-Z0-9_]*")
 
 
 class Namespace(ContractCheck):
@@ -36,7 +33,7 @@ class Namespace(ContractCheck):
             families = {expose(m, path).family for path in c.exposition}
             if all(f.startswith(prefix) and f != prefix for f in families):
                 continue
-            if _PROMETHEUS_STYLE.fullmatch(m.name):
+            if PROMETHEUS_STYLE.fullmatch(m.name):
                 hint = f"name it `{prefix}...`"
             else:
                 # an OpenTelemetry-style name: the namespace is its first dotted segment, or it is a

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from contract.checks.base import ContractCheck
+from contract.checks.event_ops import ALLOWED_OPS
 from contract.loader import LoadedContract
 from contract.model import Metric
-from contract.naming import UNIT_SUFFIXES, family_name, sanitize_name, unit_word
+from contract.naming import PROMETHEUS_STYLE, UNIT_SUFFIXES, family_name, sanitize_name, unit_word
 from contract.problems import Problem
 
 # unit words a name may end in, and the unit they stand for
@@ -15,8 +15,6 @@ _WORD_UNITS = {word: unit for unit, word in UNIT_SUFFIXES.items() if word}
 # as YAML reads a number (`1e-06` without a dot is a string to YAML 1.1)
 _TO_SECONDS = {"ms": "0.001", "us": "0.000001", "ns": "0.000000001", "min": "60", "h": "3600", "d": "86400"}
 _TIME_WORDS = {UNIT_SUFFIXES[u] for u in _TO_SECONDS} | {"seconds"}
-_PROMETHEUS_STYLE = re.compile(r"[a-zA-Z0-9_]*")
-_VERB = {"counter": "add", "updowncounter": "add", "histogram": "record", "gauge": "set"}
 
 
 class UnitSuffix(ContractCheck):
@@ -59,7 +57,7 @@ class UnitSuffix(ContractCheck):
                                 f"`{m.name}` has unit `{m.unit}`, but OpenTelemetry and Prometheus measure durations "
                                 "in seconds; " + _to_seconds(m, stem if tail in (word, m.unit) else base, word),
                                 metric=m.name)
-            elif word and not base.endswith("_" + word) and not m.semconv and _PROMETHEUS_STYLE.fullmatch(m.name):
+            elif word and not base.endswith("_" + word) and not m.semconv and PROMETHEUS_STYLE.fullmatch(m.name):
                 exposed = family_name(m, "otel-python")
                 yield self.warn(lc, ("metrics", i, "name"),
                                 f"`{m.name}` has unit `{m.unit}` and is exposed as `{exposed}`; "
@@ -71,10 +69,10 @@ def _to_seconds(m: Metric, stem: str, tail: str) -> str:
     steps = []
     if m.unit != "s":
         steps.append("declare unit `s`")
-    if tail != "seconds" and _PROMETHEUS_STYLE.fullmatch(m.name) and not m.semconv:
+    if tail != "seconds" and PROMETHEUS_STYLE.fullmatch(m.name) and not m.semconv:
         steps.append(f"name it `{stem}_seconds`")
     if m.unit in _TO_SECONDS:
-        steps.append(f"{_VERB[m.type]} its field with `scale: {_TO_SECONDS[m.unit]}`")
+        steps.append(f"{ALLOWED_OPS[m.type][0]} its field with `scale: {_TO_SECONDS[m.unit]}`")
         if m.type == "histogram":
             steps.append("give its buckets in seconds")
     if len(steps) == 1:
