@@ -20,6 +20,7 @@ import stat
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import PurePosixPath
+from typing import NamedTuple
 
 from contract.catalog import Catalog
 from contract.loader import LoadedContract, read_bytes
@@ -31,18 +32,26 @@ from generators.common import is_checked_output
 from generators.manifest import Manifest, manifest_text, read_manifest
 from generators.placed import DEFAULT_LAYOUT, Layout
 
-Generator = Callable[[LoadedContract], dict[str, str]]
+
+class Sources(NamedTuple):
+    """What the outputs depend on besides the contract."""
+
+    dashboards: Sequence[str] = ()          # the configured dashboard sources (`Config.dashboards`)
+    layout: Layout = DEFAULT_LAYOUT          # where the stack and what it mounts land (`placed.layout`)
+
+
+Generator = Callable[[LoadedContract, Sources], dict[str, str]]
 # run after GENERATORS, with everything they rendered (the catalogue reads the dashboards)
 Derived = Callable[[LoadedContract, dict[str, str]], dict[str, str]]
 
 # ordered; each returns {relative posix path: text}
 GENERATORS: list[tuple[str, Generator]] = [
-    ("schema", schema.generate),
-    ("subscriber", subscriber.generate),
-    ("grafana", grafana.generate),
-    ("rules", rules.generate),
-    ("alerts", alerts.generate),
-    ("stack", stack.generate),
+    ("schema", lambda lc, _: schema.generate(lc)),
+    ("subscriber", lambda lc, _: subscriber.generate(lc)),
+    ("grafana", lambda lc, sources: grafana.generate(lc, sources.dashboards)),
+    ("rules", lambda lc, _: rules.generate(lc)),
+    ("alerts", lambda lc, _: alerts.generate(lc)),
+    ("stack", lambda lc, sources: stack.generate(lc, sources.layout)),
 ]
 DERIVED: list[tuple[str, Derived]] = [
     ("docs", docs.generate),
@@ -54,16 +63,9 @@ def render_all(lc: LoadedContract, dashboards: Sequence[str] = (), layout: Layou
     """Every generated file, by its path in the out dir; `dashboards`: the configured dashboard sources
     (`Config.dashboards`); `layout`: where the stack and what it mounts land (`placed.layout`)."""
     files: dict[str, str] = {}
+    sources = Sources(dashboards, layout)
     for name, gen in GENERATORS:
-        # the dashboards are the one output with sources beside the contract, the stack the one that refers to
-        # where other outputs land; the other generators read the contract alone
-        if gen is grafana.generate:
-            produced = grafana.generate(lc, dashboards)
-        elif gen is stack.generate:
-            produced = stack.generate(lc, layout)
-        else:
-            produced = gen(lc)
-        _add(lc, files, name, produced)
+        _add(lc, files, name, gen(lc, sources))
     for name, derived in DERIVED:
         _add(lc, files, name, derived(lc, dict(files)))
     return dict(sorted(files.items()))

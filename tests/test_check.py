@@ -123,7 +123,7 @@ def test_rule_order_decides_what_a_recorded_series_carries(in_root: Path, tmp_pa
 
 # ── the out dir: dashboards, rules, contract checks, freshness ─────────────
 
-def _fake_generator(lc: object) -> dict[str, str]:
+def _fake_generator(lc: object, _: object) -> dict[str, str]:
     return {"grafana/d.json": dashboard_text("rate(qortex_queries_total[5m])", "job:qortex_queries:rate5m"),
             "grafana/provisioning/dashboards/p.json": '{"not": "a dashboard"}',
             "prometheus/rules.yml": RULES, "notes.md": "generated\n"}
@@ -139,7 +139,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     Path("contract").mkdir()
     shutil.copy(QORTEX_CONTRACT, "contract/qortex.yaml")
     Path("pyproject.toml").write_text('[tool.metrics-contract]\ncontract = "contract/qortex.yaml"\n')
-    generators.outputs.write_tree("out", _fake_generator(None))
+    generators.outputs.write_tree("out", _fake_generator(None, None))
     return tmp_path
 
 
@@ -168,7 +168,7 @@ def test_out_dir_with_a_dangling_link_is_bad_input(project: Path, capsys: pytest
 
 
 def test_out_dir_stale_missing_extra(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    generators.outputs.write_tree("out", {**_fake_generator(None), "extra.txt": "x"})   # generated once
+    generators.outputs.write_tree("out", {**_fake_generator(None, None), "extra.txt": "x"})   # generated once
     Path("out/notes.md").unlink()
     Path("out/mine.txt").write_text("x")   # not written by generate: never judged
     text = Path("out/grafana/d.json").read_text()

@@ -34,7 +34,7 @@ def test_failure_in_last_generator_leaves_out_unchanged(populated_out: Path, mon
                                                         capsys: pytest.CaptureFixture[str]) -> None:
     before = _snapshot(populated_out)
 
-    def broken(lc: LoadedContract) -> dict[str, str]:
+    def broken(lc: LoadedContract, _: object) -> dict[str, str]:
         raise RuntimeError("injected failure in the last generator")
 
     monkeypatch.setattr(outputs, "GENERATORS", [*outputs.GENERATORS, ("broken", broken)])
@@ -50,7 +50,7 @@ def test_output_failing_check_is_not_written(populated_out: Path, monkeypatch: p
     panel = {"title": "Typo", "datasource": {"type": "prometheus"},
              "targets": [{"refId": "A", "expr": "qortex_querys"}]}
 
-    def typo(lc: LoadedContract) -> dict[str, str]:
+    def typo(lc: LoadedContract, _: object) -> dict[str, str]:
         return {"grafana/typo.json": json.dumps({"panels": [panel]}) + "\n"}
 
     monkeypatch.setattr(outputs, "GENERATORS", [*outputs.GENERATORS, ("typo", typo)])
@@ -73,7 +73,7 @@ def test_unsafe_output_path_is_refused(populated_out: Path, tmp_path: Path, caps
 
 
 def test_regeneration_replaces_only_what_it_wrote(populated_out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def extra(lc: LoadedContract) -> dict[str, str]:
+    def extra(lc: LoadedContract, _: object) -> dict[str, str]:
         return {"notes/old.md": "generated once\n"}
 
     monkeypatch.setattr(outputs, "GENERATORS", [*outputs.GENERATORS, ("extra", extra)])
@@ -95,7 +95,7 @@ def test_a_file_of_the_user_in_the_way_is_refused(populated_out: Path, monkeypat
     (populated_out / "notes" / "new.md").write_text("the user's")
     before = _snapshot(populated_out)
 
-    def extra(lc: LoadedContract) -> dict[str, str]:
+    def extra(lc: LoadedContract, _: object) -> dict[str, str]:
         return {"notes/new.md": "generated\n"}
 
     monkeypatch.setattr(outputs, "GENERATORS", [*outputs.GENERATORS, ("extra", extra)])
