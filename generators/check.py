@@ -146,8 +146,7 @@ def stale_outputs(contract: Validated, out: str, actual: dict[str, bytes], confi
     layout = placed.layout(config, out)
     # what the outputs are rendered from besides the contract: the configured dashboard files, and the layout
     # the stack mounts the other outputs by
-    key = placed.layout_key(config, out)
-    sources = files_digest(config.dashboards) + (f"\0{key}" if key else "")
+    sources = files_digest(config.dashboards) + ("" if layout == placed.DEFAULT_LAYOUT else "\0" + "\0".join(layout))
     rendered = contract.outputs(sources)
     if rendered is None:
         # here, not at the top: rendering builds the model (pydantic) and imports grafanalib, which a run whose

@@ -73,7 +73,7 @@ def parse_config(pyproject: str, text: bytes) -> Config:
     section = tool.get("metrics-contract", {})
     if not isinstance(section, dict):
         raise input_error(pyproject, "config/shape", "`[tool.metrics-contract]` must be a table")
-    known = ("contract", "dashboards", "grafana", "ignore", "out", "prometheus", "python", "stack")
+    known = sorted(Config._fields)
     unknown = sorted(set(section) - set(known))
     if unknown:
         raise input_error(pyproject, "config/unknown-key",

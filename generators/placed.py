@@ -50,12 +50,6 @@ def layout(config: Config, out: str) -> Layout:
     return Layout(*(where(key) for key in Layout._fields))
 
 
-def layout_key(config: Config, out: str) -> str:
-    """The layout as text, "" for the default one: part of what cached outputs were rendered with."""
-    current = layout(config, out)
-    return "" if current == DEFAULT_LAYOUT else "\0".join(current)
-
-
 def split(files: dict[str, str], config: Config) -> dict[str, str]:
     """The placed files among `files` (out-relative path -> text): out-relative path -> project-relative path.
 
