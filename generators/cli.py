@@ -361,22 +361,15 @@ def cmd_docs(args: argparse.Namespace, config: Config) -> int:
         return 0
     if os.path.isdir(target):
         raise input_error(target, "docs/output", "is a directory; give the file to write the catalogue to")
-    # written beside the target, then renamed over it: readers never see half a catalogue
-    tmp = f"{target}.{os.getpid()}.tmp"
-    made = False
+    from generators.common import os_reason, replace_file
+
     try:
         parent = os.path.dirname(os.path.abspath(target))
-        if not os.path.lexists(parent):   # a parent that is a file: open() says "not a directory"
+        if not os.path.lexists(parent):   # a parent that is a file: writing says "not a directory"
             os.makedirs(parent)
-        with open(tmp, "x", encoding="utf-8", newline="\n") as fh:   # "x": never another run's file
-            made = True
-            fh.write(text)
-        os.replace(tmp, target)
+        replace_file(target, text.encode("utf-8"))
     except OSError as exc:
-        if made:
-            os.unlink(tmp)   # a failed write leaves no temp file
-        raise input_error(target, "docs/write", f"cannot write: {exc.strerror or 'the file system refused'}") \
-            from None
+        raise input_error(target, "docs/write", f"cannot write: {os_reason(exc)}") from None
     sys.stdout.write(f"wrote {target}\n")
     return 0
 

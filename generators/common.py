@@ -1,8 +1,10 @@
-"""Shared by every generator: the do-not-edit header and stable serialisation."""
+"""Shared by every generator and command: the do-not-edit header, stable serialisation, whole-file writes."""
 
 from __future__ import annotations
 
 import json
+import os
+import secrets
 from typing import Any
 
 from contract.loader import LoadedContract
@@ -28,3 +30,33 @@ def is_checked_output(rel: str) -> bool:
     if rel in ("prometheus/rules.yml", "prometheus/alerts.yml"):
         return True
     return rel.startswith("grafana/") and rel.endswith(".json") and not rel.startswith("grafana/provisioning/")
+
+
+def replace_file(path: str, data: bytes, mode: int | None = None) -> None:
+    """`path` holding `data`, written to a temp file beside it and renamed over it: a reader sees the old file
+    or the new one, never half of one. `mode`: the new file's permissions (default: 0o666 less the umask, as
+    for any file the user creates). An OSError leaves no temp file behind."""
+    parent = os.path.dirname(path) or "."
+    tmp = ""
+    try:
+        while True:
+            tmp = os.path.join(parent, f".{os.path.basename(path)}.{secrets.token_hex(4)}.tmp")
+            try:
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)   # O_EXCL: never another's file
+                break
+            except FileExistsError:
+                continue
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except OSError:
+        if tmp and os.path.lexists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def os_reason(exc: OSError) -> str:
+    """Why the operating system refused, without the file name (it can be as long as a name from a contract)."""
+    return exc.strerror or "the file system refused"

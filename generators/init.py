@@ -19,6 +19,7 @@ from typing import NamedTuple
 
 from contract.loader import read_bytes
 from contract.problems import InputError, input_error
+from generators.common import os_reason, replace_file
 from generators.config import DEFAULT_OUT, PYPROJECT, Config, parse_config
 from generators.importer import yaml_string
 from generators.stack import COLLECTOR_JOB
@@ -228,23 +229,13 @@ def _create(path: str, data: bytes, created: list[str]) -> None:
             created.append(path)
             fh.write(data)
     except OSError as exc:
-        raise input_error(path, "init/write", f"cannot write: {exc.strerror or 'the file system refused'}") \
-            from None
+        raise input_error(path, "init/write", f"cannot write: {os_reason(exc)}") from None
 
 
 def _replace(path: str, data: bytes) -> None:
     """`path` (a link's target, the link kept) holding `data`, swapped in whole: a reader never sees half of it."""
     real = os.path.realpath(path)
-    tmp = f"{real}.{os.getpid()}.tmp"
-    made = False
     try:
-        with open(tmp, "xb") as fh:
-            made = True
-            fh.write(data)
-        os.chmod(tmp, os.stat(real).st_mode & 0o7777)   # the file keeps its permissions
-        os.replace(tmp, real)
+        replace_file(real, data, os.stat(real).st_mode & 0o7777)   # the file keeps its permissions
     except OSError as exc:
-        if made:
-            os.unlink(tmp)
-        raise input_error(path, "init/write", f"cannot write: {exc.strerror or 'the file system refused'}") \
-            from None
+        raise input_error(path, "init/write", f"cannot write: {os_reason(exc)}") from None

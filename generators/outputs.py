@@ -28,7 +28,7 @@ from contract.problems import InputError, Problem, input_error
 from contract.promql.lint import Linter
 from contract.promql.sources import load_source
 from generators import alerts, docs, grafana, manifest, rules, schema, stack, subscriber
-from generators.common import is_checked_output
+from generators.common import is_checked_output, os_reason, replace_file
 from generators.manifest import Manifest, manifest_text, read_manifest
 from generators.placed import DEFAULT_LAYOUT, Layout
 
@@ -158,7 +158,7 @@ def write_tree(out_dir: str, files: dict[str, str], contract_file: str = "", pla
             raise
     except OSError as exc:
         _remove_dirs(created)
-        raise input_error(out_dir, "generate/write", f"cannot write the out dir: {_reason(exc)}; "
+        raise input_error(out_dir, "generate/write", f"cannot write the out dir: {os_reason(exc)}; "
                           "nothing was changed") from None
     except BaseException:
         _remove_dirs(created)
@@ -245,7 +245,7 @@ def _refuse_placed(out_dir: str, out_target: str, placed: Mapping[str, bytes], l
         except FileNotFoundError:
             mode = None
         except OSError as exc:   # a name too long, ...: found now, not once the out dir is written
-            raise refuse(f"cannot be written: {_reason(exc)}") from None
+            raise refuse(f"cannot be written: {os_reason(exc)}") from None
         if mode is None:
             continue
         if stat.S_ISLNK(mode):
@@ -261,26 +261,11 @@ def _refuse_placed(out_dir: str, out_target: str, placed: Mapping[str, bytes], l
 
 
 def _write_placed(path: str, data: bytes) -> None:
-    """Write `data` to `path` via a temp file beside it, renamed over it: readers see the old or the new file."""
-    parent = os.path.dirname(path) or "."
-    tmp = ""
     try:
-        os.makedirs(parent, exist_ok=True)
-        while True:
-            tmp = os.path.join(parent, f".{os.path.basename(path)}.{secrets.token_hex(4)}.tmp")
-            try:
-                # O_EXCL: never another run's file; mode 0o666 less the umask, as for any file the user creates
-                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-                break
-            except FileExistsError:
-                continue
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        replace_file(path, data)
     except OSError as exc:
-        if tmp and os.path.lexists(tmp):
-            os.unlink(tmp)
-        raise input_error(path, "generate/write", f"cannot write: {_reason(exc)}; the out dir and its manifest "
+        raise input_error(path, "generate/write", f"cannot write: {os_reason(exc)}; the out dir and its manifest "
                           "are written, run `metrics-contract generate` again once this is fixed") from None
 
 
@@ -441,8 +426,3 @@ def _exchange(a: str, b: str) -> bool:
     if err in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):   # a kernel or file system without it
         return False
     raise OSError(err, os.strerror(err), b)
-
-
-def _reason(exc: OSError) -> str:
-    # never the file name: it can be as long as a name taken from the contract
-    return exc.strerror or "the file system refused"
