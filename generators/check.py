@@ -78,9 +78,7 @@ def cmd_check(args: argparse.Namespace, config: Config) -> int:
         problems.extend(contract.problems)
         if not exit_code(contract.problems):
             problems.extend(stale_outputs(contract, out_dir, tree, config, placed_tree))
-        checked = [(os.path.join(out_dir, *rel.split("/")), data) for rel, data in tree.items()
-                   if is_checked_output(rel)]
-        sources = _load_sources(checked + list(checked_placed(config, placed_tree).items()))
+        sources = _load_sources(checked_files(out_dir, tree, config, placed_tree))
     report = Linter(contract.catalog, config.ignore).check(sources)
     problems.extend(report.problems)
     if not paths:  # the whole out dir: a metric nothing queries is worth a warning
@@ -119,6 +117,14 @@ def read_placed(tree: dict[str, bytes]) -> dict[str, bytes]:
     if listed is None:
         return {}
     return {path: read_bytes(path) for path in sorted(listed.placed) if _is_regular(path)}
+
+
+def checked_files(out_dir: str, tree: dict[str, bytes], config: Config, placed_tree: dict[str, bytes]
+                  ) -> list[tuple[str, bytes]]:
+    """The dashboards and rule files whose PromQL is checked: the out dir's (named under `out_dir`) among `tree`
+    (`read_out`), then the placed ones among `placed_tree` (`read_placed`)."""
+    checked = [(os.path.join(out_dir, *rel.split("/")), data) for rel, data in tree.items() if is_checked_output(rel)]
+    return checked + list(checked_placed(config, placed_tree).items())
 
 
 def checked_placed(config: Config, placed_tree: dict[str, bytes]) -> dict[str, bytes]:

@@ -270,12 +270,10 @@ def _users(old: LoadedContract, out_dir: str, config: Config) -> dict[str, list[
     from contract.catalog import Catalog
     from contract.promql.sources import load_source
     from contract.promql.usage import metric_users
-    from generators.check import checked_placed, read_out, read_placed
-    from generators.common import is_checked_output
+    from generators.check import checked_files, read_out, read_placed
 
     tree = read_out(out_dir)
-    sources = [load_source(rel, data) for rel, data in tree.items() if is_checked_output(rel)]
-    sources += [load_source(path, data) for path, data in checked_placed(config, read_placed(tree)).items()]
+    sources = [load_source(path, data) for path, data in checked_files(out_dir, tree, config, read_placed(tree))]
     return metric_users(Catalog.from_contract(old), sources)
 
 
