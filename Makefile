@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 SEED := $(VENV)/seed
 
-.PHONY: dashboards test bench fuzz lint check clean-venv
+.PHONY: dashboards test bench fuzz lint check peers clean-venv
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python >= 3.11 is required" or 0)'
@@ -32,6 +32,10 @@ check: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# the Go-built Collector and Prometheus 3 of the live tests, cached by their go.mod/go.sum
+peers: $(STAMP)
+	$(BIN)/python -m tests.peer_bins
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.benchmarks
