@@ -96,7 +96,8 @@ def build() -> Path:
         flags = ["-trimpath"]
         if source == "prometheus":
             # without it the binaries report an empty version
-            flags.append(f"-ldflags=-X github.com/prometheus/common/version.Version={_prometheus_version(PEERS / source)}")
+            version = _prometheus_version(PEERS / source)
+            flags.append(f"-ldflags=-X github.com/prometheus/common/version.Version={version}")
         started = time.monotonic()
         # -mod=readonly: go.mod and go.sum are used as pinned, never rewritten by a build
         subprocess.run(["go", "build", "-mod=readonly", *flags, "-o", str(staging) + "/", *packages],
