@@ -162,9 +162,10 @@ class Metric(_Model):
 class ValueSpec(_Model):
     """A number, or an event field optionally multiplied by `scale`."""
 
-    const: float | None = None
+    # a NaN or infinite constant or scale would make every event of the op a dropped operation
+    const: float | None = Field(default=None, allow_inf_nan=False)
     field: str | None = None
-    scale: float | None = None
+    scale: float | None = Field(default=None, allow_inf_nan=False)
 
     @model_validator(mode="before")
     @classmethod
@@ -198,7 +199,7 @@ class LabelSource(_Model):
 class Guard(_Model):
     field: str
     not_null: bool = False
-    gt: float | None = None
+    gt: float | None = Field(default=None, allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _has_test(self) -> Guard:

@@ -141,6 +141,8 @@ def _sentence(err: ErrorDetails, path: Path, smap: SourceMap, raw: object,
     if kind in _BOUNDS:
         bound, words = _BOUNDS[kind]
         return f"{subject} must be {words} {ctx.get(bound)}, not `{_text(value, smap, path)}`", path, False
+    if kind == "finite_number":
+        return f"{subject} must be a finite number, not `{_text(value, smap, path)}`", path, False
     if kind == "too_short":
         n = ctx.get("min_length", 1)
         return f"{subject} needs at least {n} item{'s' if n != 1 else ''}", path, False

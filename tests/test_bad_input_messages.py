@@ -97,6 +97,12 @@ SCHEMA: dict[str, tuple[str, str]] = {
         MINIMAL.replace("{code: {field: code}}", "{code: code}"),
         "21:55: error[contract/schema]: event `Done` op 1 label `code` must be a mapping like `{field: mode}` or "
         "`{value: vec}`, not `code`"),
+    "op-value-nan": (
+        MINIMAL.replace("add: 1,", "add: .nan,"),
+        "21:37: error[contract/schema]: `add` of event `Done` op 1 must be a finite number, not `.nan`"),
+    "op-scale-infinite": (
+        MINIMAL.replace("add: 1,", "add: {field: n, scale: -.inf},"),
+        "21:55: error[contract/schema]: `scale` of `add` of event `Done` op 1 must be a finite number, not `-.inf`"),
     "two-operations": (
         MINIMAL.replace("add: 1, labels", "add: 1, set: 2, labels"),
         "21:9: error[contract/schema]: event `Done` op 1: an op takes exactly one of `add`, `record` or `set`"),
