@@ -18,10 +18,13 @@ from contract.naming import PATHS, expose, sanitize_label, unit_word
 if TYPE_CHECKING:
     from contract.loader import LoadedContract
 
-# what a series is within its family; everything but "gauge" and "synthetic"
-# is cumulative (a counter in Prometheus terms)
-Part = Literal["total", "bucket", "count", "sum", "created", "gauge", "synthetic"]
-CUMULATIVE: frozenset[str] = frozenset({"total", "bucket", "count", "sum"})
+# what a series is within its family; "total", "bucket", "count", "sum" and "native" (a native histogram's
+# one series) are cumulative (a counter in Prometheus terms); "quantile" is a summary's family series, "info" an
+# info's `_info` series, "state" a stateset's series, "untyped" a series of unknown kind (neither counter nor
+# gauge functions can be judged on it)
+Part = Literal["total", "bucket", "count", "sum", "created", "gauge", "synthetic", "quantile", "info", "state",
+               "untyped", "native"]
+CUMULATIVE: frozenset[str] = frozenset({"total", "bucket", "count", "sum", "native"})
 
 # Prometheus writes these for every scrape target; alerting writes ALERTS.
 # Relabelling may add target labels, so their label sets stay open.
@@ -36,7 +39,7 @@ _GUESS_SUFFIXES = ("_created", "_bucket", "_count", "_total", "_ratio", "_sum", 
 class SeriesInfo:
     name: str
     metric: str                      # contract metric name ("" for synthetic series)
-    mtype: str                       # contract type: counter | updowncounter | gauge | histogram
+    mtype: str                       # contract type (`contract.model.MetricType`)
     part: Part
     labels: frozenset[str]           # union over the declared exposition paths, once scraped
     values: dict[str, tuple[str, ...]]   # closed value sets (`Label.allowed_values()`), by exposed label name
@@ -88,6 +91,7 @@ class Catalog:
         infra: set[str] = set()
         for path in contract.exposition:
             infra |= set(PATHS[path].exporter_labels) | set(PATHS[path].scrape_labels)
+            infra |= set(contract.target_labels_of(path))   # declared: the scrape or relabelling adds them
         for m in contract.metrics:
             if m.name in metrics:  # a duplicate is reported by `contract/duplicate`
                 continue
@@ -103,7 +107,7 @@ class Catalog:
             parts: dict[str, str] = {}
             for e in exposures:
                 for s in e.series:
-                    labels.setdefault(s, set()).update(e.labels_of(s))
+                    labels.setdefault(s, set()).update(e.labels_of(s), contract.target_labels_of(e.path))
                     families.setdefault(s, e.family)
                     parts.setdefault(_part(s, e.family, e.prom_type), s)
                 aliases.setdefault(e.family, m.name)
@@ -121,11 +125,14 @@ class Catalog:
         for path in contract.exposition:
             for extra in PATHS[path].info_series:
                 series.setdefault(extra, SeriesInfo(name=extra, metric="", mtype="gauge", part="synthetic",
-                                                    labels=frozenset(PATHS[path].scrape_labels), values={},
+                                                    labels=frozenset(PATHS[path].scrape_labels).union(
+                                                        contract.target_labels_of(path)), values={},
                                                     open=True))
+        every_path = frozenset(label for path in contract.exposition for label in contract.target_labels_of(path))
         for name in SCRAPE_SERIES:
             series.setdefault(name, SeriesInfo(name=name, metric="", mtype="gauge", part="synthetic",
-                                               labels=frozenset({"instance", "job"}), values={}, open=True))
+                                               labels=frozenset({"instance", "job"}) | every_path, values={},
+                                               open=True))
         every: set[str] = set(infra)
         for info in series.values():
             every |= info.labels
@@ -187,21 +194,25 @@ class Catalog:
                 series = self._series_for(metric, suffix)
                 if series != name:
                     return series, f"{self.metrics[metric].mtype} {metric}"
-        close = difflib.get_close_matches(name, [s for s, i in self.series.items() if i.metric], n=1, cutoff=0.8)
-        if close:
-            info = self.series[close[0]]
-            return close[0], f"{info.mtype} {info.metric}"
+        # a metric's main series before its `_created` (which only prometheus_client exposes): an old name
+        # is far likelier to have meant `x_total` than `x_created`, unless it asks for a creation time itself
+        created = name.endswith("_created")
+        for pool in ([s for s, i in self.series.items() if i.metric and (i.part == "created") == created],
+                     [s for s, i in self.series.items() if i.metric and (i.part == "created") != created]):
+            close = difflib.get_close_matches(name, pool, n=1, cutoff=0.8)
+            if close:
+                info = self.series[close[0]]
+                return close[0], f"{info.mtype} {info.metric}"
         return None
 
     def _series_for(self, metric: str, suffix: str) -> str:
         names = self.metrics[metric]
         wanted = suffix.lstrip("_")
-        if names.mtype == "histogram" and wanted == "total":
+        if names.mtype in ("histogram", "summary") and wanted == "total":
             wanted = "count"
         if wanted in names.parts:
             return names.parts[wanted]
-        main = {"counter": "total", "histogram": "bucket"}.get(names.mtype, "gauge")
-        return names.parts[main]
+        return names.parts[_MAIN_PART.get(names.mtype, "gauge")]
 
     def interesting(self, labels: frozenset[str]) -> list[str]:
         """Labels worth naming in a message: not the ones every series carries."""
@@ -216,7 +227,18 @@ def _part(series: str, family: str, prom_type: str) -> Part:
         return "total"
     if prom_type == "histogram":
         return {"_bucket": "bucket", "_count": "count", "_sum": "sum"}[tail]  # type: ignore[return-value]
-    return "gauge"
+    if prom_type == "summary":
+        return {"": "quantile", "_count": "count", "_sum": "sum"}[tail]  # type: ignore[return-value]
+    return _SINGLE_PARTS.get(prom_type, "gauge")
+
+
+# by contract type, the series a name that fits no part of the metric most likely meant (default "gauge")
+_MAIN_PART: dict[str, Part] = {"counter": "total", "histogram": "bucket", "summary": "quantile", "info": "info",
+                               "stateset": "state", "untyped": "untyped", "native_histogram": "native"}
+
+# the part of the one series of the types that have one (a gauge's is "gauge")
+_SINGLE_PARTS: dict[str, Part] = {"info": "info", "stateset": "state", "untyped": "untyped",
+                                  "native_histogram": "native"}
 
 
 def _str(value: object) -> Any:

@@ -263,9 +263,31 @@ def load_yaml(file: str, text: str) -> tuple[Any, SourceMap]:
     """Parse one YAML document into plain values and their source map."""
     if not text.strip():
         raise input_error(file, "input/empty", "file is empty", 1, 1)
+    roots = _compose(file, text, stream=False)
+    if not roots:
+        raise input_error(file, "input/empty", "file holds no YAML document", 1, 1)
+    return _Converter(file, len(text)).convert(roots[0], 0), SourceMap(file, roots[0])
+
+
+def load_yaml_all(file: str, text: str) -> list[tuple[Any, SourceMap]]:
+    """Parse every document of a YAML stream (`---` between them), each into plain values and its source map.
+
+    An empty stream (or one of comments only) has no document. Positions are the stream's, so every source map
+    locates in the whole text. The alias budget is the whole text's, shared by the documents.
+    """
+    converter = _Converter(file, len(text))
+    return [(converter.convert(root, 0), SourceMap(file, root)) for root in _compose(file, text, stream=True)]
+
+
+def _compose(file: str, text: str, *, stream: bool) -> list[yaml.Node]:
+    """The composed root node of `text` (none when it holds no document; more than one is an error), or with
+    `stream` every document's, with every YAML error turned into a located `input/yaml`."""
     try:
         check_yaml_nesting(file, text)
+        if stream:
+            return list(yaml.compose_all(text, Loader=_Loader))
         root = yaml.compose(text, Loader=_Loader)
+        return [] if root is None else [root]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -278,9 +300,6 @@ def load_yaml(file: str, text: str) -> tuple[Any, SourceMap]:
                           line, col) from None
     except yaml.YAMLError as exc:
         raise input_error(file, "input/yaml", f"not valid YAML: {exc}", 1, 1) from None
-    if root is None:
-        raise input_error(file, "input/empty", "file holds no YAML document", 1, 1)
-    return _Converter(file, len(text)).convert(root, 0), SourceMap(file, root)
 
 
 class _Converter:

@@ -15,9 +15,12 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationInfo, field_validator, model_validator
 
-from contract.naming import ExpositionPath
+from contract.naming import PATH_ALIASES, ExpositionPath
 
-MetricType = Literal["counter", "updowncounter", "gauge", "histogram"]
+# OpenTelemetry's instruments, then Prometheus' and OpenMetrics' own types (what each path can yield:
+# `contract.naming.TYPE_PATHS`); `unknown`, OpenMetrics' word for untyped, is read as `untyped`
+MetricType = Literal["counter", "updowncounter", "gauge", "histogram", "summary", "untyped", "info", "stateset",
+                     "native_histogram"]
 
 _DURATION = re.compile(r"^(\d+)(ms|s|m|h)$")
 _DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
@@ -150,6 +153,11 @@ class Metric(_Model):
     semconv: bool = False
     # watched by the metrics-stopped alert (`alerts:`); when no metric says so, every counter an event feeds is
     required: bool = False
+
+    @field_validator("type", mode="before")
+    @classmethod
+    def _one_word_for_untyped(cls, v: object) -> object:
+        return "untyped" if v == "unknown" else v
 
     @property
     def label_names(self) -> tuple[str, ...]:
@@ -292,6 +300,26 @@ class Stack(_Model):
     jaeger_ui_port: int = Field(default=16686, ge=1, le=65535)
 
 
+_TARGET_LABEL = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+
+
+def _target_labels_shape(raw: object) -> str | None:
+    """Which form of `target_labels:` a document holds: per path is a mapping, every path a list."""
+    if isinstance(raw, dict):
+        return "paths"
+    return "every" if isinstance(raw, (list, tuple)) else None
+
+
+# `target_labels: [cluster]` (every path) or `target_labels: {all: [cluster], otel-collector: [k8s_pod_name]}`
+TargetLabels = Annotated[
+    Annotated[tuple[str, ...], Tag("every")]
+    | Annotated[dict[str, tuple[str, ...]], Tag("paths")],
+    Discriminator(_target_labels_shape, custom_error_type="target_labels",
+                  custom_error_message="neither a list of label names like `[cluster]` nor a mapping of paths to "
+                                       "lists like `{all: [cluster]}`"),
+]
+
+
 class Contract(_Model):
     contract: Literal[1]
     service: str = Field(min_length=1)
@@ -310,6 +338,33 @@ class Contract(_Model):
     # alerting rules and SLOs (Alerts and Slo, below), written to prometheus/alerts.yml with their promtool tests
     alerts: Alerts | None = None
     slos: tuple[Slo, ...] = ()
+    # labels the scrape or relabelling adds to every series (`cluster`, `namespace`): a list for every path, or
+    # a mapping of `all` and path names to lists
+    target_labels: TargetLabels = ()
+
+    @field_validator("target_labels")
+    @classmethod
+    def _target_labels(cls, v: tuple[str, ...] | dict[str, tuple[str, ...]], info: ValidationInfo) -> object:
+        # `exposition` is validated before this field (it is declared first); absent when it failed itself
+        declared = info.data.get("exposition", ())
+        for key in v if isinstance(v, dict) else ():
+            if key != "all" and key not in declared:
+                known = ", ".join(("all", *declared))
+                raise ValueError(f"`{key}` is neither `all` nor a declared exposition path (known: {known})")
+        for names in (v.values() if isinstance(v, dict) else (v,)):
+            for name in names:
+                if not _TARGET_LABEL.fullmatch(name) or name.startswith("__"):
+                    raise ValueError(f"`{name}` is not a Prometheus label name (letters, digits, `_`; not "
+                                     f"starting with `__`)")
+            if len(set(names)) != len(names):
+                raise ValueError("target labels repeat")
+        return v
+
+    def target_labels_of(self, path: str) -> tuple[str, ...]:
+        """The target labels series of `path` carry: those of every path, then the path's own."""
+        if not isinstance(self.target_labels, dict):
+            return self.target_labels
+        return self.target_labels.get("all", ()) + self.target_labels.get(path, ())
 
     @field_validator("scrape_interval")
     @classmethod
@@ -320,6 +375,14 @@ class Contract(_Model):
         # fine: Prometheus accepts them.
         if duration_seconds(v) <= 0:
             raise ValueError(f"`{v}` must be longer than zero")
+        return v
+
+    @field_validator("exposition", mode="before")
+    @classmethod
+    def _canonical_paths(cls, v: object) -> object:
+        # an alias in place, so an error about any item still points at it
+        if isinstance(v, list | tuple):
+            return [PATH_ALIASES.get(p, p) if isinstance(p, str) else p for p in v]
         return v
 
     @field_validator("exposition")

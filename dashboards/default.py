@@ -87,12 +87,20 @@ def _panel(m: Metric, file: str, line: int, column: int) -> lib.Panel:
     closed = tuple(label.name for label in m.labels if label.values is not None)
     if m.type == "counter":
         queries: tuple[lib.Query, ...] = (lib.rate(m.name, by=closed),)
-    elif m.type == "histogram":
+    elif m.type in ("histogram", "native_histogram"):
         queries = lib.quantiles(m.name, *QUANTILES)
-    elif m.type == "gauge":
+    elif m.type == "summary":
+        # prometheus_client's summaries carry no quantiles: the rate of observations is what every one has
+        queries = (lib.rate(m.name, by=closed),)
+    elif m.type in ("gauge", "untyped", "info"):
         queries = (lib.gauge(m.name),)
+    elif m.type == "stateset":
+        # 1 for the current state: the state each job is in, over time
+        queries = (lib.gauge(m.name, agg="max", by=("job", m.name)),)
     else:
         queries = (lib.gauge(m.name, agg="sum", by=closed),)
     # None: the unit `render` derives from the metric
     unit = None if lib.unit_of(queries[0].kind, m.unit) is not None else FALLBACK_UNIT
+    if m.type == "summary":
+        unit = "ops"   # observations per second, whatever the unit of what is observed
     return lib.Panel("timeseries", m.name, queries, file, line, unit=unit, description=m.help, column=column)

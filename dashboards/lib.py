@@ -110,7 +110,9 @@ _UID_MAX = 40   # Grafana rejects longer uids
 _SLUG_INVALID = re.compile(r"[^a-z0-9]+")
 # panels per line that `layout` puts side by side: three keep a panel's plot readable
 PANELS_PER_LINE = 3
-_SERIES_SUFFIX = {"counter": "_total", "histogram": "_bucket", "gauge": ""}
+# the series a query reads, by Prometheus type: a summary's rate is that of its `_count` (observations)
+_SERIES_SUFFIX = {"counter": "_total", "histogram": "_bucket", "gauge": "", "summary": "_count", "untyped": "",
+                  "info": "_info", "stateset": "", "native_histogram": ""}
 
 QueryKind = Literal["rate", "increase", "gauge", "quantile", "buckets", "sli", "budget", "burn"]
 # SLO queries: `metric` names an SLO, whose recorded series they read (`contract.alerting.SloNames`)
@@ -121,6 +123,10 @@ PanelKind = Literal["timeseries", "stat", "gauge", "heatmap"]
 # the Prometheus type each query needs
 _NEEDS: dict[str, str] = {"rate": "counter", "increase": "counter", "gauge": "gauge",
                                 "quantile": "histogram", "buckets": "histogram"}
+# other Prometheus types a query also reads: the rate of a summary's observations, the value of an untyped,
+# info or stateset series, the quantiles of a native histogram
+_ALSO: dict[str, tuple[str, ...]] = {"rate": ("summary",), "increase": ("summary",),
+                                     "gauge": ("untyped", "info", "stateset"), "quantile": ("native_histogram",)}
 
 
 # ── composition: plain data, resolved against a contract by `render` ──
@@ -368,7 +374,7 @@ class _Renderer:
         if metric is None:
             return None
         prom_type = expose(metric, self.paths[0]).prom_type
-        if prom_type != _NEEDS[q.kind]:
+        if prom_type != _NEEDS[q.kind] and prom_type not in _ALSO.get(q.kind, ()):
             self.fail(p, "dashboard/metric-type", f"{what} asks for the {q.kind} of `{metric.name}`, a {metric.type}; "
                       f"that needs a {_NEEDS[q.kind]}", metric.name)
             return None
@@ -376,7 +382,7 @@ class _Renderer:
         by = self.labels(p, metric, q.by)
         if series is None or by is None:
             return None
-        expr, kept = _expr(q, series, by)
+        expr, kept = _expr(q, series, by, native=prom_type == "native_histogram")
         legend = q.legend if q.legend is not None else (" ".join(f"{{{{{k}}}}}" for k in kept) or metric.help)
         for label in _LEGEND_LABEL.findall(legend):
             if label not in kept:
@@ -463,7 +469,7 @@ def _what(at: Panel | Row | Dashboard) -> str:
     return f"dashboard \"{at.title}\" (job variable)"
 
 
-def _expr(q: Query, series: str, by: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+def _expr(q: Query, series: str, by: tuple[str, ...], *, native: bool = False) -> tuple[str, tuple[str, ...]]:
     """The PromQL and the labels its result keeps."""
     # one job, matched exactly: Grafana writes a single-valued variable's value
     # unescaped, so a regex match would read `.` in a job name as any character
@@ -473,6 +479,9 @@ def _expr(q: Query, series: str, by: tuple[str, ...]) -> tuple[str, tuple[str, .
     if q.kind == "increase":
         return _aggregate("sum", by, f"increase({selector}[{q.window}])"), by
     per_second = f"rate({selector}[{q.window}])"
+    if q.kind == "quantile" and native:
+        # a native histogram's series hold whole histograms: no `le` to keep
+        return f"histogram_quantile({q.quantile:g}, {_aggregate('sum', (), per_second)})", ()
     if q.kind == "quantile":
         # summing by `le` first keeps one quantile when several jobs expose the histogram
         return f"histogram_quantile({q.quantile:g}, {_aggregate('sum', ('le',), per_second)})", ()
@@ -533,11 +542,14 @@ def _datasource_variable() -> Any:
 
 
 def _job_variable(series: str, default: str) -> Any:
-    # One job at a time, starting on `default`. The direct path and the
-    # Collector path are separate scrape jobs that carry the same events: a
-    # panel summing over both (All) would show every rate twice. A single
-    # value keeps every `sum` within one path, so each panel reads what a user
-    # computes by hand; comparing the paths means switching the picker.
+    # One job at a time, starting on `default` (the service's). A job is a
+    # service: its series carry its name as `job` on every path, the
+    # Collector's too (`honor_labels`), so the picker lists the services
+    # behind the Collector apart. A single value keeps every `sum` within one
+    # service, so each panel reads what a user computes by hand from that
+    # service's counters. It cannot keep two paths of one service apart: an
+    # application exposes through one path at a time, and one exposing
+    # through two at once would be read twice (tests/test_dashboard.py).
     return g.Template(name=JOB_VARIABLE, label="Job", type="query", query=f"label_values({series}, job)",
                       dataSource=DATASOURCE, default=default, includeAll=False, multi=False,
                       refresh=g.REFRESH_ON_TIME_RANGE_CHANGE)

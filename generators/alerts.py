@@ -3,13 +3,17 @@
 Written for a contract with `alerts:` or `slos:` (README, "Alerts and SLOs"); the PromQL is the tool's, built
 from contract metrics (`contract.alerting`), so it passes `check` by construction.
 
-`alerts.yml` holds one group `<service>.alerts`: the target-down alert (`up == 0` on the contract's scrape jobs),
-one metrics-stopped rule per watched metric (a job that is up without any series of it for `window`; one alert
-per job, whatever the metric's labels), and the threshold alerts. Each SLO gets a group `<service>.slo.<name>`:
-its error ratio over 5m, 30m, 1h, 2h, 6h, 1d and 3d (`job:<family>:slo_error_ratio_rate<w>`), the burn rate of
-each (`job:<family>:slo_burn_rate<w>`: the ratio over the error budget), the budget remaining over 30 days, and
-the page and ticket alerts of the SRE workbook's multi-window multi-burn-rate table (`contract.alerting.
-BURN_RULES`). Recordings come before the alerts that read them: within a group Prometheus evaluates in order.
+`alerts.yml` holds one group `<service>.alerts`: the target-down alert (`up == 0` on the scrape jobs the
+contract's paths come through: the direct one, named after the service, and the Collector's), one
+metrics-stopped rule per watched metric (a scrape job of the service's paths is up, yet no series of it has had
+the service's job for `window`; one alert for the service, whatever the metric's labels), and the threshold
+alerts. The service's series carry its name as `job` on every path (`stack.series_job`); the Collector's `up`
+does not (`stack.scrape_job`), so the metrics-stopped rule gives it the service's job before matching. Each SLO
+gets a group `<service>.slo.<name>`: its error ratio over 5m, 30m, 1h, 2h, 6h, 1d and 3d
+(`job:<family>:slo_error_ratio_rate<w>`), the burn rate of each (`job:<family>:slo_burn_rate<w>`: the ratio over
+the error budget), the budget remaining over 30 days, and the page and ticket alerts of the SRE workbook's
+multi-window multi-burn-rate table (`contract.alerting.BURN_RULES`). Recordings come before the alerts that read
+them: within a group Prometheus evaluates in order.
 
 `alerts_test.yml` proves every alert with promtool. Each SLO gets input series, one scenario per `job` value,
 that burn its budget steadily at 20 and at 0.5 times its even rate (2% and 0.05% errors on a 99.9% objective),
@@ -20,14 +24,17 @@ and a burst in the last half of the short window (a short window half as long wo
 fires in which scenario is computed from the error counts the inputs carry (`_burns`), so a changed factor or
 window in alerts.yml makes `promtool test rules` fail; the exception is the 3x-over-1d ticket rule, which
 whenever it holds leaves 1x over 3d holding too, so a change that makes it less sensitive changes nothing
-tests/test_slo.py could see. Each metrics-stopped rule gets series that stop (its alert fires, once per job)
-and one that keeps going beside a stopped one (no alert); target down an instance that goes down beside one
-that stays up; each threshold alert a job whose series make it fire and one whose series keep it quiet, each
-as close to the threshold as a quarter above or a fifth below (the nearest bucket, for a quantile).
+tests/test_slo.py could see. Each metrics-stopped rule gets, per declared path (that path's labels and scrape
+target), series that stop (its alert fires, once) and one that keeps going beside
+a stopped one (no alert); target down, on each scrape job, an instance that goes down beside one that stays
+up; each threshold alert a job whose series make it fire and one whose series keep it quiet, each as close to
+the threshold as a quarter above or a fifth below (the nearest bucket, for a quantile).
 
 promtool evaluates every rule at every evaluation step up to a test's last eval time, and the ticket alert's
 test spans four days: the tests evaluate hourly (inputs stay per minute, so every window holds the samples it
-would in production) and assert at whole hours.
+would in production) and assert at whole hours. Prometheus 3 selects a range without the sample at its start
+(Prometheus 2 with it); every scenario fires the same alerts either way (`_fires` computes both), so the tests
+pass on promtool 2 and 3 (tests/test_rules_promtool3.py).
 """
 
 from __future__ import annotations
@@ -45,7 +52,7 @@ from contract.model import Metric, Selection, Slo, ThresholdAlert, duration_seco
 from contract.problems import InputError, input_error
 from generators import rules
 from generators.common import hash_header
-from generators.stack import ALERTS_FILE
+from generators.stack import ALERTS_FILE, scrape_job, series_job
 
 TESTS_FILE = "prometheus/alerts_test.yml"
 EVALUATION_MINUTES = 60
@@ -54,7 +61,11 @@ EVALUATION_MINUTES = 60
 EVENTS_PER_MINUTE = 1_000_000
 # how far above and below a burn rule's factor its scenarios burn
 ABOVE, BELOW = Fraction(11, 10), Fraction(9, 10)
-# the steady burns of the issue's example: 2% and 0.05% errors on a 99.9% objective
+# what the SLO input counters hold when a test starts, in events: counters that ran before it, so rate()
+# extrapolates every one of them alike (a counter near zero at a window's start is extrapolated less, towards
+# zero only) and a ratio of two rates is the ratio of their increases, on Prometheus 2 and 3 alike
+COUNTER_START = 10 * EVENTS_PER_MINUTE
+# the steady burns of a worked example: 2% and 0.05% errors on a 99.9% objective
 FAST, SLOW = Fraction(20), Fraction(1, 2)
 # the page scenarios need six hours of history and room before it; the ticket ones three days and a day more
 PAGE_MINUTES = 9 * 60
@@ -94,9 +105,10 @@ def rule_groups(lc: LoadedContract) -> list[dict[str, Any]]:
     return groups
 
 
-def jobs(lc: LoadedContract) -> list[str]:
-    """The scrape jobs the contract's series come through (`rules.scrape_jobs`)."""
-    return [labels["job"] for labels in rules.scrape_jobs(lc)]
+def scrape_jobs(lc: LoadedContract) -> list[str]:
+    """The scrape jobs whose `up` says whether the contract's paths can bring series in (`stack.scrape_job`)."""
+    c = lc.contract
+    return list(dict.fromkeys(scrape_job(c, path) for path in c.exposition))
 
 
 def _job_matcher(names: list[str]) -> str:
@@ -121,9 +133,11 @@ def target_down(lc: LoadedContract) -> dict[str, Any]:
     c = lc.contract
     assert c.alerts is not None
     spec = c.alerts.target_down
-    return _alert(alerting.target_down_name(c), f"up{{{_job_matcher(jobs(lc))}}} == 0", spec.for_,
+    # the Collector's target down stops every series pushed through it: the summary names the service it stops
+    return _alert(alerting.target_down_name(c), f"up{{{_job_matcher(scrape_jobs(lc))}}} == 0", spec.for_,
                   {"severity": "page", **spec.labels},
-                  {"summary": "{{ $labels.job }} target {{ $labels.instance }} is down", **spec.annotations})
+                  {"summary": f"{{{{ $labels.job }}}} target {{{{ $labels.instance }}}} is down: no `{c.service}` "
+                              "series come through it", **spec.annotations})
 
 
 def watched_series(lc: LoadedContract, m: Metric) -> str:
@@ -136,9 +150,16 @@ def metric_stopped(lc: LoadedContract, m: Metric) -> dict[str, Any]:
     c = lc.contract
     assert c.alerts is not None
     spec = c.alerts.metrics_stopped
-    # one alert per job that is up and has had no series of the metric for the window, whatever its labels
-    expr = (f"max by (job) (up{{{_job_matcher(jobs(lc))}}} == 1) unless on (job) "
-            f"max by (job) (present_over_time({watched_series(lc, m)}[{spec.window}]))")
+    # one alert for the service while a scrape target its series can come through is up, and none of its
+    # series of the metric, whatever their labels, has been there for the window
+    up = f"up{{{_job_matcher(scrape_jobs(lc))}}} == 1"
+    if scrape_jobs(lc) == [series_job(c)]:
+        alive = f"max by (job) ({up})"
+    else:
+        # the Collector's `up` has the Collector's job: any target up, as one series, takes the series' job
+        # (one series: `label_replace` refuses to make two alike)
+        alive = f"label_replace(max({up}), \"job\", {alerting.quote(series_job(c))}, \"job\", \".*\")"
+    expr = f"{alive} unless on (job) max by (job) (present_over_time({watched_series(lc, m)}[{spec.window}]))"
     return _alert(alerting.metrics_stopped_name(c), expr, spec.for_,
                   {"severity": "ticket", "metric": m.name, **spec.labels},
                   {"summary": f"{{{{ $labels.job }}}} is up but exposed no `{m.name}` series for {spec.window}",
@@ -333,20 +354,23 @@ def target_down_test(lc: LoadedContract) -> dict[str, Any]:
     c = lc.contract
     assert c.alerts is not None
     rule = target_down(lc)
-    job = jobs(lc)[0]
-    # one instance stays up, one goes down after DOWN_MINUTE: the first evaluation after sees it, `for` later it fires
+    # on every scrape job one instance stays up, one goes down after DOWN_MINUTE: the first evaluation after sees
+    # it, `for` later it fires, once per job
     fires = _firing_at(_step_after(DOWN_MINUTE), c.alerts.target_down.for_)
-    up, down = {"job": job, "instance": "replica-1"}, {"job": job, "instance": "replica-2"}
-    inputs = [{"series": rules.selector("up", up), "values": f"1x{fires}"},
-              {"series": rules.selector("up", down), "values": f"1x{DOWN_MINUTE} 0x{fires - DOWN_MINUTE - 1}"}]
-    expected = [_exp(down, rule.get("labels", {}), rule.get("annotations", {}))]
-    return _group("target down: one instance of two goes down", inputs,
+    inputs, expected = [], []
+    for job in scrape_jobs(lc):
+        up, down = {"job": job, "instance": "replica-1"}, {"job": job, "instance": "replica-2"}
+        inputs += [{"series": rules.selector("up", up), "values": f"1x{fires}"},
+                   {"series": rules.selector("up", down), "values": f"1x{DOWN_MINUTE} 0x{fires - DOWN_MINUTE - 1}"}]
+        expected.append(_exp(down, rule.get("labels", {}), rule.get("annotations", {})))
+    return _group("target down: on each scrape job, one instance of two goes down", inputs,
                   [_alert_test(rule["alert"], fires, expected)])
 
 
 def metric_stopped_tests(lc: LoadedContract, m: Metric) -> list[dict[str, Any]]:
-    """Every series of `m` stops on every job: one alert per job. Then one series stops while another keeps
-    going (or, for a metric with a single series, it keeps going): no alert."""
+    """Per declared path, as an application exposes through one at a time (that path's scrape target up, its
+    series with its labels): every series of `m` stops, one alert for the service. Then one series stops while
+    another keeps going (or, for a metric with a single series, it keeps going): no alert."""
     c = lc.contract
     assert c.alerts is not None
     spec = c.alerts.metrics_stopped
@@ -358,19 +382,19 @@ def metric_stopped_tests(lc: LoadedContract, m: Metric) -> list[dict[str, Any]]:
     label_sets = rules.label_sets(m, rules.exposure(lc, m))[:2]
     keeps = ("one series stops, another keeps going" if len(label_sets) > 1 else "the series keeps going")
     out = []
-    for what, stopped in (("every series stops", len(label_sets)), (keeps, len(label_sets) - 1)):
-        inputs = []
-        for job_labels in rules.scrape_jobs(lc):
-            up = {"job": job_labels["job"], "instance": job_labels["instance"]}
-            inputs.append({"series": rules.selector("up", up), "values": f"1x{fires}"})
+    for path in c.exposition:
+        # the path's own scrape target answers (the Collector's, behind it)
+        up = rules.selector("up", rules.up_labels(lc, path))
+        for what, stopped in (("every series stops", len(label_sets)), (keeps, len(label_sets) - 1)):
+            inputs = [{"series": up, "values": f"1x{fires}"}]
             for k, labels in enumerate(label_sets):
                 length = STOP_MINUTE if k < stopped else fires
-                inputs.append({"series": rules.selector(series, {**job_labels, **labels}),
+                inputs.append({"series": rules.selector(series, {**rules.series_labels(lc, path), **labels}),
                                "values": f"0+60x{length}" if counter else f"1x{length}"})
-        expected = [_exp({"job": job}, rule["labels"], rule["annotations"]) for job in jobs(lc)] \
-            if stopped == len(label_sets) else []
-        out.append(_group(f"metrics stopped: `{m.name}`: {what}", inputs,
-                          [_alert_test(rule["alert"], fires, expected)]))
+            expected = [_exp({"job": series_job(c)}, rule["labels"], rule["annotations"])] \
+                if stopped == len(label_sets) else []
+            out.append(_group(f"metrics stopped: `{m.name}` on {path}: {what}", inputs,
+                              [_alert_test(rule["alert"], fires, expected)]))
     return out
 
 
@@ -474,13 +498,14 @@ def scenarios(minutes: int, rules_: tuple[BurnRule, ...], steady: bool) -> list[
         out.append(Scenario(f"{name}-reset", ((minutes - long, Fraction(0)), (long - 2 * short, ABOVE * f),
                                               (short, 2 * ABOVE * f), (short, Fraction(0)))))
         # above the factor over the long window (all but its last three short windows), then quiet, then a burst
-        # in the last half of the short window: just below the factor over the short window, twice that over a
-        # window half as long; and quiet enough over the last three short windows that a slower rule (whose long
-        # window is that) does not fire in its stead
+        # in the last half of the short window: just below the factor over the short window as Prometheus 3 sees
+        # it (its last short - 1 minutes, see `_burns`), below it over all of it (Prometheus 2), about twice that
+        # over a window half as long; and quiet enough over the last three short windows that a slower rule
+        # (whose long window is that) does not fire in its stead
         early = long - 3 * short
         out.append(Scenario(f"{name}-recent", ((minutes - long, Fraction(0)), (early, ABOVE * f * long / early),
                                                (3 * short - short // 2, Fraction(0)),
-                                               (short // 2, 2 * BELOW * f * Fraction(short, 2 * (short // 2))))))
+                                               (short // 2, BELOW * f * Fraction(short - 1, short // 2)))))
     return out
 
 
@@ -496,31 +521,43 @@ def _error_counts(s: Scenario, budget: Fraction) -> list[int] | None:
     return counts
 
 
-def _burns(counts: list[int], budget: Fraction) -> dict[str, Fraction]:
-    """The burn rate over each SLI window at the end of the inputs, as Prometheus computes it.
+def _burns(counts: list[int], budget: Fraction, left_open: bool) -> dict[str, Fraction]:
+    """The burn rate over each SLI window at the end of the inputs, as Prometheus 2 (`left_open` false) or 3
+    computes it.
 
-    A window holds the samples at both of its ends, so rate() extrapolates nothing and the error ratio is the
-    errors over the events counted in it; a window longer than the inputs counts all of them (the counters
-    start at zero, which stops extrapolation at the start).
+    Samples are a minute apart and the tests evaluate at whole minutes. Prometheus 2 selects a window of w
+    minutes with the samples at both of its ends: the last w minutes' increments. Prometheus 3 selects it
+    left-open, without the sample at its start: the last w - 1 minutes' increments, which rate() extrapolates
+    to the window by the same factor for every counter, since they all start far from zero
+    (`COUNTER_START`). Either way the error ratio is the errors over the events of those minutes; a window
+    longer than the inputs counts all of them.
     """
     out = {}
     for w in WINDOWS:
-        span = min(WINDOW_MINUTES[w], len(counts))
+        span = min(WINDOW_MINUTES[w] - left_open, len(counts))
         out[w] = Fraction(sum(counts[len(counts) - span:]), span * EVENTS_PER_MINUTE) / budget
     return out
 
 
-def _fires(burns: dict[str, Fraction], severity: str) -> bool:
-    fired = False
-    for r in BURN_RULES:
-        if r.severity != severity:
-            continue
-        factor = Fraction(r.factor).limit_denominator(1000)
-        for w in (r.long, r.short):
-            # an invariant of the scenarios, not of the contract: their burns keep away from every factor
-            assert abs(burns[w] - factor) > _MARGIN * factor, f"a burn of {float(burns[w])} is too close to {factor}"
-        fired = fired or (burns[r.long] > factor and burns[r.short] > factor)
-    return fired
+def _fires(counts: list[int], budget: Fraction, severity: str) -> bool:
+    """Whether the `severity` alert fires at the end of the inputs; the same on Prometheus 2 and 3."""
+    outcomes = set()
+    for left_open in (False, True):
+        burns = _burns(counts, budget, left_open)
+        fired = False
+        for r in BURN_RULES:
+            if r.severity != severity:
+                continue
+            factor = Fraction(r.factor).limit_denominator(1000)
+            for w in (r.long, r.short):
+                # an invariant of the scenarios, not of the contract: their burns keep away from every factor
+                assert abs(burns[w] - factor) > _MARGIN * factor, \
+                    f"a burn of {float(burns[w])} is too close to {factor}"
+            fired = fired or (burns[r.long] > factor and burns[r.short] > factor)
+        outcomes.add(fired)
+    # an invariant of the scenarios too: a window's first minute never decides an outcome
+    assert len(outcomes) == 1, "a scenario fires on one Prometheus version only"
+    return outcomes.pop()
 
 
 def slo_tests(lc: LoadedContract, i: int) -> list[dict[str, Any]]:
@@ -540,9 +577,8 @@ def slo_tests(lc: LoadedContract, i: int) -> list[dict[str, Any]]:
             if counts is None:
                 continue
             inputs += _slo_inputs(s, scenario.job, counts)
-            burns = _burns(counts, budget)
             for severity in ("page", "ticket"):
-                if _fires(burns, severity):
+                if _fires(counts, budget, severity):
                     labels, annotations = slo_alert_text(slo, severity)
                     expected.append(_exp({"job": scenario.job, "slo": slo.name}, labels, annotations))
         out.append(_group(f"SLO {slo.name}: {title} scenarios", inputs,
@@ -579,20 +615,20 @@ def _slo_inputs(s: SloSeries, job: str, counts: list[int]) -> list[dict[str, str
 
 
 def _cumulative(per_minute: list[int]) -> str:
-    """A counter from 0 growing by `per_minute[k]` in minute k+1, in promtool's expanding notation."""
+    """A counter from `COUNTER_START` growing by `per_minute[k]` in minute k+1, in promtool's expanding notation."""
     parts: list[str] = []
-    value = 0
+    value = COUNTER_START
     k = 0
     while k < len(per_minute):
         step = per_minute[k]
         run = 1
         while k + run < len(per_minute) and per_minute[k + run] == step:
             run += 1
-        # `a+bxn` is a, a+b, ..., a+n*b: the first segment starts at the counter's 0, the next ones one step on
+        # `a+bxn` is a, a+b, ..., a+n*b: the first segment starts at the counter's start, the next ones one step on
         if not parts:
-            parts.append(f"0+{step}x{run}")
+            parts.append(f"{value}+{step}x{run}")
         else:
             parts.append(f"{value + step}+{step}x{run - 1}")
         value += step * run
         k += run
-    return " ".join(parts) if parts else "0"
+    return " ".join(parts) if parts else str(COUNTER_START)

@@ -1,7 +1,12 @@
 """`metrics-contract check [CONTRACT] [FILE ...]`: dashboards and rule files against the contract.
 
-With FILEs, checks every PromQL expression in them (Grafana dashboard JSON
-or Prometheus rule YAML, told apart by content). Without, checks the out
+With FILEs, checks the contract itself and every PromQL expression in
+them (Grafana dashboard JSON, or a Prometheus rule file: YAML, JSON or
+Kubernetes `PrometheusRule` resources; told apart by content). Every FILE
+is read: one that cannot be (not found, not JSON or YAML, of another kind)
+is an error line among the others' problems, in every format, and the exit
+code is then 2; only when no FILE can be read is that bad input alone (its
+lines on stderr, exit 2). Without, checks the out
 dir: every `*.json` under `grafana/` (provisioning excluded) and
 `prometheus/rules.yml`, plus the contract's own checks, plus freshness:
 the files `metrics-contract generate` owns in the out dir (its manifest's)
@@ -68,14 +73,15 @@ def cmd_check(args: argparse.Namespace, config: Config) -> int:
     data = contract_bytes(paths[0]) if paths else None
     contract_file = resolve_contract(paths.pop(0) if data is not None else None, config)
     contract = validated(contract_file, ContractCache(enabled=not args.no_cache), data)
+    own = [p for p in contract.problems if p.check not in config.ignore]   # the contract's, judged first
     problems: list[Problem] = []
+    unread: list[Problem] = []   # the FILEs that could not be read, reported beside the others' problems
     out_dir = args.out or config.out
     if paths:
-        sources = _load_sources([(path, None) for path in paths])
+        sources, unread = _read_sources(paths)
     else:
         tree = read_out(out_dir)
         placed_tree = read_placed(tree)
-        problems.extend(contract.problems)
         if not exit_code(contract.problems):
             problems.extend(stale_outputs(contract, out_dir, tree, config, placed_tree))
         sources = _load_sources(checked_files(out_dir, tree, config, placed_tree))
@@ -85,12 +91,35 @@ def cmd_check(args: argparse.Namespace, config: Config) -> int:
         users = metric_users(contract.catalog, sources)
         problems.extend(unused_metrics(contract_file, contract.data.decode("utf-8", "replace"), contract.catalog,
                                        users))
-    problems = [p for p in problems if p.check not in config.ignore]
-    sys.stdout.write(render(problems, args.format))
+    problems = [p for p in problems if p.check not in config.ignore] + unread
+    if paths and args.format != "json":   # with FILEs, the contract's problems are printed before theirs
+        sys.stdout.write(render(own, args.format) + render(problems, args.format))
+    else:   # JSON is one document; the out dir's files sort with the contract among them
+        sys.stdout.write(render(own + problems, args.format))
     if args.format == "text":
         note = f" ({report.skipped} non-Prometheus queries skipped)" if report.skipped else ""
+        if unread:
+            note += f"; {len({p.file for p in unread})} of the files could not be read"
         sys.stderr.write(f"checked {report.expressions} expressions in {report.files} files{note}\n")
-    return exit_code(problems, args.strict)
+    return 2 if unread else exit_code(own + problems, args.strict)
+
+
+def _read_sources(paths: Sequence[str]) -> tuple[list[Source], list[Problem]]:
+    """The sources of the FILEs `paths`, and the problems of those that cannot be read (bad input).
+
+    Each file is read on its own, so one bad file never hides the others' problems. When none can be read there
+    is nothing to check: that is bad input as a whole (`InputError`, every file's lines).
+    """
+    sources = []
+    unread: list[Problem] = []
+    for path in paths:
+        try:
+            sources.append(load_source(path))
+        except InputError as exc:
+            unread.extend(exc.problems)
+    if unread and not sources:
+        raise InputError.many(unread)
+    return sources, unread
 
 
 def _load_sources(files: Sequence[tuple[str, bytes | None]]) -> list[Source]:

@@ -67,9 +67,12 @@ def cmd_names(args: argparse.Namespace, config: Config) -> int:
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return 0
     width = max(len(r["metric"]) for r in rows)
+    # at least as wide as `prometheus-client`; wider for a path with a strategy (`prometheus-otlp:NoTranslation`)
+    path_width = max(17, *(len(path) for path in paths))
     for r in rows:
-        sys.stdout.write(f"{r['metric']:<{width}}  {r['type']:<13}  {r['path']:<17}  {' '.join(r['series'])}\n")
-        sys.stdout.write(f"{'':<{width}}  {'':<13}  {'':<17}  labels: {', '.join(r['labels'])}\n")
+        sys.stdout.write(f"{r['metric']:<{width}}  {r['type']:<13}  {r['path']:<{path_width}}  "
+                         f"{' '.join(r['series'])}\n")
+        sys.stdout.write(f"{'':<{width}}  {'':<13}  {'':<{path_width}}  labels: {', '.join(r['labels'])}\n")
     return 0
 
 
@@ -402,7 +405,11 @@ def _args_validate(p: argparse.ArgumentParser) -> None:
 def _args_names(p: argparse.ArgumentParser) -> None:
     _contract_arg(p)
     p.add_argument("--format", choices=("text", "json"), default="text")
-    p.add_argument("--path", choices=EXPOSITION_PATHS, help="one exposition path (default: the declared ones)")
+    from contract.naming import PATH_ALIASES
+
+    # an alias (Prometheus' default OTLP strategy spelled out) is read as its path, as in `exposition:`
+    p.add_argument("--path", choices=EXPOSITION_PATHS, type=lambda name: PATH_ALIASES.get(name, name),
+                   help="one exposition path (default: the declared ones)")
 
 
 def _args_generate(p: argparse.ArgumentParser) -> None:

@@ -18,7 +18,7 @@ from contract.loader import LoadedContract
 from contract.problems import InputError, Problem
 from dashboards import lib, sources
 from generators.common import hash_header, json_text, marker
-from generators.stack import scrape_job
+from generators.stack import series_job
 
 # The stack runs Prometheus as compose service `prometheus`; inside the compose
 # network it listens on its image's port, whatever host port `stack.prometheus_port`
@@ -31,8 +31,8 @@ DASHBOARDS_MOUNT = "/var/lib/grafana/dashboards"
 
 def generate(lc: LoadedContract, dashboards: Sequence[str] = ()) -> dict[str, str]:
     """The dashboards (`dashboards`: the configured source files) and the provisioning files."""
-    # the job picker starts on the job of the first declared path
-    job = scrape_job(lc.contract, lc.contract.exposition[0])
+    # the job picker starts on the service: its series carry its name as `job` on every path
+    job = series_job(lc.contract)
     problems: list[Problem] = []
     rendered: dict[str, tuple[sources.Source, dict[str, Any]]] = {}
     for source in sources.dashboards(lc, dashboards):

@@ -31,13 +31,15 @@ import yaml
 from contract.checks.registry import check_contract
 from contract.live.exposition import Family, parse_number
 from contract.loader import load_contract
-from contract.naming import PATHS, UNIT_SUFFIXES
+from contract.naming import PATHS, UNIT_SUFFIXES, yields_type
 from contract.problems import InputError, Problem, input_error
 
 _DROPPED_LABELS = frozenset({"le", "quantile"} | {
     label for facts in PATHS.values() for label in facts.exporter_labels + facts.scrape_labels})
 _WORD_UNITS = {word: unit for unit, word in UNIT_SUFFIXES.items() if word}
-_TYPES = {"counter": "counter", "gauge": "gauge", "histogram": "histogram"}
+# exposition TYPE -> contract type; a histogram without `_bucket` series is a native one (`_kind`)
+_TYPES = {"counter": "counter", "gauge": "gauge", "histogram": "histogram", "summary": "summary",
+          "untyped": "untyped", "unknown": "untyped", "info": "info", "stateset": "stateset"}
 # prometheus_client registers these on every process: they say nothing about whose metrics these are
 _RUNTIME_PREFIXES = frozenset({"process", "python"})
 
@@ -76,10 +78,17 @@ def contract_yaml(families: dict[str, Family], source: str, namespace: str | Non
     entries: list[tuple[Family, str | None, str]] = []
     for fam in families.values():
         if fam.name not in folded and fam.name != "target_info":
-            kind = _TYPES.get(fam.type)
+            kind = _kind(fam)
             entries.append((fam, kind, fam.name.removesuffix("_total") if kind == "counter" else fam.name))
     ns = namespace or _chosen_namespace([name for _, kind, name in entries if kind and ":" not in name])
+    path, why = _path(families, [fam for fam, kind, name in entries if kind and name in _kept(entries, ns)],
+                      bool(folded))
+    if why:
+        notes.append(f"{source}: {why}")
     metrics = []
+    taken: dict[str, Family] = {}   # contract name -> the family that took it
+    outside: list[Family] = []
+    outside_at = 0
     for fam, kind, name in entries:
         if kind is None:
             notes.append(f"{source}:{fam.line}: skipped `{fam.name}`: type `{fam.type}` has no contract type")
@@ -90,16 +99,28 @@ def contract_yaml(families: dict[str, Family], source: str, namespace: str | Non
             continue
         metric = _metric(name, kind, fam, source)   # a malformed family is an error wherever it is kept or not
         if ns and name.startswith(ns + "_") and name != ns + "_":
+            first = taken.setdefault(name, fam)
+            if first is not fam:
+                # a gauge `x_total` beside a counter `x`, say: one contract name cannot hold both
+                notes.append(f"{source}:{fam.line}: left out `{fam.name}`: {kind} `{name}` would have the contract "
+                             f"name of {_kind(first)} `{first.name}` (line {first.line})")
+                continue
             metrics.append(metric)
-        elif ns and not namespace:   # a namespace asked for is a filter; a chosen one must say what it dropped
-            notes.append(f"{source}:{fam.line}: left out `{fam.name}`: outside namespace `{ns}`; "
-                         "pass --namespace to choose another")
+        elif ns:
+            if not outside:
+                outside_at = len(notes)
+            outside.append(fam)
+    if outside:   # never silently, and in one note (at the first one's place): a client's own families are many
+        names = ", ".join(f"`{fam.name}`" for fam in outside)
+        notes.insert(outside_at, f"{source}:{outside[0].line}: left out {len(outside)} "
+                     f"famil{'y' if len(outside) == 1 else 'ies'} outside namespace `{ns}`: {names}"
+                     + ("" if namespace else "; pass --namespace to choose another"))
     if not ns and any(kind and ":" not in name for _, kind, name in entries):
         notes.append(f"{source}: no metric name has a first segment to take as the namespace; pass --namespace")
     out = [f"# imported from {json.dumps(source)} by metrics-contract import: review units, closed label "
            "value sets and add events",
            "contract: 1", f"service: {yaml_quoted(service or ns)}", f"namespace: {yaml_quoted(ns)}",
-           "scrape_interval: 15s", f"exposition: [{_path(families)}]", "metrics:" if metrics else "metrics: []"]
+           "scrape_interval: 15s", f"exposition: [{path}]", "metrics:" if metrics else "metrics: []"]
     for m in metrics:
         out.append(f"  - name: {yaml_string(m.name)}")
         out.append(f"    type: {m.type}")
@@ -108,7 +129,13 @@ def contract_yaml(families: dict[str, Family], source: str, namespace: str | Non
         if m.labels:
             out.append("    labels:")
             for label, seen in m.labels:
-                out.append(f"      - name: {yaml_string(label)}  # seen: {', '.join(json.dumps(v) for v in seen)}")
+                if m.type == "stateset" and label == m.name:
+                    # a stateset writes a series for every state, so the states seen are all of them
+                    out.append(f"      - name: {yaml_string(label)}")
+                    out.append(f"        values: [{', '.join(yaml_quoted(v) for v in seen)}]")
+                else:
+                    out.append(f"      - name: {yaml_string(label)}  # seen: "
+                               f"{', '.join(json.dumps(v) for v in seen)}")
         if m.buckets is not None:
             out.append(f"    buckets: [{', '.join(_number(b) for b in m.buckets)}]")
     if not metrics:
@@ -128,8 +155,20 @@ def _chosen_namespace(names: list[str]) -> str:
     return ranked[0][0] if ranked else ""
 
 
+def _kind(fam: Family) -> str | None:
+    """The contract type of a family (None: it has none); a histogram without `_bucket` series is native."""
+    if fam.type == "histogram" and fam.samples and not any(s.endswith("_bucket") for s, _, _, _ in fam.samples):
+        return "native_histogram"
+    return _TYPES.get(fam.type)
+
+
+def _kept(entries: list[tuple[Family, str | None, str]], ns: str) -> set[str]:
+    return {name for _, kind, name in entries if kind and ":" not in name and ns and name.startswith(ns + "_")}
+
+
 def _folded_created(families: dict[str, Family]) -> set[str]:
-    bases = {f.name.removesuffix("_total") for f in families.values() if f.type in ("counter", "histogram")}
+    bases = {f.name.removesuffix("_total") for f in families.values()
+             if f.type in ("counter", "histogram", "summary")}
     return {name for name, f in families.items()
             if name.endswith("_created") and name.removesuffix("_created") in bases and f.type != "counter"}
 
@@ -137,9 +176,10 @@ def _folded_created(families: dict[str, Family]) -> set[str]:
 def _metric(name: str, kind: str, fam: Family, source: str) -> _Imported:
     labels: dict[str, set[str]] = {}
     bounds: set[float] = set()
-    for sample, sample_labels, _, line in fam.samples:
+    for sample, sample_labels, number, line in fam.samples:
         if sample.endswith("_created"):
             continue
+        _sample_value(kind, fam.name, sample, sample_labels, number, source, line)
         for key, value in sample_labels.items():
             if key not in _DROPPED_LABELS:
                 labels.setdefault(key, set()).add(value)
@@ -151,6 +191,25 @@ def _metric(name: str, kind: str, fam: Family, source: str) -> _Imported:
     return _Imported(name=name, type=kind, unit=_WORD_UNITS.get(tail, ""), help=fam.help,
                      labels=[(k, sorted(v)) for k, v in labels.items()],
                      buckets=sorted(bounds) if kind == "histogram" else None)
+
+
+def _sample_value(kind: str, family: str, sample: str, labels: dict[str, str], value: float, source: str,
+                  line: int) -> None:
+    """What OpenMetrics requires of a sample of these types; a family that breaks it is no evidence of its type."""
+    if kind == "stateset" and value not in (0.0, 1.0):
+        raise input_error(source, "exposition/syntax", f"stateset `{family}` has value `{_number(value)}`; a state "
+                          "is 1 (current) or 0", line)
+    if kind == "info" and value != 1.0:
+        raise input_error(source, "exposition/syntax", f"info `{family}` has value `{_number(value)}`; an info "
+                          "sample is always 1", line)
+    if kind == "summary" and sample == family and "quantile" in labels:
+        try:
+            quantile = parse_number(labels["quantile"])
+        except ValueError:
+            quantile = math.nan
+        if not 0.0 <= quantile <= 1.0:   # NaN compares false
+            raise input_error(source, "exposition/syntax", f"`quantile` value `{labels['quantile']}` of summary "
+                              f"`{family}` is not a number from 0 to 1", line)
 
 
 def _bound(text: str, source: str, line: int) -> float:
@@ -192,6 +251,25 @@ def _number(value: float) -> str:
     return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
 
 
-def _path(families: dict[str, Family]) -> str:
-    scoped = any("otel_scope_name" in labels for f in families.values() for _, labels, _, _ in f.samples)
-    return "otel-python" if scoped else "prometheus-client"
+def _path(families: dict[str, Family], kept: list[Family], folded: bool) -> tuple[str, str]:
+    """The exposition path the evidence points to, and a note when the evidence fits no path exactly.
+
+    prometheus_client is the path whose counters, histograms and summaries have `_created` series; else
+    OpenTelemetry scope labels mean an OpenTelemetry exporter; an exporter without them (Go's client, say) is
+    closer to `otel-python`, whose names are the same for names written in Prometheus' style and which predicts
+    no `_created` - unless a kept metric has a type or a name OpenTelemetry cannot yield.
+    """
+    # `_created` is a family of its own in the text format (folded away), a sample in OpenMetrics; no
+    # OpenTelemetry exporter writes it, so it outweighs scope labels
+    if folded or any(s.endswith("_created") for f in kept for s, _, _, _ in f.samples):
+        return "prometheus-client", ""
+    if any("otel_scope_name" in labels for f in families.values() for _, labels, _, _ in f.samples):
+        return "otel-python", ""
+    if not any(f.type in ("counter", "histogram", "summary") for f in kept):
+        return "prometheus-client", ""
+    if all(yields_type("otel-python", _kind(f) or "") and f.name == f.name.lower() for f in kept):
+        return "otel-python", ("no `_created` series and no OpenTelemetry scope labels: taking path `otel-python`, "
+                               "which predicts the same names without `_created`")
+    return "prometheus-client", ("no `_created` series, but a metric OpenTelemetry cannot yield: taking path "
+                                 "`prometheus-client`, which also accepts `_created` names this exporter does not "
+                                 "expose")

@@ -6,15 +6,22 @@ Names follow `level:metric:operations` (README, "Recording rules"):
 - histogram: `job:<family>:p50_rate<W>m` (also p95, p99) = histogram_quantile over the bucket rates
              `job:<family>:mean_rate<W>m` = rate of `_sum` / rate of `_count`
 
-`job` is the level: every rule keeps `job` and the metric's declared labels, so
-the direct scrape (job = the service) and the Collector (job = otel-collector)
-stay apart. `<family>` is the series family name without `_total`/`_bucket`;
+`job` is the level: every rule keeps `job` and the metric's declared labels.
+The service's series carry its name as `job` on every path (the Collector's
+through `honor_labels`, `stack.series_job`), so the rules read one service
+whichever path it exposes through; an application exposes through one path at
+a time, and two at once under one job would be summed. `<family>` is the series family name without `_total`/`_bucket`;
 `<W>` is five minutes or four scrape intervals, whichever is longer, in whole
 minutes. Gauges and up-down counters get no rules: they are read as they are.
 
-promtool 2.42 compares floats bit for bit, so each expected value repeats
+promtool compares floats bit for bit, so each expected value repeats
 Prometheus' float operations on the synthesized input, and the input is chosen
-so that those come out round.
+so that those come out round. Each metric gets a test group per declared
+path, whose inputs carry that path's labels (`series_labels`), so no sum in a
+test covers two paths. The tests pass on promtool 2 and 3 alike
+(tests/test_rules_promtool3.py): every input series starts at zero a minute
+into the rules' window, so neither version extrapolates, and Prometheus 3's
+window, which leaves out the sample at its start, holds the same samples.
 """
 
 from __future__ import annotations
@@ -31,10 +38,10 @@ import yaml
 
 from contract.loader import LoadedContract
 from contract.model import Contract, Metric, Rule
-from contract.naming import PATHS, Exposure, expose
+from contract.naming import PATHS, ExpositionPath, Exposure, expose
 from contract.problems import input_error
 from generators.common import hash_header
-from generators.stack import COLLECTOR_JOB, RULES_FILE, scrape_job
+from generators.stack import RULES_FILE, scrape_job, scrape_target, series_job
 
 QUANTILES: tuple[tuple[str, float], ...] = (("p50", 0.5), ("p95", 0.95), ("p99", 0.99))
 # A rate window needs several scrapes in it to survive a missed one; four is
@@ -141,28 +148,34 @@ def rule_tests(lc: LoadedContract) -> dict[str, Any]:
     w = window_minutes(c)
     tests = []
     for m in sorted(c.metrics, key=lambda m: exposure(lc, m).family):
-        if m.type == "counter":
-            tests.append(_counter_test(lc, m, w))
-        elif m.type == "histogram":
-            tests.append(_histogram_test(lc, m, w))
+        for path in c.exposition:
+            if m.type == "counter":
+                tests.append(_counter_test(lc, m, w, path))
+            elif m.type == "histogram":
+                tests.append(_histogram_test(lc, m, w, path))
     return {"rule_files": ["rules.yml"], "evaluation_interval": "1m", "tests": tests}
 
 
-def scrape_jobs(lc: LoadedContract) -> list[dict[str, str]]:
-    """Labels Prometheus and the exporter add, one set per distinct scrape job (`stack.scrape_job`)."""
+def series_labels(lc: LoadedContract, path: ExpositionPath) -> dict[str, str]:
+    """Labels Prometheus and the exporter add to the service's series through `path`, as test inputs carry them.
+
+    `job` is the service's on every path (`stack.series_job`). `instance` is the
+    scrape target's where the application is scraped itself (the direct scrape
+    job); behind the Collector and on the pushed paths it is the pushing
+    service's `service.instance.id`, unknown here like every other exporter label.
+    """
     c = lc.contract
-    jobs: dict[str, dict[str, str]] = {}
-    for path in c.exposition:
-        facts = PATHS[path]
-        job = scrape_job(c, path)
-        if job == COLLECTOR_JOB:
-            instance = f"{COLLECTOR_JOB}:{c.stack.collector_metrics_port}"
-        else:
-            instance = f"{c.stack.app_host}:{c.stack.app_metrics_port}"
-        labels = dict.fromkeys(facts.exporter_labels + facts.scrape_labels, PLACEHOLDER)
-        labels.update(job=job, instance=instance)
-        jobs.setdefault(job, dict(sorted(labels.items())))
-    return list(jobs.values())
+    facts = PATHS[path]
+    labels = dict.fromkeys(facts.exporter_labels + facts.scrape_labels, PLACEHOLDER)
+    labels["job"] = series_job(c)
+    if path in ("prometheus-client", "otel-python"):
+        labels["instance"] = scrape_target(c, path)
+    return dict(sorted(labels.items()))
+
+
+def up_labels(lc: LoadedContract, path: ExpositionPath) -> dict[str, str]:
+    """The `job` and `instance` of the `up` series that says whether `path`'s scrape target answers."""
+    return {"job": scrape_job(lc.contract, path), "instance": scrape_target(lc.contract, path)}
 
 
 def label_sets(m: Metric, e: Exposure) -> list[dict[str, str]]:
@@ -171,35 +184,39 @@ def label_sets(m: Metric, e: Exposure) -> list[dict[str, str]]:
     return [dict(zip(e.labels, combo, strict=True)) for combo in itertools.product(*choices)]
 
 
-def _series_sets(lc: LoadedContract, m: Metric, e: Exposure) -> Iterator[tuple[dict[str, str], dict[str, str]]]:
-    """(input labels, labels the rules keep) for every job and label combination."""
-    for job_labels in scrape_jobs(lc):
-        for contract_labels in label_sets(m, e):
-            kept = {"job": job_labels["job"], **contract_labels}
-            yield {**job_labels, **contract_labels}, kept
+def _series_sets(lc: LoadedContract, m: Metric, e: Exposure,
+                 path: ExpositionPath) -> Iterator[tuple[dict[str, str], dict[str, str]]]:
+    """(input labels, labels the rules keep) for every label combination on `path`."""
+    path_labels = series_labels(lc, path)
+    for contract_labels in label_sets(m, e):
+        yield {**path_labels, **contract_labels}, {"job": path_labels["job"], **contract_labels}
 
 
-def _counter_test(lc: LoadedContract, m: Metric, w: int) -> dict[str, Any]:
+def _counter_test(lc: LoadedContract, m: Metric, w: int, path: ExpositionPath) -> dict[str, Any]:
     e = exposure(lc, m)
     (record,) = counter_records(e, w)
     inputs, samples = [], []
     # a distinct power of two per series, so a rule that mixes series up fails
     # and the per-second rate stays exact; they repeat after POWERS series,
     # so that the inputs stay finite floats however many series there are
-    for i, (labels, kept) in enumerate(_series_sets(lc, m, e)):
+    for i, (labels, kept) in enumerate(_series_sets(lc, m, e, path)):
         per_minute = 60 * 2 ** (i % POWERS)
         inputs.append(_input(f"{e.family}_total", labels, per_minute, w))
         samples.append(_sample(record.record, kept, prom_rate(per_minute, w)))
-    return _test_group(w, inputs, [(record.record, samples)])
+    return _test_group(f"`{m.name}` on {path}", w, inputs, [(record.record, samples)])
 
 
 def prom_rate(per_minute: float, w: int) -> float:
-    """`rate(x[<w>m])` over a `0+<per_minute>x<2w>` input at `<2w>m`, as Prometheus 2.42 computes it.
+    """`rate(x[<w>m])` over a `_ 0+<per_minute>x<w-1>` input at `<w>m`, as Prometheus 2.42 and 3 compute it.
 
-    The window holds samples at both its ends, so nothing is extrapolated and
-    the factor is `1.0 / range` (the same float operations, in the same order).
+    The window has no sample at its start (the input starts a minute later),
+    so Prometheus 2's closed window and Prometheus 3's left-open one hold the
+    same w samples: w - 1 increments. The first is zero, so neither
+    extrapolates towards the start (a counter is not extrapolated below
+    zero), and the last is at the window's end: the factor is `1.0 / range`
+    (the same float operations, in the same order).
     """
-    return (per_minute * w) * (1.0 / (60 * w))
+    return (per_minute * (w - 1)) * (1.0 / (60 * w))
 
 
 @dataclass(frozen=True)
@@ -252,7 +269,7 @@ def distribution(bounds: tuple[float, ...], w: int) -> Distribution:
             quantiles[name] = start + (bounds[k - 1] - start) * ((rank_rates[i] - below) / (rates[k - 1] - below))
         else:
             quantiles[name] = bounds[-1]
-    mean = _mean(abs(bounds[targets[0] - 1]), 60 * total * 2 * w)
+    mean = _mean(abs(bounds[targets[0] - 1]), 60 * total * (w - 1))
     sum_per_minute = 60 * mean * total
     return Distribution(bounds=bounds, cumulative=tuple(cumulative), sum_per_minute=sum_per_minute,
                         quantiles=quantiles, mean=prom_rate(sum_per_minute, w) / rates[-1])
@@ -269,7 +286,7 @@ def _mean(median: float, top: int) -> float:
     return 2.0 ** max(sys.float_info.min_exp - 1, min(exponent, highest))
 
 
-def _histogram_test(lc: LoadedContract, m: Metric, w: int) -> dict[str, Any]:
+def _histogram_test(lc: LoadedContract, m: Metric, w: int, path: ExpositionPath) -> dict[str, Any]:
     e = exposure(lc, m)
     if not m.buckets:
         raise input_error(lc.file, "generate/buckets", f"histogram `{m.name}` needs explicit `buckets`")
@@ -279,33 +296,34 @@ def _histogram_test(lc: LoadedContract, m: Metric, w: int) -> dict[str, Any]:
     expected: dict[str, list[dict[str, Any]]] = {r.record: [] for r in records}
     les = [number(b) for b in d.bounds] + ["+Inf"]
     values = [*(d.quantiles[name] for name, _ in QUANTILES), d.mean]
-    for labels, kept in _series_sets(lc, m, e):
+    for labels, kept in _series_sets(lc, m, e, path):
         for le, count in zip(les, d.cumulative, strict=True):
             inputs.append(_input(f"{e.family}_bucket", {**labels, "le": le}, 60 * count, w))
         inputs.append(_input(f"{e.family}_count", labels, 60 * d.cumulative[-1], w))
         inputs.append(_input(f"{e.family}_sum", labels, d.sum_per_minute, w))
         for record, value in zip(records, values, strict=True):
             expected[record.record].append(_sample(record.record, kept, value))
-    return _test_group(w, inputs, sorted(expected.items()))
+    return _test_group(f"`{m.name}` on {path}", w, inputs, sorted(expected.items()))
 
 
 def _input(series: str, labels: dict[str, str], per_minute: float, w: int) -> dict[str, str]:
-    # a counter growing by `per_minute` every minute for two windows: rate() over
-    # the last window spans it exactly, so no extrapolation
-    return {"series": selector(series, labels), "values": f"0+{number(per_minute)}x{2 * w}"}
+    # no sample at minute 0, then a counter from zero growing by `per_minute` every minute up to the window's end
+    # (`prom_rate`): a window of w minutes whose first minute the series does not cover, on Prometheus 2 and 3
+    return {"series": selector(series, labels), "values": f"_ 0+{number(per_minute)}x{w - 1}"}
 
 
 def _sample(record: str, labels: dict[str, str], value: float) -> dict[str, Any]:
     return {"labels": selector(record, labels), "value": float(value)}
 
 
-def _test_group(w: int, inputs: list[dict[str, str]],
+def _test_group(name: str, w: int, inputs: list[dict[str, str]],
                 expected: list[tuple[str, list[dict[str, Any]]]]) -> dict[str, Any]:
     return {
+        "name": name,
         "interval": "1m",
         "input_series": inputs,
         "promql_expr_test": [
-            {"expr": record, "eval_time": f"{2 * w}m", "exp_samples": sorted(samples, key=lambda s: s["labels"])}
+            {"expr": record, "eval_time": f"{w}m", "exp_samples": sorted(samples, key=lambda s: s["labels"])}
             for record, samples in expected
         ],
     }

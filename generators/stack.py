@@ -40,22 +40,29 @@ ALERTS_FILE = "prometheus/alerts.yml"
 # The Prometheus container sees prometheus.yml and rules.yml below this
 # directory, at their paths below the dir both are in (`_mounts`).
 OUT_IN_CONTAINER = "/etc/prometheus/out"
-# The image's default flags (prom/prometheus Dockerfile), which `command`
-# replaces: all but --config.file, which points at the mounted config.
-PROMETHEUS_FLAGS = (
-    "--storage.tsdb.path=/prometheus",
-    "--web.console.libraries=/usr/share/prometheus/console_libraries",
-    "--web.console.templates=/usr/share/prometheus/consoles",
-)
+# The image's default flags (prom/prometheus Dockerfile of 3.x, which no
+# longer ships console templates), which `command` replaces: all but
+# --config.file, which points at the mounted config.
+PROMETHEUS_FLAGS = ("--storage.tsdb.path=/prometheus",)
 DASHBOARDS_IN_CONTAINER = "/var/lib/grafana/dashboards"
-# Pinned: the Collector's metric naming changed across releases (see
-# contract/naming.py) and the rules are verified against promtool 2.42.
+# Pinned to the releases the live tests run (tests/peers/*/go.mod, checked by
+# tests/test_stack.py): the Collector's metric naming changed across releases
+# (see contract/naming.py). The contrib distribution's release is numbered
+# after its newest component: contrib modules v0.165.1 with core v0.165.0.
+COLLECTOR_VERSION = "0.165.1"
+PROMETHEUS_VERSION = "3.16.0"
 IMAGES = {
-    "otel-collector": "otel/opentelemetry-collector-contrib:0.114.0",
+    "otel-collector": f"otel/opentelemetry-collector-contrib:{COLLECTOR_VERSION}",
     "jaeger": "jaegertracing/all-in-one:1.57",
-    "prometheus": "prom/prometheus:v2.42.0",
+    "prometheus": f"prom/prometheus:v{PROMETHEUS_VERSION}",
     "grafana": "grafana/grafana:11.3.0",
 }
+# The Collector's health_check extension: its default port, published on loopback only
+HEALTH_CHECK_PORT = 13133
+# memory_limiter, as a share of the memory the container may use (cgroup limit, else the host's): the hard
+# limit, and the headroom below it for one check interval's growth (the processor's documented 20% of it)
+MEMORY_LIMIT_PERCENTAGE = 75
+MEMORY_SPIKE_LIMIT_PERCENTAGE = 15
 JAEGER_OTLP_GRPC = "jaeger:4317"
 CREDENTIALS = {
     # name -> placeholder written to .env.example
@@ -69,6 +76,7 @@ def generate(lc: LoadedContract, layout: Layout = DEFAULT_LAYOUT) -> dict[str, s
     if lc.contract.service == COLLECTOR_JOB:
         raise input_error(lc.file, "generate/job-name",
                           f"service `{COLLECTOR_JOB}` would share its scrape job name with the Collector")
+    _check_collector_ports(lc)
     header = hash_header(lc)
     return {
         "stack/.env.example": header + env_example(),
@@ -77,6 +85,19 @@ def generate(lc: LoadedContract, layout: Layout = DEFAULT_LAYOUT) -> dict[str, s
         "stack/otel-collector/config.yaml": header + _dump(collector(lc)),
         CONFIG_FILE: header + _dump(prometheus(lc, layout)),
     }
+
+
+def _check_collector_ports(lc: LoadedContract) -> None:
+    """The Collector listens on three contract ports and the health check's: two alike would stop it at start."""
+    s = lc.contract.stack
+    taken = {HEALTH_CHECK_PORT: "the collector's health_check extension"}
+    for key in ("otlp_grpc_port", "otlp_http_port", "collector_metrics_port"):
+        port = getattr(s, key)
+        if port in taken:
+            line, column = lc.source.locate(("stack", key))
+            raise input_error(lc.file, "generate/port-collision",
+                              f"`stack.{key}` {port} is already the port of {taken[port]}", line, column)
+        taken[port] = f"`stack.{key}`"
 
 
 class _Mounts(NamedTuple):
@@ -113,54 +134,91 @@ def _mounts(layout: Layout) -> _Mounts:
     )
 
 
-def scrape_job(c: Contract, path: ExpositionPath) -> str:
-    """The scrape job whose series come through `path` in the generated prometheus.yml.
+def series_job(c: Contract) -> str:
+    """The `job` label on the service's own series, whichever path they come through: the contract's `service`.
 
-    prometheus-client and otel-python are both scraped directly under the
-    service's job: an application exposes through one of them, not both.
+    The direct scrape job is named after the service; behind the Collector
+    the exporter writes the pushing application's `service.name` (the
+    contract's `service` is that name), which the scrape's `honor_labels`
+    keeps; the pushed paths take it from `service.name` too. Recording rules,
+    alerts and dashboards select the service's series by it. It does not tell
+    the paths apart: an application exposes through one path at a time.
+    """
+    return c.service
+
+
+def scrape_job(c: Contract, path: ExpositionPath) -> str:
+    """The scrape job of the generated prometheus.yml whose `up` says whether `path`'s series can come in.
+
+    The Collector's job for `otel-collector`: Prometheus writes `up` with the
+    scrape target's own labels, which `honor_labels` leaves alone, so it is
+    not the series' job (`series_job`). The direct scrape job (the service's)
+    for prometheus-client and otel-python, and for the pushed paths, which
+    have no scrape target of their own.
     """
     return COLLECTOR_JOB if path == "otel-collector" else c.service
 
 
+def scrape_target(c: Contract, path: ExpositionPath) -> str:
+    """The `instance` of `scrape_job`'s target in the generated prometheus.yml."""
+    s = c.stack
+    return f"{COLLECTOR_JOB}:{s.collector_metrics_port}" if path == "otel-collector" \
+        else f"{s.app_host}:{s.app_metrics_port}"
+
+
 def collector(lc: LoadedContract) -> dict[str, Any]:
     s = lc.contract.stack
+    # first in every pipeline: refusing data early is what lets the receiver push back on its clients
+    processors = ["memory_limiter", "batch"]
     return {
+        "extensions": {"health_check": {"endpoint": f"0.0.0.0:{HEALTH_CHECK_PORT}"}},
         "receivers": {"otlp": {"protocols": {
             "grpc": {"endpoint": f"0.0.0.0:{s.otlp_grpc_port}"},
             "http": {"endpoint": f"0.0.0.0:{s.otlp_http_port}"},
         }}},
-        "processors": {"batch": {}},
+        "processors": {
+            "memory_limiter": {"check_interval": "1s", "limit_percentage": MEMORY_LIMIT_PERCENTAGE,
+                               "spike_limit_percentage": MEMORY_SPIKE_LIMIT_PERCENTAGE},
+            "batch": {},
+        },
         "exporters": {
             "otlp/jaeger": {"endpoint": JAEGER_OTLP_GRPC, "tls": {"insecure": True}},
             "prometheus": {
                 "endpoint": f"0.0.0.0:{s.collector_metrics_port}",
-                # contract/naming.py's otel-collector path assumes both settings;
-                # spelled out so a changed default cannot rename every series
-                "add_metric_suffixes": True,
-                "resource_to_telemetry_conversion": {"enabled": True},
+                # contract/naming.py's otel-collector path assumes both settings; spelled
+                # out so a changed default cannot rename every series. They are the current
+                # spellings of the deprecated `add_metric_suffixes: true` and
+                # `resource_to_telemetry_conversion: {enabled: true}`, which expose the very
+                # same series (measured with the v0.165 exporter).
+                "translation_strategy": "UnderscoreEscapingWithSuffixes",
+                "resource_constant_labels": {"included": ["*"]},
             },
         },
-        "service": {"pipelines": {
-            "metrics": {"receivers": ["otlp"], "processors": ["batch"], "exporters": ["prometheus"]},
-            "traces": {"receivers": ["otlp"], "processors": ["batch"], "exporters": ["otlp/jaeger"]},
-        }},
+        "service": {
+            "extensions": ["health_check"],
+            "pipelines": {
+                "metrics": {"receivers": ["otlp"], "processors": processors, "exporters": ["prometheus"]},
+                "traces": {"receivers": ["otlp"], "processors": processors, "exporters": ["otlp/jaeger"]},
+            },
+        },
     }
 
 
 def prometheus(lc: LoadedContract, layout: Layout = DEFAULT_LAYOUT) -> dict[str, Any]:
     c = lc.contract
-    s = c.stack
     mounts = _mounts(layout)
     return {
         "global": {"scrape_interval": c.scrape_interval, "evaluation_interval": c.scrape_interval},
         # relative: Prometheus and promtool resolve them against the config file's directory
         "rule_files": [mounts.rule_file] + ([mounts.alert_file] if has_alerts(c) else []),
-        # no honor_labels: the Collector's own job/instance become exported_*,
-        # as contract/naming.py expects
         "scrape_configs": [
-            {"job_name": c.service, "static_configs": [{"targets": [f"{s.app_host}:{s.app_metrics_port}"]}]},
-            {"job_name": COLLECTOR_JOB,
-             "static_configs": [{"targets": [f"{COLLECTOR_JOB}:{s.collector_metrics_port}"]}]},
+            {"job_name": scrape_job(c, "prometheus-client"),
+             "static_configs": [{"targets": [scrape_target(c, "prometheus-client")]}]},
+            # honor_labels: the exporter's `job`/`instance` (each pushing service's `service.name` and
+            # `service.instance.id`) stay, so the dashboards' `$job` tells the services behind one Collector
+            # apart; without it every one is `job="otel-collector"` (measured in tests/live/test_collector_live.py)
+            {"job_name": COLLECTOR_JOB, "honor_labels": True,
+             "static_configs": [{"targets": [scrape_target(c, "otel-collector")]}]},
         ],
     }
 
@@ -192,7 +250,8 @@ def compose(lc: LoadedContract, layout: Layout = DEFAULT_LAYOUT) -> dict[str, An
                 # OTLP must be reachable from wherever the application runs;
                 # everything else listens on loopback only
                 "ports": [f"{s.otlp_grpc_port}:{s.otlp_grpc_port}", f"{s.otlp_http_port}:{s.otlp_http_port}",
-                          _local(s.collector_metrics_port, s.collector_metrics_port)],
+                          _local(s.collector_metrics_port, s.collector_metrics_port),
+                          _local(HEALTH_CHECK_PORT, HEALTH_CHECK_PORT)],
                 "volumes": ["./otel-collector/config.yaml:/etc/otelcol-contrib/config.yaml:ro"],
                 "depends_on": ["jaeger"],
             },

@@ -39,9 +39,26 @@ _NON_IDENT = re.compile(r"[^0-9A-Za-z_]")
 _TEMPLATES = Environment(loader=PackageLoader("generators"), undefined=StrictUndefined, autoescape=False,
                          trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 
-# by metric type: the API method, the class name's suffix, whether values may be negative
-_CLASS_SUFFIX = {"counter": "Counter", "updowncounter": "UpDownCounter", "gauge": "Gauge", "histogram": "Histogram"}
-_NON_NEGATIVE = {"counter": True, "updowncounter": False, "gauge": False, "histogram": True}
+# by metric type: the class name's suffix, whether values may be negative (info and stateset take no number)
+_CLASS_SUFFIX = {"counter": "Counter", "updowncounter": "UpDownCounter", "gauge": "Gauge", "histogram": "Histogram",
+                 "summary": "Summary", "info": "Info", "stateset": "StateSet"}
+_NON_NEGATIVE = {"counter": True, "updowncounter": False, "gauge": False, "histogram": True, "summary": True,
+                 "info": False, "stateset": False}
+# the API method of the types no event updates (the others' is their event operation, `ALLOWED_OPS`)
+_API_METHOD = {"info": "info", "stateset": "state"}
+# the base class of each type's class in the module (`_Instrument` when not listed)
+_BASE_CLASS = {"info": "_Info", "stateset": "_StateSet"}
+# prometheus_client's method that records a measurement (or the information of an info without labels), by type;
+# the module's `_PROM_METHODS` has those of the four OpenTelemetry types and of the contract's others
+_PROM_METHODS = {"counter": "inc", "updowncounter": "inc", "gauge": "set", "histogram": "observe", "summary": "observe",
+                 "info": "info"}
+# the types only prometheus_client records (OpenTelemetry has no such instrument)
+_PROM_ONLY = ("summary", "info", "stateset")
+# the types the module does not record, and why: it gets no class, and its docstring lists them
+_UNRECORDED = {
+    "untyped": "untyped: neither prometheus_client nor OpenTelemetry has an untyped instrument",
+    "native_histogram": "native histogram: record an OpenTelemetry histogram with base2 exponential aggregation",
+}
 
 # names the methods of a metric class use for their own arguments and variables: a label is not named so
 _METHOD_NAMES = ("self", "value", "series", "attributes", "prom_record")
@@ -389,16 +406,19 @@ class _LabelView:
 @dataclass
 class _MetricView:
     index: int
+    name: str  # the contract metric's
     attr: str  # attribute of `Metrics`
     class_name: str
     method: str
     nonneg: bool
-    labels: list[_LabelView]
+    labels: list[_LabelView]  # the keyword arguments (a stateset's state is `value`, not one of them)
+    measured: bool = True  # takes a number `value` and records into both backends (not an info or a stateset)
     class_line: str = ""
     doc: str = ""
     signature: str = ""
     raising_signature: str = ""
     method_doc: str = ""
+    raising_doc: str = "the event handlers count it by event"  # after "`<method>`, raising what it cannot record: "
     forward: str = ""  # the public method's call of the raising one
     lookup: str = ""  # the series of the label values as given, looked up
     args: str = ""  # the label values, in contract order
@@ -430,7 +450,7 @@ class _Module:
         self.module = module
         self.global_names = _Namer(_GLOBALS)
         self.metrics = self._metric_views()
-        self.by_name = {m.name: view for m, view in zip(self.c.metrics, self.metrics, strict=True)}
+        self.by_name = {view.name: view for view in self.metrics}
         self.local = _Namer(_HANDLER_NAMES)
         self.bound: dict[str, str] = {}  # metric name -> local name of its bound raising method
         self.spans = []
@@ -445,19 +465,26 @@ class _Module:
         attrs = _Namer(("recording",))
         views = []
         for i, m in enumerate(self.c.metrics):
+            if m.type in _UNRECORDED:
+                continue
             args = _Namer((), _METHOD_NAMES)
-            labels = [self._label_view(label, args.take(_ident(label.name))) for label in m.labels]
+            # a stateset's state is the label named like the metric, given as `value`
+            labels = [self._label_view(label, args.take(_ident(label.name))) for label in m.labels
+                      if not (m.type == "stateset" and label.name == m.name)]
             attr = attrs.take(_ident(m.name))
-            view = _MetricView(i, attr, self.global_names.take(_camel(attr) + _CLASS_SUFFIX[m.type]),
-                               ALLOWED_OPS[m.type][0], _NON_NEGATIVE[m.type], labels)
+            method = _API_METHOD.get(m.type) or ALLOWED_OPS[m.type][0]
+            view = _MetricView(i, m.name, attr, self.global_names.take(_camel(attr) + _CLASS_SUFFIX[m.type]),
+                               method, _NON_NEGATIVE[m.type], labels, measured=m.type not in _API_METHOD)
             self._methods(m, view)
             views.append(view)
         return views
 
     @staticmethod
-    def _label_view(label: Label, arg: str) -> _LabelView:
+    def _label_view(label: Label, arg: str, states: bool = False) -> _LabelView:
+        """A keyword argument's view; with `states`, of a stateset's state: typed by the closed set alone."""
         closed = label.values is not None
-        own: Node = (Group.of("Literal", [Text(v) for v in label.allowed_values() or ()], "[]") if closed
+        allowed = label.values if states else label.allowed_values()
+        own: Node = (Group.of("Literal", [Text(v) for v in allowed or ()], "[]") if closed
                      else Code("str"))
         # a map also takes what it covers: an int or a str for a table, an int or a float for ranges
         hint = own
@@ -473,22 +500,35 @@ class _Module:
         labels = view.labels
         method = view.method
         default = " = 1" if m.type == "counter" else ""
-        params: list[tuple[str, Node]] = [("", Code("self")), ("", Code(f"value: float{default}"))]
+        value: list[tuple[str, Node]] = [("", Code(f"value: float{default}"))]
+        state = m.label(m.name) if m.type == "stateset" else None
+        if state is not None:
+            # the states alone: `other` is no state, even of a guarded set
+            value = [("value: ", self._label_view(state, "value", states=True).hint)]
+        elif m.type == "info":
+            value = []
+        params: list[tuple[str, Node]] = [("", Code("self")), *value]
         if labels:
             params.append(("", Code("*")))
             params += [(f"{label.arg}: ", label.hint) for label in labels]
         view.signature = _def(method, params, "None", 4)
-        raising: list[tuple[str, Node]] = [("", Code("self")), ("", Code("value: Any"))]
+        raising: list[tuple[str, Node]] = [("", Code("self")), *([("", Code("value: Any"))] if value else [])]
         raising += [("", Code(f"{label.arg}: Any")) for label in labels]
         view.raising_signature = _def(f"{method}_or_raise", raising, "None", 4)
         names = [label.arg for label in labels]
-        view.forward = ", ".join(["value", *names])
+        view.forward = ", ".join(["value", *names] if value else names)
+        # the label values in contract order, a stateset's state among them
+        if state is not None:
+            names.insert(m.label_names.index(m.name), "value")
         key: Node = Code(names[0]) if len(names) == 1 else _tuple(Code(n) for n in names)
         view.lookup = _assign("series", Group.of("self.series.get", [key]), 8) if names else ""
         view.args = ", ".join(names)
-        view.class_line = _code(Group.of(f"class {view.class_name}", [Code("_Instrument")]), 0, suffix=":")
+        base = _BASE_CLASS.get(m.type, "_Instrument")
+        view.class_line = _code(Group.of(f"class {view.class_name}", [Code(base)]), 0, suffix=":")
         view.doc = _docstring(_class_doc(m), 4)
         view.method_doc = _method_doc(m)
+        if not view.measured:
+            view.raising_doc = "no event updates it"
 
     # ── handlers ──
 
@@ -630,6 +670,16 @@ class _Module:
             "events_table": _code(events, 0),
             "spans_table": _code(_tuple(_span_row(s) for s in self.c.spans), 0),
             "metrics": self.metrics,
+            "has_summary": any(m.type == "summary" for m in self.c.metrics),
+            "has_info": any(m.type == "info" for m in self.c.metrics),
+            "has_stateset": any(m.type == "stateset" for m in self.c.metrics),
+            "prom_only": [t for t in _PROM_ONLY if any(m.type == t for m in self.c.metrics)],
+            "prom_import": _prom_import({m.type for m in self.c.metrics}),
+            "prom_methods": _assign("_PROM_METHODS", Group("", tuple(
+                (_literal(t) + ": ", Text(method)) for t, method in _PROM_METHODS.items()
+                if t in ("counter", "updowncounter", "gauge", "histogram") or any(m.type == t for m in self.c.metrics)
+            ), "{}"), 0),
+            "unrecorded": [(m.name, _UNRECORDED[m.type]) for m in self.c.metrics if m.type in _UNRECORDED],
             "spans": self.spans,
             "bound": bound,
             "constant_series": self._constant_series(),
@@ -665,10 +715,27 @@ def _class_doc(m: Metric) -> str:
 
 
 def _method_doc(m: Metric) -> str:
-    of = "the series of these label values" if m.labels else "the metric"
+    # a stateset's state is no label of its series here: prometheus_client's Enum keeps it apart
+    labelled = any(not (m.type == "stateset" and name == m.name) for name in m.label_names)
+    of = "the series of these label values" if labelled else "the metric"
     return {
         "counter": f"Add `value` (finite, >= 0) to {of}; never raises.",
         "updowncounter": f"Add `value` (finite, may be negative) to {of}; never raises.",
         "gauge": f"Set {of} to `value` (finite); never raises.",
         "histogram": f"Record `value` (finite, >= 0) in {of}; never raises.",
+        "summary": f"Record `value` (finite, >= 0) in {of}; never raises.",
+        "info": ("Make these label values the metric's information, replacing any before; never raises." if m.labels
+                 else "Expose the metric's `_info` series (it has no labels); never raises."),
+        "stateset": f"Make `value`, one of the states, the current state of {of}; never raises.",
     }[m.type]
+
+
+def _prom_import(types: set[str]) -> str:
+    """The prometheus_client classes `_prom_metric` uses, sorted as ruff sorts them; its `Enum` is renamed, since
+    the module's `Enum` is the standard library's."""
+    names = ["Counter", "Gauge", "Histogram"] + [name for t, name in (("info", "Info"), ("summary", "Summary"))
+                                                  if t in types]
+    line = "from prometheus_client import " + ", ".join(sorted(names))
+    if "stateset" in types:
+        line += "\n    from prometheus_client import Enum as PromEnum"
+    return line

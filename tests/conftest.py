@@ -18,6 +18,29 @@ QORTEX_CONTRACT = ROOT / "contract" / "qortex.yaml"
 # the dashboard sources this repository's pyproject.toml configures (relative to ROOT, where the tests run)
 QORTEX_DASHBOARDS = ("dashboards/qortex.py",)
 
+# a small service's contract, a counter and a gauge: what the checker's field-style tests start from
+APP_CONTRACT = """\
+contract: 1
+service: app
+namespace: app
+scrape_interval: 15s
+exposition: [prometheus-client]
+metrics:
+  - {name: app_requests, type: counter, unit: "1", help: r}
+  - {name: app_temp, type: gauge, unit: "1", help: t}
+events: []
+"""
+# the same with a labelled counter and a histogram, for the checks that need them
+APP_CONTRACT_FULL = APP_CONTRACT.replace("events: []\n", """\
+  - name: app_calls
+    type: counter
+    unit: "{call}"
+    help: c
+    labels: [{name: code, values: ["200", "500"]}]
+  - {name: app_latency_seconds, type: histogram, unit: s, help: l, buckets: [0.1, 1.0]}
+events: []
+""")
+
 MINIMAL = """\
 contract: 1
 service: svc

@@ -50,34 +50,26 @@ class PromServer:
             return json.load(resp)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        stop(self.process)
 
     def log_tail(self, lines: int = 20) -> str:
-        text = self.log.read_text(encoding="utf-8", errors="replace") if self.log.exists() else ""
-        return "\n".join(text.splitlines()[-lines:])
+        return _tail(self.log, lines)
 
 
-def start(config_path: Path, tmp: Path) -> PromServer:
-    """Start Prometheus with `config_path`, storage under `tmp`; return once `/-/ready` answers."""
-    binary = require_binary("prometheus")
+def start(config_path: Path, tmp: Path, binary: str | None = None, flags: tuple[str, ...] = ()) -> PromServer:
+    """Start Prometheus with `config_path`, storage under `tmp`; return once `/-/ready` answers.
+
+    `binary`: another Prometheus than Debian's on PATH (the built 3.x peer); `flags`: extra command-line flags.
+    """
+    binary = binary or require_binary("prometheus")
     port = free_port()
     log = tmp / "prometheus.log"
     (tmp / "tsdb").mkdir(parents=True, exist_ok=True)
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            [binary, f"--config.file={config_path}", f"--storage.tsdb.path={tmp / 'tsdb'}",
-             f"--web.listen-address=127.0.0.1:{port}"],
-            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        )
+    process = spawn([binary, f"--config.file={config_path}", f"--storage.tsdb.path={tmp / 'tsdb'}",
+                     f"--web.listen-address=127.0.0.1:{port}", *flags], log)
     server = PromServer(url=f"http://127.0.0.1:{port}", process=process, log=log)
     try:
-        _wait_ready(server)
+        wait_ready(server.url + "/-/ready", process, log)
     except BaseException:
         server.stop()
         raise
@@ -85,24 +77,46 @@ def start(config_path: Path, tmp: Path) -> PromServer:
 
 
 @contextmanager
-def prometheus_server(config_path: Path, tmp: Path) -> Iterator[PromServer]:
-    server = start(config_path, tmp)
+def prometheus_server(config_path: Path, tmp: Path, binary: str | None = None,
+                      flags: tuple[str, ...] = ()) -> Iterator[PromServer]:
+    server = start(config_path, tmp, binary, flags)
     try:
         yield server
     finally:
         server.stop()
 
 
-def _wait_ready(server: PromServer) -> None:
+def spawn(argv: list[str], log: Path) -> subprocess.Popen[bytes]:
+    """Start a peer process with its output in `log`."""
+    with open(log, "wb") as out:
+        return subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+
+
+def wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    """Return once `url` answers with a success; raise with the end of `log` if the process exits or never does."""
     deadline = time.monotonic() + READY_TIMEOUT
     while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise RuntimeError(f"prometheus exited with {server.process.returncode}:\n{server.log_tail()}")
+        if process.poll() is not None:
+            raise RuntimeError(f"the process logging to {log.name} exited with {process.returncode}:\n{_tail(log)}")
         try:
-            with urllib.request.urlopen(server.url + "/-/ready", timeout=1) as resp:
-                if resp.status == 200:
-                    return
+            with urllib.request.urlopen(url, timeout=1):
+                return
         except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"prometheus not ready after {READY_TIMEOUT}s:\n{server.log_tail()}")
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} not ready after {READY_TIMEOUT} s:\n{_tail(log)}")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop a process this test run started, by its own PID."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def _tail(log: Path, lines: int = 20) -> str:
+    text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
+    return "\n".join(text.splitlines()[-lines:])

@@ -32,7 +32,8 @@ def dashboard_text(*targets: str | tuple[str, str], title: str = "P", descriptio
         if legend:
             row += f', "legendFormat": {json.dumps(legend)}'
         rows.append(row + "}")
-    templating = [{"name": v, "type": "custom", "query": "a,b"} for v in variables]
+    # textboxes without a default: declared, with no value, so each gets the stand-in of its position
+    templating = [{"name": v, "type": "textbox"} for v in variables]
     return "\n".join([
         "{",
         '  "panels": [',

@@ -84,10 +84,11 @@ def test_rules_are_written_from_the_contract(tmp_path: Path) -> None:
     assert by_name["SvcTargetDown"] == {
         "alert": "SvcTargetDown", "expr": 'up{job=~"svc|otel-collector"} == 0', "for": "5m",
         "labels": {"severity": "page"}, "annotations": {"summary": "{{ $labels.job }} target {{ $labels.instance }} "
-                                                                   "is down"}}
-    # one alert per job that is up without the series, whatever the metric's labels
+                                                                   "is down: no `svc` series come through it"}}
+    # one alert for the service while a scrape target of its paths is up and no series of the metric has its job,
+    # whatever the metric's labels: the Collector's `up` (job `otel-collector`) takes the series' job, `svc`
     assert by_name["svc_requests"]["expr"] == (
-        'max by (job) (up{job=~"svc|otel-collector"} == 1) unless on (job) '
+        'label_replace(max(up{job=~"svc|otel-collector"} == 1), "job", "svc", "job", ".*") unless on (job) '
         "max by (job) (present_over_time(svc_requests_total[10m]))")
     assert by_name["svc_requests"]["labels"] == {"metric": "svc_requests", "severity": "ticket"}
     assert by_name["SvcErrorRatio"]["expr"] == (
@@ -106,6 +107,10 @@ def test_one_job_and_a_job_name_that_is_a_regex(tmp_path: Path) -> None:
         "exposition: [prometheus-client, otel-collector]", "exposition: [prometheus-client]")
     lc = contract_from(tmp_path, text)
     assert rules_of(lc)["SvcEuTargetDown"]["expr"] == 'up{job="svc.eu"} == 0'
+    # one scrape job, the series' own: `up` needs no other job
+    assert rules_of(lc)["svc_requests"]["expr"] == ('max by (job) (up{job="svc.eu"} == 1) unless on (job) '
+                                                    "max by (job) (present_over_time(svc_requests_total[10m]))")
+    assert_promtool_proves(generated(lc, tmp_path / "one"))
     two = contract_from(tmp_path, text.replace("exposition: [prometheus-client]",
                                                "exposition: [otel-collector, prometheus-client]"), "two.yaml")
     assert rules_of(two)["SvcEuTargetDown"]["expr"] == r'up{job=~"otel-collector|svc\\.eu"} == 0'
@@ -130,13 +135,19 @@ def test_tests_prove_each_alert(tmp_path: Path) -> None:
     found = {g["name"]: [(t["eval_time"], t["alertname"], [e["exp_labels"] for e in t["exp_alerts"]])
                          for t in g["alert_rule_test"]] for g in tests["tests"] if not g["name"].startswith("SLO")}
     assert found == {
-        "target down: one instance of two goes down": [
-            ("180m", "SvcTargetDown", [{"instance": "replica-2", "job": "svc", "severity": "page"}])],
-        # stopped at 2h: the 3h evaluation finds 10m without a sample, `for: 5m` later (the 4h one) it fires
-        "metrics stopped: `svc_requests`: every series stops": [
-            ("240m", "SvcMetricStopped", [{"job": "otel-collector", "metric": "svc_requests", "severity": "ticket"},
-                                          {"job": "svc", "metric": "svc_requests", "severity": "ticket"}])],
-        "metrics stopped: `svc_requests`: one series stops, another keeps going": [
+        # the direct scrape job's target and the Collector's
+        "target down: on each scrape job, one instance of two goes down": [
+            ("180m", "SvcTargetDown", [{"instance": "replica-2", "job": "otel-collector", "severity": "page"},
+                                       {"instance": "replica-2", "job": "svc", "severity": "page"}])],
+        # stopped at 2h: the 3h evaluation finds 10m without a sample, `for: 5m` later (the 4h one) it fires, once,
+        # for the service, on either path
+        "metrics stopped: `svc_requests` on prometheus-client: every series stops": [
+            ("240m", "SvcMetricStopped", [{"job": "svc", "metric": "svc_requests", "severity": "ticket"}])],
+        "metrics stopped: `svc_requests` on prometheus-client: one series stops, another keeps going": [
+            ("240m", "SvcMetricStopped", [])],
+        "metrics stopped: `svc_requests` on otel-collector: every series stops": [
+            ("240m", "SvcMetricStopped", [{"job": "svc", "metric": "svc_requests", "severity": "ticket"}])],
+        "metrics stopped: `svc_requests` on otel-collector: one series stops, another keeps going": [
             ("240m", "SvcMetricStopped", [])],
         "threshold alert `SvcErrorRatio`: one job fires, one stays quiet": [
             ("120m", "SvcErrorRatio", [{"job": "fires", "severity": "ticket", "team": "fires"}])],
@@ -144,6 +155,16 @@ def test_tests_prove_each_alert(tmp_path: Path) -> None:
         "threshold alert `SvcIdle`: one job fires, one stays quiet": [
             ("120m", "SvcIdle", [{"code": "200", "job": "fires"}])],
     }
+    (down,) = [g for g in tests["tests"] if g["name"].startswith("target down")]
+    assert down["alert_rule_test"][0]["exp_alerts"][0]["exp_annotations"] == {
+        "summary": "otel-collector target replica-2 is down: no `svc` series come through it"}
+    # behind the Collector: the Collector's target up; the series have the service's job and the Collector
+    # path's labels
+    (collector,) = [g for g in tests["tests"] if g["name"].endswith("on otel-collector: every series stops")]
+    assert collector["input_series"][0] == {"series": 'up{instance="otel-collector:8889", job="otel-collector"}',
+                                            "values": "1x240"}
+    assert collector["input_series"][1]["series"].startswith('svc_requests_total{code="200", instance="example", '
+                                                             'job="svc", otel_scope_name="example",')
     (slow,) = [g for g in tests["tests"] if g["name"].startswith("threshold alert `SvcSlow`")]
     assert slow["alert_rule_test"][0]["exp_alerts"][0]["exp_annotations"] == {"summary": "fires answers slowly"}
 
@@ -159,7 +180,10 @@ BROKEN = [
      "      severity: page"),
     ("metrics stopped over a longer window", "present_over_time(svc_requests_total[10m])",
      "present_over_time(svc_requests_total[3h])"),
-    ("metrics stopped without the up filter", "== 1) unless", "== 0) unless"),
+    ("metrics stopped without the up filter", '== 1), "job"', '== 0), "job"'),
+    # the Collector's `up` without the service's job: its job alerts whatever the series do
+    ("metrics stopped on the Collector's own job", 'label_replace(max(up{job=~"svc|otel-collector"} == 1), "job", '
+     '"svc", "job", ".*")', 'max by (job) (up{job=~"svc|otel-collector"} == 1)'),
     ("ratio above a higher threshold", "> 0.05", "> 0.9"),
     ("quantile of another bucket", "histogram_quantile(0.99,", "histogram_quantile(0.01,"),
     ("rate compared the other way", "< 0.1", "> 0.1"),
@@ -202,10 +226,10 @@ def test_check_judges_alerts_yml_in_the_out_dir(tmp_path: Path, monkeypatch: pyt
     assert capsys.readouterr().out.splitlines() == [
         "out/prometheus/alerts.yml:13: error[check/stale-output]: `out/prometheus/alerts.yml` differs from what "
         "`metrics-contract generate` writes; regenerate it, never edit it",
-        'out/prometheus/alerts.yml:13:109: error[promql/unknown-metric]: group "svc.alerts" rule "SvcMetricStopped": '
+        'out/prometheus/alerts.yml:13:141: error[promql/unknown-metric]: group "svc.alerts" rule "SvcMetricStopped": '
         "`svc_request_total` is not in the contract; did you mean `svc_requests_total` (counter svc_requests)?",
-        '    max by (job) (up{job=~"svc|otel-collector"} == 1) unless on (job) max by (job) '
-        "(present_over_time(svc_request_total[10m]))"]
+        '    label_replace(max(up{job=~"svc|otel-collector"} == 1), "job", "svc", "job", ".*") unless on (job) '
+        "max by (job) (present_over_time(svc_request_total[10m]))"]
 
 
 def test_stack_loads_and_mounts_alerts_yml(tmp_path: Path) -> None:

@@ -73,7 +73,8 @@ def test_analyze_real_world_dashboard(tmp_path: Path, monkeypatch: pytest.Monkey
         ('variable "instance"', "variable"): (True, ["app_up"], ["instance", "job"]),
         ('variable "metric"', "variable"): (True, [], []),
         ('variable "top"', "variable"): (True, ["app_requests_total"], []),
-        ('panel "nested" target A', "target"): (True, ["app_requests_total"], ["instance", "job"]),
+        # `$by` is a custom variable: its declared values `mode` and `code` are grouping labels
+        ('panel "nested" target A', "target"): (True, ["app_requests_total"], ["code", "instance", "job", "mode"]),
         ('panel "mixed" target A', "target"): (True, ["app_requests_total"], ["job"]),
         ('panel "broken" target A', "target"): (False, [], []),
         ('panel "window math" target A', "target"): (True, ["app_requests_total"], []),

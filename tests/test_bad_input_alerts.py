@@ -42,8 +42,8 @@ CASES: dict[str, tuple[str, str]] = {
         "digits, `_`, `.` and `-`, at most 63, starting with a letter or digit"),
     "infinite-threshold": (
         "slos:\n  - {name: a, objective: 99, sli: {latency: {metric: svc_latency_seconds, threshold: 1e400}}}\n",
-        "c.yaml:24:86: error[contract/schema]: `threshold` of `latency` of `sli` of item 1 of `slos`: input should "
-        "be a finite number"),
+        "c.yaml:24:86: error[contract/schema]: `threshold` of `latency` of `sli` of item 1 of `slos` must be a finite "
+        "number, not `1e400`"),
     "query-as-promql": (
         "slos:\n  - {name: a, objective: 99, sli: {events: {error_query: svc_requests, "
         "total_query: {metric: svc_requests}}}}\n",
@@ -74,8 +74,8 @@ CASES: dict[str, tuple[str, str]] = {
         "match an empty value (a series without the label)"),
     "infinite-above": (
         "alerts:\n  thresholds:\n    - {alert: A, query: rate, metric: svc_requests, above: .inf}\n",
-        "c.yaml:25:60: error[contract/schema]: `above` of item 1 of `thresholds` of `alerts`: input should be a "
-        "finite number"),
+        "c.yaml:25:60: error[contract/schema]: `above` of item 1 of `thresholds` of `alerts` must be a finite number, "
+        "not `.inf`"),
     "for-not-a-duration": (
         "alerts:\n  target_down: {for: soon}\n",
         "c.yaml:24:22: error[contract/schema]: `for` of `target_down` of `alerts`: `soon` is not a duration like 15s, "

@@ -35,20 +35,24 @@ SCHEMA: dict[str, tuple[str, str]] = {
         "`{name: mode}`, not `code`"),
     "exposition-typo": (
         MINIMAL.replace("exposition: [prometheus-client, otel-collector]", "exposition: [prometheus]"),
-        "4:14: error[contract/schema]: `prometheus` is not an exposition path; did you mean `prometheus-client`? "
-        "(known: prometheus-client, otel-python, otel-collector)"),
+        "4:14: error[contract/schema]: `prometheus` is not an exposition path; did you mean `prometheus-otlp`? "
+        "(known: prometheus-client, otel-python, otel-collector, otel-collector-remote-write, prometheus-otlp, "
+        "prometheus-otlp:UnderscoreEscapingWithoutSuffixes, prometheus-otlp:NoUTF8EscapingWithSuffixes, "
+        "prometheus-otlp:NoTranslation)"),
     "exposition-not-a-list": (
         MINIMAL.replace("exposition: [prometheus-client, otel-collector]", "exposition: otel-python"),
-        "4:13: error[contract/schema]: `exposition` must be a list of names among prometheus-client, otel-python "
-        "and otel-collector, not `otel-python`; a list of one is written `[otel-python]`"),
+        "4:13: error[contract/schema]: `exposition` must be a list of names among prometheus-client, otel-python, "
+        "otel-collector, otel-collector-remote-write, prometheus-otlp, "
+        "prometheus-otlp:UnderscoreEscapingWithoutSuffixes, prometheus-otlp:NoUTF8EscapingWithSuffixes and "
+        "prometheus-otlp:NoTranslation, not `otel-python`; a list of one is written `[otel-python]`"),
     "type-typo": (
         MINIMAL.replace("type: counter", "type: count"),
         "7:11: error[contract/schema]: `count` is not a metric type; did you mean `counter`? (known: counter, "
-        "updowncounter, gauge, histogram)"),
+        "updowncounter, gauge, histogram, summary, untyped, info, stateset, native_histogram)"),
     "unknown-type": (
-        MINIMAL.replace("type: histogram", "type: summary"),
-        "14:11: error[contract/schema]: `summary` is not a metric type (known: counter, updowncounter, gauge, "
-        "histogram)"),
+        MINIMAL.replace("type: histogram", "type: timer"),
+        "14:11: error[contract/schema]: `timer` is not a metric type (known: counter, updowncounter, gauge, "
+        "histogram, summary, untyped, info, stateset, native_histogram)"),
     "buckets-word": (
         MINIMAL.replace("buckets: [0.1, 1.0]", "buckets: fast"),
         "17:14: error[contract/schema]: `buckets` of metric `svc_latency_seconds` must be a list of numbers, "
@@ -75,7 +79,7 @@ SCHEMA: dict[str, tuple[str, str]] = {
     "missing-type": (
         MINIMAL.replace("    type: histogram\n", ""),
         "13:5: error[contract/schema]: metric `svc_latency_seconds` needs `type` (one of counter, updowncounter, "
-        "gauge, histogram)"),
+        "gauge, histogram, summary, untyped, info, stateset, native_histogram)"),
     "unknown-key-typo": (
         MINIMAL.replace("    labels:\n", "    lable:\n"),
         "10:5: error[contract/schema]: unknown key `lable` in metric `svc_requests`; did you mean `labels`?"),
@@ -121,7 +125,7 @@ SCHEMA: dict[str, tuple[str, str]] = {
     "type-as-list": (
         MINIMAL.replace("type: counter", "type: [counter]"),
         "7:11: error[contract/schema]: `type` of metric `svc_requests` must be one of counter, updowncounter, gauge, "
-        "histogram, not a list"),
+        "histogram, summary, untyped, info, stateset, native_histogram, not a list"),
     "empty-service": (
         MINIMAL.replace("service: svc", 'service: ""'),
         "2:10: error[contract/schema]: `service` must not be empty"),

@@ -56,6 +56,24 @@ CASES: dict[str, tuple[tuple[str, str], tuple[str, str], list[str]]] = {
           "follows `1.0`",
          "c.yaml:17:25: error[contract/buckets]: bucket `0.1` of `svc_latency_seconds` is repeated"],
     ),
+    # the near miss: a native histogram, which the Collector's prometheus exporter does yield
+    "contract/type-path": (
+        ("metrics:\n", "metrics:\n  - {name: svc_gc_seconds, type: native_histogram, unit: s, help: GC pauses}\n"),
+        ("metrics:\n", "metrics:\n  - {name: svc_gc_seconds, type: summary, unit: s, help: GC pauses}\n"),
+        ["c.yaml:6:34: error[contract/type-path]: summary `svc_gc_seconds` cannot be exposed on path "
+         "`otel-collector`: OpenTelemetry has no summary instrument (declared paths that can: `prometheus-client`)"],
+    ),
+    # only prometheus_client yields a stateset, so both edits declare that path alone
+    "contract/stateset-states": (
+        ("exposition: [prometheus-client, otel-collector]\nmetrics:\n",
+         "exposition: [prometheus-client]\nmetrics:\n  - {name: svc_mode, type: stateset, unit: \"\", help: Mode, "
+         "labels: [{name: svc_mode, values: [idle, busy]}]}\n"),
+        ("exposition: [prometheus-client, otel-collector]\nmetrics:\n",
+         "exposition: [prometheus-client]\nmetrics:\n  - {name: svc_mode, type: stateset, unit: \"\", help: Mode, "
+         "labels: [{name: svc_mode}, {name: state, values: [idle, busy]}]}\n"),
+        ["c.yaml:6:76: error[contract/stateset-states]: label `svc_mode` of stateset `svc_mode` needs `values`: "
+         "the states"],
+    ),
     "contract/duplicate": (
         ("values: [\"200\", \"500\"]\n", "values: [\"200\", \"500\"]\n      - name: method\n"),
         ("values: [\"200\", \"500\"]\n", "values: [\"200\", \"500\"]\n      - name: code\n"),

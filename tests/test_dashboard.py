@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from contract.loader import LoadedContract, load_contract
-from contract.naming import EXPOSITION_PATHS, expose
+from contract.naming import EXPOSITION_PATHS, ExpositionPath, expose
 from contract.problems import InputError
 from dashboards import lib
 from generators import cli, grafana, rules
@@ -227,17 +227,22 @@ def selector(name: str, labels: dict[str, str]) -> str:
     return name + "{" + ", ".join(f"{k}={json.dumps(v)}" for k, v in sorted(labels.items())) + "}"
 
 
-def one_event_per_second_test(lc: LoadedContract, board: dict[str, Any], job_matcher: str) -> dict[str, Any]:
-    """A promtool test: every rate panel's series at 1 event/s on every scrape job and label value.
+def one_event_per_second_test(lc: LoadedContract, board: dict[str, Any],
+                              paths: tuple[ExpositionPath, ...]) -> dict[str, Any]:
+    """A promtool test: every rate panel's series at 1 event/s on every label value, as `paths` expose them.
 
-    Each panel is evaluated with the job picker on each job (`job_matcher`
-    is the selector's job matcher, with `{job}` for the picked one); it must
-    read, per kept label set, one event per second per series that the set
-    sums, which for every qortex panel is 1, and not the 2 of a sum over
-    both paths.
+    The inputs carry each of `paths`' labels (`rules.series_labels`: `instance`,
+    exporter labels), all under the service's job, which is where the job
+    picker starts; each panel must read, per kept label set, one event per
+    second per label set that it sums, as one path exposes them: for every
+    qortex panel, 1.
     """
     lookup = series_to_metric(lc)
-    window = 5   # minutes; the inputs span two windows, so rate() needs no extrapolation
+    window = 5   # minutes
+    # the rules' test input shape (a series from zero a minute into the window, see `rules.prom_rate`), at the
+    # count per minute whose rate is one per second
+    per_minute = 60 * window / (window - 1)
+    assert rules.prom_rate(per_minute, window) == 1.0
     inputs: dict[str, str] = {}
     tests = []
     for title, expr, kept, series in rate_targets(board):
@@ -247,20 +252,22 @@ def one_event_per_second_test(lc: LoadedContract, board: dict[str, Any], job_mat
         if metric.type == "histogram":   # the heatmap: a rate per bucket
             bounds = [f"{b:g}" for b in metric.buckets or ()] + ["+Inf"]
             label_sets = [{**labels, "le": le} for labels in label_sets for le in bounds]
-        for job in rules.scrape_jobs(lc):
+        for path in paths:
             for labels in label_sets:
-                inputs.setdefault(selector(series, {**job, **labels}), f"0+60x{2 * window}")
-            per_group = Counter(tuple((k, labels[k]) for k in kept) for labels in label_sets)
-            picked = expr.replace('job="$job"', job_matcher.format(job=job["job"]))
-            tests.append({
-                "expr": picked.replace("$__rate_interval", f"{window}m"),
-                "eval_time": f"{2 * window}m",
-                "exp_samples": [
-                    {"labels": selector("", dict(group)), "value": count * rules.prom_rate(60, window)}
-                    for group, count in sorted(per_group.items())],
-            })
-            assert tests[-1]["expr"] != expr, title
+                inputs.setdefault(selector(series, {**rules.series_labels(lc, path), **labels}),
+                                  f"_ 0+{per_minute:g}x{window - 1}")
+        per_group = Counter(tuple((k, labels[k]) for k in kept) for labels in label_sets)
+        picked = expr.replace('job="$job"', f'job="{lc.contract.service}"')
+        assert picked != expr, title
+        tests.append({
+            "expr": picked.replace("$__rate_interval", f"{window}m"),
+            "eval_time": f"{window}m",
+            "exp_samples": [
+                {"labels": selector("", dict(group)), "value": count * rules.prom_rate(per_minute, window)}
+                for group, count in sorted(per_group.items())],
+        })
     return {"rule_files": [], "evaluation_interval": "1m", "tests": [{
+        "name": f"one event per second on {' and '.join(paths)}",
         "interval": "1m",
         "input_series": [{"series": name, "values": values} for name, values in inputs.items()],
         "promql_expr_test": tests,
@@ -275,38 +282,45 @@ def run_promtool_test(test: dict[str, Any], tmp_path: Path) -> subprocess.Comple
 
 
 def test_every_rate_panel_counts_each_event_once(lc: LoadedContract, board: dict[str, Any], tmp_path: Path) -> None:
-    test = one_event_per_second_test(lc, board, 'job="{job}"')
-    # the seed's 7 rate panels and the heatmap's bucket rates, on both jobs
-    assert len(test["tests"][0]["promql_expr_test"]) == 8 * 2
-    # every kept label set sums one series: each reads exactly 1 event/s
-    assert {s["value"] for t in test["tests"][0]["promql_expr_test"] for s in t["exp_samples"]} == {1.0}
-    tested = run_promtool_test(test, tmp_path)
-    assert tested.returncode == 0, tested.stdout + tested.stderr
+    # an application exposes through one path at a time: each path alone, with its own labels
+    assert lc.contract.exposition == ("prometheus-client", "otel-collector")
+    for path in lc.contract.exposition:
+        test = one_event_per_second_test(lc, board, (path,))
+        # the seed's 7 rate panels and the heatmap's bucket rates
+        assert len(test["tests"][0]["promql_expr_test"]) == 8
+        # every kept label set sums one label set of the contract: each reads exactly 1 event/s
+        assert {s["value"] for t in test["tests"][0]["promql_expr_test"] for s in t["exp_samples"]} == {1.0}
+        (tmp_path / path).mkdir()
+        tested = run_promtool_test(test, tmp_path / path)
+        assert tested.returncode == 0, tested.stdout + tested.stderr
 
 
-def test_the_count_once_test_catches_a_sum_over_both_paths(lc: LoadedContract, board: dict[str, Any],
-                                                           tmp_path: Path) -> None:
-    # the job picker on All (`.+`), as the dashboard once started: both paths are summed
-    tested = run_promtool_test(one_event_per_second_test(lc, board, 'job=~".+"'), tmp_path)
+def test_both_paths_of_one_service_at_once_read_every_event_twice(lc: LoadedContract, board: dict[str, Any],
+                                                                  tmp_path: Path) -> None:
+    # An application exposing through both paths at once: both carry the service's job, so the picker cannot keep
+    # them apart and every panel sums the two copies of each event. This is the limit the count-once test above
+    # relies on (one path at a time), and it shows that test catches a panel reading a rate twice.
+    tested = run_promtool_test(one_event_per_second_test(lc, board, lc.contract.exposition), tmp_path)
     assert tested.returncode == 1
     report = tested.stdout + tested.stderr
     expected = re.findall(r"^ +exp: (.*)$", report, re.MULTILINE)
     got = re.findall(r"^ +got: (.*)$", report, re.MULTILINE)
-    # every panel fails on both jobs, each reading every event twice
-    assert len(expected) == len(got) == 8 * 2
+    # every panel fails, reading every event twice
+    assert len(expected) == len(got) == 8
     assert all(set(re.findall(r"} (\S+?)(?:,|$)", line)) == {"1E+00"} for line in expected)
     assert got == [line.replace("} 1E+00", "} 2E+00") for line in expected]
     assert '{mode="graph"} 2E+00, {mode="other"} 2E+00, {mode="vec"} 2E+00' in got
 
 
-def test_job_picker_starts_on_the_first_declared_path(tmp_path: Path, in_root: Path) -> None:
+def test_job_picker_starts_on_the_service_whichever_path_comes_first(tmp_path: Path, in_root: Path) -> None:
     text = QORTEX_CONTRACT.read_text(encoding="utf-8")
     reordered = tmp_path / "qortex.yaml"
     reordered.write_text(text.replace("exposition: [prometheus-client, otel-collector]",
                                       "exposition: [otel-collector, prometheus-client]"), encoding="utf-8")
     board = json.loads(grafana.generate(load_contract(str(reordered)), QORTEX_SOURCES)["grafana/qortex.json"])
     (job,) = (v for v in board["templating"]["list"] if v["name"] == "job")
-    assert job["current"]["value"] == "otel-collector"
+    # the Collector's series carry the service's job too (`honor_labels`)
+    assert job["current"]["value"] == "qortex"
 
 
 def test_units_come_from_the_contract(board: dict[str, Any]) -> None:

@@ -15,7 +15,7 @@ from contract.problems import InputError
 from dashboards import lib
 from generators import grafana
 from generators.cli import main
-from generators.stack import scrape_job
+from generators.stack import series_job
 from tests.conftest import MINIMAL, ROOT, contract_from
 from tests.test_fixtures import CASES, FIXTURES
 
@@ -119,11 +119,11 @@ def test_default_dashboard_has_a_row_per_group_and_a_panel_per_metric(tmp_path: 
         (0, 27, 24), (0, 28, 24)]
     (job,) = (v for v in board["templating"]["list"] if v["name"] == "job")
     assert job["query"] == "label_values(shop_http_requests_total, job)"
-    assert job["current"]["value"] == scrape_job(lc.contract, "prometheus-client") == "Shop Front"
+    assert job["current"]["value"] == series_job(lc.contract) == "Shop Front"
 
 
 def test_a_reference_error_of_the_default_dashboard_is_located_at_its_metric(tmp_path: Path) -> None:
-    # a counter whose only label the two paths spell differently: the contract check reports it too,
+    # a counter whose only label the two paths spell differently (`k_ind`, `k__ind`): the contract check reports it too,
     # but rendering never reaches a line that is not in the contract
     lc = contract_from(tmp_path, """\
         contract: 1
@@ -136,7 +136,7 @@ def test_a_reference_error_of_the_default_dashboard_is_located_at_its_metric(tmp
             type: counter
             unit: "{job}"
             help: Jobs
-            labels: [{name: _kind, values: [a]}]
+            labels: [{name: "k..ind", values: [a]}]
         """)
     with pytest.raises(InputError) as caught:
         grafana.generate(lc)

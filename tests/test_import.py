@@ -43,7 +43,7 @@ contract: 1
 service: "app"
 namespace: "app"
 scrape_interval: 15s
-exposition: [otel-python]
+exposition: [prometheus-client]
 metrics:
   - name: app_requests
     type: counter
@@ -60,6 +60,10 @@ metrics:
     type: gauge
     unit: ""
     help: "Up"
+  - name: app_q
+    type: summary
+    unit: ""
+    help: "Quantiles"
 """
 
 
@@ -68,7 +72,8 @@ def test_import_folds_and_filters(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     monkeypatch.chdir(tmp_path)
     (tmp_path / "e.prom").write_text(EXPOSITION)
     assert main(["import", "--metrics-file", "e.prom", "--namespace", "app", "--output", "c.yaml"]) == 0
-    assert capsys.readouterr().err == "e.prom:18: skipped `app_q`: type `summary` has no contract type\n"
+    # `_created` series are prometheus_client's, whatever else the exposition carries; a summary is kept
+    assert capsys.readouterr().err == "e.prom:21: left out 1 family outside namespace `app`: `other_thing`\n"
     assert (tmp_path / "c.yaml").read_text() == EXPECTED
     lc = load_contract("c.yaml")
     assert lc.contract.metrics[1].help == 'Latency "quoted" \\ back'
@@ -154,9 +159,11 @@ def test_namespace_is_the_most_common_first_segment(tmp_path: Path, monkeypatch:
     (tmp_path / "e.prom").write_text(TWO_PREFIXES)
     assert main(["import", "--metrics-file", "e.prom", "--output", "c.yaml"]) == 0
     assert capsys.readouterr().err == (
-        "e.prom:1: left out `db_pool_size`: outside namespace `shop`; pass --namespace to choose another\n"
-        "e.prom:5: left out `shop:orders:rate5m`: a name with `:` is a recording rule's, not an instrument's\n"
-        "e.prom:9: left out `up`: outside namespace `shop`; pass --namespace to choose another\n")
+        "e.prom: no `_created` series and no OpenTelemetry scope labels: taking path `otel-python`, which predicts "
+        "the same names without `_created`\n"
+        "e.prom:1: left out 2 families outside namespace `shop`: `db_pool_size`, `up`; pass --namespace to choose "
+        "another\n"
+        "e.prom:5: left out `shop:orders:rate5m`: a name with `:` is a recording rule's, not an instrument's\n")
     lc = load_contract("c.yaml")
     assert (lc.contract.service, lc.contract.namespace) == ("shop", "shop")
     # the unit comes from the name's unit word
@@ -182,9 +189,11 @@ def test_the_clients_own_metrics_do_not_choose_the_namespace(tmp_path: Path, mon
     assert main(["import", "--metrics-file", "e.prom"]) == 0
     out, err = capsys.readouterr()
     assert [m.name for m in load_contract("c.yaml", out.encode()).contract.metrics] == ["shop_orders"]
-    left = [line.split("`")[1] for line in err.splitlines()]
-    assert len(left) == len(err.splitlines()) >= 8
-    assert all(name.startswith(("process_", "python_")) for name in left)
+    [line] = err.splitlines()
+    head, _, names = line.partition(": `")
+    left = ("`" + names.removesuffix("; pass --namespace to choose another")).split(", ")
+    assert head == f"e.prom:1: left out {len(left)} families outside namespace `shop`"
+    assert len(left) >= 8 and all(name.startswith(("`process_", "`python_")) for name in left)
 
 
 COLLIDING = """\
@@ -209,6 +218,8 @@ def test_a_contract_that_does_not_validate_is_not_written(tmp_path: Path, monkey
     assert main(argv) == 1
     shown = "c.yaml" if output else "<stdout>"
     assert capsys.readouterr() == ("", (
+        "e.prom: no `_created` series and no OpenTelemetry scope labels: taking path `otel-python`, which predicts "
+        "the same names without `_created`\n"
         f"{shown}:13:11: error[contract/collision]: `app_wait_seconds_count` and `app_wait_seconds` both yield "
         "series `app_wait_seconds_count` on prometheus-client\n"
         "nothing written: the imported contract does not validate\n"))
@@ -221,7 +232,10 @@ def test_no_metric_left_is_not_written(tmp_path: Path, monkeypatch: pytest.Monke
     (tmp_path / "e.prom").write_text(COLLIDING)
     assert main(["import", "--metrics-file", "e.prom", "--namespace", "shop", "--output", "c.yaml"]) == 1
     out, err = capsys.readouterr()
-    first, problem, last = err.splitlines()
+    skipped, first, problem, last = err.splitlines()
+    # every family outside the namespace asked for is named, never dropped silently
+    assert skipped == ("e.prom:1: left out 2 families outside namespace `shop`: `app_wait_seconds`, "
+                       "`app_wait_seconds_count`")
     assert (out, first, last) == ("", "e.prom: no metrics found in namespace `shop`",
                                   "nothing written: the imported contract does not validate")
     assert problem.startswith("c.yaml:7:10: error[contract/schema]: ")   # the wording is the loader's

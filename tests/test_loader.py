@@ -34,9 +34,9 @@ CASES = {
                       "c.yaml:16:5: error[contract/schema]: unknown key `colour` in metric `svc_latency_seconds` "
                       "(known: name, type, unit, help, labels, buckets, renamed_from, max_series, group, semconv, "
                       "required)"),
-    "wrong-type": (MINIMAL.replace("type: histogram", "type: summary").encode(),
-                   "c.yaml:14:11: error[contract/schema]: `summary` is not a metric type (known: counter, "
-                   "updowncounter, gauge, histogram)"),
+    "wrong-type": (MINIMAL.replace("type: histogram", "type: timer").encode(),
+                   "c.yaml:14:11: error[contract/schema]: `timer` is not a metric type (known: counter, "
+                   "updowncounter, gauge, histogram, summary, untyped, info, stateset, native_histogram)"),
     "missing-field": (MINIMAL.replace("    help: Latency\n", "").encode(),
                       "c.yaml:13:5: error[contract/schema]: metric `svc_latency_seconds` needs `help` (a string)"),
     "alias-bomb": (ALIAS_BOMB.encode(),

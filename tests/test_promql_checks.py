@@ -25,6 +25,9 @@ CASES: dict[str, list[tuple[Target, list[str]]]] = {
         ("rate(qortex_queries_total[5m]", ["promql/syntax@0: invalid PromQL: unclosed left parenthesis"]),
         ("rate(qortex_queries_total[5m]) +", ["promql/syntax@0: invalid PromQL: invalid promql query"]),
         ("rate(qortex_queries_total[5x])", ["promql/syntax@0: invalid PromQL: bad number or duration syntax: 5x"]),
+        ('sum by (qortex.mode) (rate(qortex_queries_total{x="a.b"}[5m]))', [
+            'promql/syntax@8: invalid PromQL: `qortex.mode` has a dot, so it must be quoted, which only Prometheus 3 '
+            'reads: `{"qortex.mode"}` as a metric, `"qortex.mode"` as a label']),
     ],
     "promql/too-complex": [
         ("(" * 127 + "up" + ")" * 127, []),
@@ -72,8 +75,11 @@ CASES: dict[str, list[tuple[Target, list[str]]]] = {
           "promql/unknown-metric@91: `nope` is not in the contract"]),
     ],
     "promql/unknown-label": [
-        ('rate(qortex_queries_total{job="q", instance="a", exported_job="x", service_name="s"}[5m])', []),
-        ('rate(qortex_query_duration_seconds_bucket{le="1"}[5m])', []),
+        ('rate(qortex_queries_total{job="q", instance="a", service_name="s"}[5m])', []),
+        # the generated stack scrapes the Collector with `honor_labels`: no `exported_*` labels on any path
+        ('rate(qortex_queries_total{exported_job="x"}[5m])', [
+            "promql/unknown-label@26: `qortex_queries_total` has no label `exported_job`; its labels: `mode`"]),
+        ('rate(qortex_query_duration_seconds_bucket{le="1.0"}[5m])', []),
         ('rate(qortex_queries_total{stage="x"}[5m])', [
             "promql/unknown-label@26: `qortex_queries_total` has no label `stage`; its labels: `mode`"]),
         ('rate(qortex_queries_total{mdoe="vec"}[5m])', [
@@ -198,6 +204,25 @@ CASES: dict[str, list[tuple[Target, list[str]]]] = {
         ("deriv(qortex_factor_mean[1m] offset 5m) + rate(qortex_queries_total[10s])", [
             "promql/rate-window@68: `rate()` over `[10s]` is shorter than 2×scrape_interval (30s); use "
             "`[$__rate_interval]`"]),
+    ],
+    "promql/le-normalized": [
+        ('sum by (le) (rate(qortex_query_duration_seconds_bucket{le="1.0"}[5m]))', []),
+        ('sum(rate(qortex_query_duration_seconds_bucket{le="+Inf"}[5m]))', []),
+        ('sum(rate(qortex_query_duration_seconds_bucket{le=~"1|2"}[5m]))', []),   # regexes are not judged
+        ('sum(rate(qortex_query_duration_seconds_bucket{le="1"}[5m]))', [
+            'promql/le-normalized@50: `le="1"` matches no series on Prometheus 3, which stores this value as `1.0`; '
+            'write `le=~"1\\\\.0|1"` to cover every spelling of it']),
+        ('sum(rate(qortex_query_duration_seconds_bucket{le!="2.50"}[5m]))', [
+            'promql/le-normalized@51: `le!="2.50"` excludes no series on Prometheus 3, which stores this value as '
+            '`2.5`; write `le!="2.5"`']),
+    ],
+    "promql/utf8-name": [
+        ("sum by (mode) (rate(qortex_queries_total[5m]))", []),
+        ('sum by ("mode") (rate({"qortex_queries_total"}[5m]))', [
+            "promql/utf8-name@8: label name `mode` is quoted, which only Prometheus 3 parses; write it bare, `mode`, "
+            "which every version reads",
+            "promql/utf8-name@23: metric name `qortex_queries_total` is quoted, which only Prometheus 3 parses; "
+            "write it bare, `qortex_queries_total`, which every version reads"]),
     ],
 }
 

@@ -141,16 +141,28 @@ def test_custom_rules_keep_contract_order(tmp_path: Path) -> None:
     ]
 
 
-def test_test_inputs_cover_every_label_value_and_job(lc: LoadedContract) -> None:
+def test_test_inputs_cover_every_label_value_on_each_path_apart(lc: LoadedContract) -> None:
     tests = yaml.safe_load(rules.generate(lc)["prometheus/rules_test.yml"])
-    (queries,) = [t for t in tests["tests"]
-                  if t["promql_expr_test"][0]["expr"] == "job:qortex_queries:rate5m"]
-    samples = {s["labels"]: s["value"] for s in queries["promql_expr_test"][0]["exp_samples"]}
-    # closed set plus the guard's `other`, on the direct job and the Collector's
-    assert sorted(samples) == sorted(
-        f'job:qortex_queries:rate5m{{job="{job}", mode="{mode}"}}'
-        for job in ("qortex", "otel-collector") for mode in ("vec", "graph", "other"))
-    assert sorted(samples.values()) == [1.0, 2.0, 4.0, 8.0, 16.0, 32.0]
+    groups = {t["name"]: t for t in tests["tests"] if t["promql_expr_test"][0]["expr"] == "job:qortex_queries:rate5m"}
+    # one group per path: an application exposes through one at a time, so no sum covers two
+    assert list(groups) == ["`qortex_queries` on prometheus-client", "`qortex_queries` on otel-collector"]
+    for group in groups.values():
+        samples = {s["labels"]: s["value"] for s in group["promql_expr_test"][0]["exp_samples"]}
+        # closed set plus the guard's `other`, under the service's job on either path
+        assert sorted(samples) == sorted(f'job:qortex_queries:rate5m{{job="qortex", mode="{mode}"}}'
+                                         for mode in ("vec", "graph", "other"))
+        # 60 x 2**i a minute, in the 4 minutes a series covers of the 5 minute window (`rules.prom_rate`)
+        assert sorted(samples.values()) == [0.8, 1.6, 3.2]
+    # each path's own labels: the direct scrape's target as `instance`; behind the Collector the service's
+    # `service.instance.id` (unknown: a placeholder) and the exporter's labels
+    inputs = [[s["series"] for s in g["input_series"]] for g in groups.values()]
+    assert inputs == [
+        [f'qortex_queries_total{{instance="host.docker.internal:9090", job="qortex", mode="{mode}"}}'
+         for mode in ("vec", "graph", "other")],
+        [f'qortex_queries_total{{instance="example", job="qortex", mode="{mode}", otel_scope_name="example", '
+         'otel_scope_version="example", service_instance_id="example", service_name="example", '
+         'telemetry_sdk_language="example", telemetry_sdk_name="example", telemetry_sdk_version="example"}'
+         for mode in ("vec", "graph", "other")]]
 
 
 def test_quantiles_land_on_bucket_bounds(lc: LoadedContract) -> None:
@@ -209,22 +221,26 @@ def test_promtool_passes_on_extreme_buckets(tmp_path: Path, bounds: list[float],
 def test_extreme_buckets_keep_the_sum_input_finite(tmp_path: Path) -> None:
     lc = contract_from(tmp_path, MINIMAL.replace("buckets: [0.1, 1.0]", "buckets: [1e308, 1.7e308]"))
     tests = yaml.safe_load(rules.generate(lc)["prometheus/rules_test.yml"])
-    (histogram,) = [t for t in tests["tests"] if "svc_latency_seconds" in t["promql_expr_test"][0]["expr"]]
-    sums = [s["values"] for s in histogram["input_series"] if s["series"].startswith("svc_latency_seconds_sum{")]
+    histograms = [t for t in tests["tests"] if "svc_latency_seconds" in t["promql_expr_test"][0]["expr"]]
+    # one group per path of MINIMAL
+    assert [t["name"] for t in histograms] == ["`svc_latency_seconds` on prometheus-client",
+                                               "`svc_latency_seconds` on otel-collector"]
+    sums = [s["values"] for t in histograms for s in t["input_series"]
+            if s["series"].startswith("svc_latency_seconds_sum{")]
     # the mean: the largest power of two whose sum input (100 observations a minute
-    # for 10 minutes) stays below the float limit, 2**1024
-    assert sums == ["0+1.6458372206381066e+307x10"] * 2
-    assert 60 * 2.0 ** 1008 * 100 == 1.6458372206381066e+307
-    means = [s["value"] for t in histogram["promql_expr_test"] if t["expr"].endswith(":mean_rate5m")
+    # for the 4 minutes it covers of the 5 minute window) stays below the float limit, 2**1024
+    assert sums == ["_ 0+3.291674441276213e+307x4"] * 2
+    assert 60 * 2.0 ** 1009 * 100 == 3.291674441276213e+307
+    means = [s["value"] for h in histograms for t in h["promql_expr_test"] if t["expr"].endswith(":mean_rate5m")
              for s in t["exp_samples"]]
-    assert means == [2.0 ** 1008] * 2
+    assert means == [2.0 ** 1009] * 2
 
 
 def test_promtool_passes_with_more_series_than_distinct_powers(tmp_path: Path) -> None:
     values = ", ".join(f"v{i}" for i in range(rules.POWERS))
     lc = contract_from(tmp_path, MINIMAL.replace('values: ["200", "500"]', f"values: [{values}]"))
-    # every value, the guard's `other`, on both jobs: more series than there are distinct powers of two
-    assert len(list(rules.label_sets(lc.contract.metrics[0], rules.exposure(lc, lc.contract.metrics[0])))) * 2 > 1024
+    # every value and the guard's `other`, on one path: more series than there are distinct powers of two
+    assert len(rules.label_sets(lc.contract.metrics[0], rules.exposure(lc, lc.contract.metrics[0]))) > rules.POWERS
     assert_promtool_passes(rules.generate(lc), tmp_path / "out")
 
 

@@ -157,7 +157,12 @@ def test_rules_id_prints_the_dedented_docstring_with_id_severity_and_summary(
         "The parser reports no position, so the problem points at the start of the\n"
         "expression. Grafana variables are replaced first (see\n"
         "`contract/promql/variables.py`); a variable the dashboard does not declare is\n"
-        "left in place and shows up here, as it would in Prometheus.\n")
+        "left in place and shows up here, as it would in Prometheus.\n"
+        "\n"
+        "A name with a dot written bare (`http.server.duration_bucket`,\n"
+        "`sum by (service.name)`) is never PromQL: the problem points at that name\n"
+        "instead and says how to quote it (`{\"http.server.duration_bucket\"}`,\n"
+        "`\"service.name\"`), which Prometheus 3 reads (see `promql/utf8-name`).\n")
 
 
 def test_rules_id_documents_an_id_reported_outside_the_registries(capsys: pytest.CaptureFixture[str]) -> None:

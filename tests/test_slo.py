@@ -1,6 +1,6 @@
 """SLOs from the contract: recorded SLIs and burn rates, multi-window multi-burn-rate alerts, proven by promtool.
 
-The proofs run on the real promtool: the generated tests pass, a hand-written test of the issue's example
+The proofs run on the real promtool: the generated tests pass, a hand-written test of a worked example
 (2% errors page on a 99.9% objective, 0.05% do not) passes against the generated rules, and a changed burn-rate
 factor or window in the generated rules makes the generated tests fail.
 """
@@ -150,25 +150,37 @@ def test_scenario_inputs(tmp_path: Path) -> None:
     page = next(g for g in tests["tests"] if g["name"] == "SLO availability: page scenarios")
     assert (page["interval"], page["alert_rule_test"][0]["eval_time"]) == ("1m", "540m")
     series = {s["series"]: s["values"] for s in page["input_series"]}
-    # a million requests a minute; at 2% of them (20 x 0.001) errors, the other 98% answered
-    assert series['svc_requests_total{code="500", job="steady-20x"}'] == "0+20000x540"
-    assert series['svc_requests_total{code="200", job="steady-20x"}'] == "0+980000x540"
-    assert series['svc_requests_total{code="500", job="steady-0.5x"}'] == "0+500x540"   # 0.05%
+    # a million requests a minute, counted from ten million (`alerts.COUNTER_START`); at 2% of them (20 x 0.001)
+    # errors, the other 98% answered
+    assert series['svc_requests_total{code="500", job="steady-20x"}'] == "10000000+20000x540"
+    assert series['svc_requests_total{code="200", job="steady-20x"}'] == "10000000+980000x540"
+    assert series['svc_requests_total{code="500", job="steady-0.5x"}'] == "10000000+500x540"   # 0.05%
     # 1.1 x 14.4 x 0.001 of them in the last hour only
-    assert series['svc_requests_total{code="500", job="page-1h-above"}'] == "0+0x480 15840+15840x59"
+    assert series['svc_requests_total{code="500", job="page-1h-above"}'] == "10000000+0x480 10015840+15840x59"
+    # the burst of the page-1h-recent scenario: 0.9 x 14.4 x 0.001 of them over the last 4 minutes, which is
+    # all Prometheus 3 sees of a 5 minute window, in its last 2
+    recent = series['svc_requests_total{code="500", job="page-1h-recent"}'].split()
+    assert recent[-1].endswith("+25920x1")
     latency = next(g for g in tests["tests"] if g["name"] == "SLO latency: page scenarios")
     series = {s["series"]: s["values"] for s in latency["input_series"]}
     # 20 x 0.01 of the observations above the 1.0 bucket
-    assert series['svc_latency_seconds_bucket{job="steady-20x", le="1.0"}'] == "0+800000x540"
-    assert series['svc_latency_seconds_count{job="steady-20x"}'] == "0+1000000x540"
+    assert series['svc_latency_seconds_bucket{job="steady-20x", le="1.0"}'] == "10000000+800000x540"
+    assert series['svc_latency_seconds_count{job="steady-20x"}'] == "10000000+1000000x540"
 
 
 def test_counter_notation() -> None:
-    assert alerts._cumulative([1, 1, 2, 0]) == "0+1x2 4+2x0 4+0x0"   # 0 1 2 4 4
-    burns = alerts._burns([0] * 55 + [100] * 5, Fraction(1, 1000))
+    start = alerts.COUNTER_START
+    # start, start+1, start+2, start+4, start+4
+    assert alerts._cumulative([1, 1, 2, 0]) == f"{start}+1x2 {start + 4}+2x0 {start + 4}+0x0"
+    burns = alerts._burns([0] * 55 + [100] * 5, Fraction(1, 1000), left_open=False)
     assert burns["5m"] == Fraction(100, 1_000_000) * 1000
     assert burns["1h"] == Fraction(500, 60 * 1_000_000) * 1000
     assert burns["3d"] == burns["1h"]   # a window longer than the inputs counts all of them
+    # Prometheus 3 selects a window without the sample at its start: one minute fewer of increments
+    burns = alerts._burns([0] * 55 + [100] * 5, Fraction(1, 1000), left_open=True)
+    assert burns["5m"] == Fraction(100, 1_000_000) * 1000
+    assert burns["1h"] == Fraction(500, 59 * 1_000_000) * 1000
+    assert burns["3d"] == Fraction(500, 60 * 1_000_000) * 1000
 
 
 @pytest.mark.parametrize("contract", [
@@ -191,14 +203,14 @@ def test_a_burn_the_budget_cannot_hold_is_left_out(tmp_path: Path) -> None:
     tests = yaml.safe_load(alerts.generate(lc)[alerts.TESTS_FILE])
     inputs = {s["series"]: s["values"] for g in tests["tests"] for s in g["input_series"]}
     # at 95%, 20 times the budget's even rate is every request failing: still an input
-    assert inputs['svc_requests_total{code="500", job="steady-20x"}'] == "0+1000000x540"
+    assert inputs['svc_requests_total{code="500", job="steady-20x"}'] == "10000000+1000000x540"
     # the reset burst of the 14.4x rule, 2.2 x 14.4 x 5%, would be more errors than requests
     assert not [s for s in inputs if 'job="page-1h-reset"' in s]
     assert 'svc_requests_total{code="500", job="page-6h-reset"}' in inputs
 
 
-def issue_example(eval_minutes: int) -> dict[str, Any]:
-    """The issue's example, written by hand: on a 99.9% objective 2% errors page, 0.05% do not."""
+def worked_example(eval_minutes: int) -> dict[str, Any]:
+    """A worked example, written by hand: on a 99.9% objective 2% errors page, 0.05% do not."""
     def series(code: str, job: str, per_minute: float) -> dict[str, str]:
         return {"series": f'svc_requests_total{{code="{code}", job="{job}"}}',
                 "values": f"0+{per_minute:g}x{eval_minutes}"}
@@ -217,9 +229,9 @@ def issue_example(eval_minutes: int) -> dict[str, Any]:
     }]}
 
 
-def test_the_issues_example_on_the_generated_rules(tmp_path: Path) -> None:
+def test_a_worked_example_on_the_generated_rules(tmp_path: Path) -> None:
     prometheus = generated(contract_from(tmp_path, slo_contract(AVAILABILITY.format(objective=99.9))), tmp_path)
-    (prometheus / "example_test.yml").write_text(json.dumps(issue_example(7 * 60)), encoding="utf-8")
+    (prometheus / "example_test.yml").write_text(json.dumps(worked_example(7 * 60)), encoding="utf-8")
     tested = promtool("test", "rules", str(prometheus / "example_test.yml"))
     assert tested.returncode == 0, tested.stdout + tested.stderr
 

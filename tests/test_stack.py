@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from contract.problems import InputError
 from generators import alerts, outputs, rules, stack
 from tests import prom_server
 from tests.conftest import MINIMAL, contract_from
+from tests.peer_bins import PEERS, binary
 from tests.test_rules import promtool, write
 
 CUSTOM_STACK = MINIMAL + """\
@@ -67,7 +69,8 @@ def test_ports_and_hosts_come_from_the_contract(tmp_path: Path) -> None:
     lc = contract_from(tmp_path, CUSTOM_STACK)
     files = stack.generate(lc)
     services = yaml.safe_load(files["stack/docker-compose.yml"])["services"]
-    assert services["otel-collector"]["ports"] == ["14317:14317", "14318:14318", "127.0.0.1:18889:18889"]
+    assert services["otel-collector"]["ports"] == ["14317:14317", "14318:14318", "127.0.0.1:18889:18889",
+                                                   "127.0.0.1:13133:13133"]
     assert services["prometheus"]["ports"] == ["127.0.0.1:19090:9090"]
     assert services["grafana"]["ports"] == ["127.0.0.1:13000:3000"]
     assert services["jaeger"]["ports"] == ["127.0.0.1:26686:16686"]
@@ -78,18 +81,42 @@ def test_ports_and_hosts_come_from_the_contract(tmp_path: Path) -> None:
     assert prom["global"] == {"scrape_interval": "15s", "evaluation_interval": "15s"}
     assert [(j["job_name"], j["static_configs"][0]["targets"]) for j in prom["scrape_configs"]] == [
         ("svc", ["app.internal:8000"]), ("otel-collector", ["otel-collector:18889"])]
+    # the Collector's series keep the pushing service's job/instance (tests/live/test_collector_live.py)
+    assert [j.get("honor_labels") for j in prom["scrape_configs"]] == [None, True]
 
     collector = yaml.safe_load(files["stack/otel-collector/config.yaml"])
     assert collector["receivers"]["otlp"]["protocols"] == {
         "grpc": {"endpoint": "0.0.0.0:14317"}, "http": {"endpoint": "0.0.0.0:14318"}}
     assert collector["exporters"]["prometheus"] == {
-        "endpoint": "0.0.0.0:18889", "add_metric_suffixes": True,
-        "resource_to_telemetry_conversion": {"enabled": True}}
+        "endpoint": "0.0.0.0:18889", "translation_strategy": "UnderscoreEscapingWithSuffixes",
+        "resource_constant_labels": {"included": ["*"]}}
     assert collector["exporters"]["otlp/jaeger"] == {"endpoint": "jaeger:4317", "tls": {"insecure": True}}
-    assert collector["service"]["pipelines"] == {
-        "metrics": {"receivers": ["otlp"], "processors": ["batch"], "exporters": ["prometheus"]},
-        "traces": {"receivers": ["otlp"], "processors": ["batch"], "exporters": ["otlp/jaeger"]},
-    }
+    assert collector["extensions"] == {"health_check": {"endpoint": "0.0.0.0:13133"}}
+    assert collector["processors"] == {
+        "memory_limiter": {"check_interval": "1s", "limit_percentage": 75, "spike_limit_percentage": 15},
+        "batch": {}}
+    # memory_limiter first: it refuses data before any other processor holds it
+    assert collector["service"] == {"extensions": ["health_check"], "pipelines": {
+        "metrics": {"receivers": ["otlp"], "processors": ["memory_limiter", "batch"], "exporters": ["prometheus"]},
+        "traces": {"receivers": ["otlp"], "processors": ["memory_limiter", "batch"], "exporters": ["otlp/jaeger"]},
+    }}
+
+
+def test_series_have_the_service_job_and_up_the_scrape_job_of_each_path(tmp_path: Path) -> None:
+    lc = contract_from(tmp_path, MINIMAL.replace("exposition: [prometheus-client, otel-collector]",
+                                                 "exposition: [prometheus-client, otel-python, otel-collector]"))
+    c = lc.contract
+    # the Collector's series keep the pushing service's `service.name` (`honor_labels`): the service on every path
+    assert stack.series_job(c) == "svc"
+    # but `up` has the labels of the target Prometheus scraped: the Collector's own for its path
+    scraped = {path: (stack.scrape_job(c, path), stack.scrape_target(c, path)) for path in c.exposition}
+    assert scraped == {"prometheus-client": ("svc", "host.docker.internal:9090"),
+                       "otel-python": ("svc", "host.docker.internal:9090"),
+                       "otel-collector": ("otel-collector", "otel-collector:8889")}
+    # the scrape jobs prometheus.yml has
+    prom = yaml.safe_load(stack.generate(lc)[stack.CONFIG_FILE])
+    assert {(j["job_name"], j["static_configs"][0]["targets"][0]) for j in prom["scrape_configs"]} == \
+        set(scraped.values())
 
 
 def test_seed_defaults(lc: LoadedContract) -> None:
@@ -123,10 +150,8 @@ def test_prometheus_finds_its_config_and_rules_in_the_container(lc: LoadedContra
     mounted = container_files(service, out)
     (config,) = (flag.removeprefix("--config.file=") for flag in service["command"] if flag.startswith("--config."))
     assert mounted[config] == (out / "stack/prometheus/prometheus.yml").resolve()
-    # the image's own flags, but for the config file
-    assert service["command"][1:] == ["--storage.tsdb.path=/prometheus",
-                                      "--web.console.libraries=/usr/share/prometheus/console_libraries",
-                                      "--web.console.templates=/usr/share/prometheus/consoles"]
+    # the image's own flags (Prometheus 3's image ships no console templates), but for the config file
+    assert service["command"][1:] == ["--storage.tsdb.path=/prometheus"]
     rule_files = yaml.safe_load(mounted[config].read_text(encoding="utf-8"))["rule_files"]
     # Prometheus resolves them against the config file's directory, in the container as on the host; qortex
     # declares alerts and an SLO, so alerts.yml is loaded beside rules.yml
@@ -141,6 +166,52 @@ def test_grafana_provisioning_agrees_with_the_mounts(lc: LoadedContract) -> None
     grafana = pytest.importorskip("generators.grafana")
     assert grafana.DASHBOARDS_MOUNT == stack.DASHBOARDS_IN_CONTAINER
     assert grafana.PROMETHEUS_SERVICE in compose(lc)["services"]
+
+
+def peer_module_version(peer: str, module: str) -> str:
+    """The version tests/peers/<peer>/go.mod requires of `module` (`v0.165.1`)."""
+    text = (PEERS / peer / "go.mod").read_text(encoding="utf-8")
+    (version,) = re.findall(rf"^\s+{re.escape(module)} (v\S+)", text, re.M)
+    return version
+
+
+def test_images_are_the_releases_the_live_tests_run(lc: LoadedContract) -> None:
+    services = compose(lc)["services"]
+    # the contrib distribution is released under its newest component's version: the contrib modules
+    # (the prometheus exporter) are v0.165.1, the core modules v0.165.0
+    contrib = peer_module_version("collector", "github.com/open-telemetry/opentelemetry-collector-contrib/"
+                                               "exporter/prometheusexporter")
+    core = peer_module_version("collector", "go.opentelemetry.io/collector/otelcol")
+    assert max(contrib, core, key=lambda v: tuple(map(int, v[1:].split(".")))) == contrib
+    assert services["otel-collector"]["image"] == f"otel/opentelemetry-collector-contrib:{contrib[1:]}"
+    # Prometheus 3.x is the Go module v0.3xx.y: v0.316.0 is 3.16.0
+    module = peer_module_version("prometheus", "github.com/prometheus/prometheus")
+    found = re.fullmatch(r"v0\.3(\d\d)\.(\d+)", module)
+    assert found, module
+    minor, patch = found.groups()
+    assert services["prometheus"]["image"] == f"prom/prometheus:v3.{int(minor)}.{patch}"
+    assert (stack.COLLECTOR_VERSION, stack.PROMETHEUS_VERSION) == (contrib[1:], f"3.{int(minor)}.{patch}")
+
+
+def test_the_collector_validates_the_generated_config(lc: LoadedContract, tmp_path: Path) -> None:
+    """As generated, Jaeger address and all: `validate` builds every component without connecting anywhere."""
+    config = tmp_path / "config.yaml"
+    config.write_text(stack.generate(lc)["stack/otel-collector/config.yaml"], encoding="utf-8")
+    checked = subprocess.run([binary("otelcol"), "validate", f"--config={config}"], capture_output=True, text=True,
+                             timeout=60)
+    assert (checked.returncode, checked.stderr) == (0, "")
+
+
+def test_a_misspelled_exporter_setting_fails_validation(lc: LoadedContract, tmp_path: Path) -> None:
+    """The validation above can fail: the Collector rejects a key its exporter does not have."""
+    generated = yaml.safe_load(stack.generate(lc)["stack/otel-collector/config.yaml"])
+    generated["exporters"]["prometheus"]["translation_stratgy"] = "UnderscoreEscapingWithSuffixes"
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump(generated), encoding="utf-8")
+    checked = subprocess.run([binary("otelcol"), "validate", f"--config={config}"], capture_output=True, text=True,
+                             timeout=60)
+    assert checked.returncode == 1
+    assert "translation_stratgy" in checked.stderr
 
 
 def credential_leaks(text: str) -> list[str]:

@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 from contract.checks.base import ContractCheck
 from contract.loader import LoadedContract
-from contract.naming import EXPOSITION_PATHS, PATHS, expose
+from contract.naming import EXPOSITION_PATHS, PATHS, ExpositionPath, expose
 from contract.problems import Problem
 
 
@@ -18,7 +18,9 @@ class Collision(ContractCheck):
     each other's data. Labels `http.route` and `http_route` of one metric
     would both become `http_route`, one value overwriting the other. Every
     path is checked, declared or not, because the path can change without the
-    names.
+    names; a translation strategy of `prometheus-otlp` other than the default
+    only when declared, since it is a choice of the Prometheus configuration
+    (without suffixes, counter `a.b` and gauge `a_b` are one name).
     """
 
     id = "contract/collision"
@@ -27,7 +29,7 @@ class Collision(ContractCheck):
     def run(self, lc: LoadedContract) -> Iterator[Problem]:
         metrics = lc.contract.metrics
         reported: set[tuple[str, str]] = set()
-        for path in EXPOSITION_PATHS:
+        for path in _checked_paths(lc):
             owner: dict[str, int] = {name: -1 for name in PATHS[path].info_series}
             for i, m in enumerate(metrics):
                 for series in expose(m, path).series:
@@ -48,7 +50,7 @@ class Collision(ContractCheck):
     def _labels(self, lc: LoadedContract, i: int) -> Iterator[Problem]:
         m = lc.contract.metrics[i]
         reported: set[tuple[str, str]] = set()
-        for path in EXPOSITION_PATHS:
+        for path in _checked_paths(lc):
             first_of: dict[str, str] = {}
             for j, (name, exposed) in enumerate(zip(m.label_names, expose(m, path).labels, strict=True)):
                 first = first_of.setdefault(exposed, name)
@@ -59,3 +61,7 @@ class Collision(ContractCheck):
                 yield self.at(lc, ("metrics", i, "labels", j, "name"),
                               f"labels `{first}` and `{name}` of `{m.name}` both become label `{exposed}` on {path}",
                               metric=m.name)
+
+
+def _checked_paths(lc: LoadedContract) -> list[ExpositionPath]:
+    return [path for path in EXPOSITION_PATHS if ":" not in path or path in lc.contract.exposition]

@@ -12,13 +12,21 @@ ALLOWED_OPS = {
     "updowncounter": ("add",),
     "histogram": ("record",),
     "gauge": ("set",),
+    "summary": ("record",),
+    # the generated module does not record these types (see `generators/subscriber.py`): no event can update them
+    "untyped": (),
+    "info": (),
+    "stateset": (),
+    "native_histogram": (),
 }
 
 
 class EventOps(ContractCheck):
     """Every event op names a declared metric with an operation its type has.
 
-    Counters and up-down counters `add`, histograms `record`, gauges `set`.
+    Counters and up-down counters `add`, histograms and summaries `record`,
+    gauges `set`; untyped, info, stateset and native histogram metrics take
+    no event op, since the generated module does not record them.
     A constant `add` on a counter must not be negative (counters only go up).
     """
 
@@ -40,7 +48,11 @@ class EventOps(ContractCheck):
                                   metric=op.metric)
                     continue
                 allowed = ALLOWED_OPS[m.type]
-                if op.operation not in allowed:
+                if not allowed:
+                    yield self.at(lc, path + ("metric",),
+                                  f"event `{e.event}` updates {m.type} `{m.name}`, which the generated module "
+                                  "does not record", metric=m.name)
+                elif op.operation not in allowed:
                     yield self.at(lc, path + (op.operation,),
                                   f"`{op.operation}` does not apply to {m.type} `{m.name}`; use `{allowed[0]}`",
                                   key=True, metric=m.name)

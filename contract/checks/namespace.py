@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 from contract.checks.base import ContractCheck
 from contract.loader import LoadedContract
-from contract.naming import PROMETHEUS_STYLE, expose, namespace_prefix
+from contract.naming import PROMETHEUS_STYLE, expose, namespace_prefix, namespace_prefixes
 from contract.problems import Problem
 
 
@@ -30,8 +30,8 @@ class Namespace(ContractCheck):
         for i, m in enumerate(c.metrics):
             if m.semconv:
                 continue
-            families = {expose(m, path).family for path in c.exposition}
-            if all(f.startswith(prefix) and f != prefix for f in families):
+            # each path's family against the prefixes of that path (UTF-8 names keep the namespace's dots)
+            if all(_inside(expose(m, path).family, namespace_prefixes(c.namespace, path)) for path in c.exposition):
                 continue
             if PROMETHEUS_STYLE.fullmatch(m.name):
                 hint = f"name it `{prefix}...`"
@@ -42,3 +42,7 @@ class Namespace(ContractCheck):
                         "convention defines it")
             yield self.at(lc, ("metrics", i, "name"),
                           f"metric `{m.name}` is outside namespace `{c.namespace}`; {hint}", metric=m.name)
+
+
+def _inside(family: str, prefixes: tuple[str, ...]) -> bool:
+    return any(family.startswith(p) and family != p for p in prefixes)

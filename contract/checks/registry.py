@@ -20,6 +20,8 @@ from contract.checks.rule_name import RuleName
 from contract.checks.rule_template import RuleTemplate
 from contract.checks.slos import Slos
 from contract.checks.span_events import SpanEvents
+from contract.checks.stateset_states import StatesetStates
+from contract.checks.type_path import TypePath
 from contract.checks.unit_suffix import UnitSuffix
 from contract.loader import LoadedContract
 from contract.problems import Problem
@@ -31,6 +33,8 @@ CONTRACT_CHECKS: tuple[ContractCheck, ...] = (
     UnitSuffix(),
     ReservedLabel(),
     Buckets(),
+    TypePath(),
+    StatesetStates(),
     LabelMap(),
     Duplicate(),
     Collision(),

@@ -10,6 +10,7 @@ target's exposition path.
 from __future__ import annotations
 
 import json
+import re
 import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 from contract.live.exposition import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, Family, fetch, parse, redact
 from contract.loader import LoadedContract, check_json_nesting
 from contract.model import Contract, Metric
-from contract.naming import PATHS, ExpositionPath, Exposure, expose, namespace_prefix
+from contract.naming import PATHS, ExpositionPath, Exposure, expose, namespace_prefixes
 from contract.problems import Problem, input_error
 
 
@@ -78,8 +79,9 @@ def own_names(contract: Contract, path: ExpositionPath | None) -> str:
     path is still to be guessed from what the series look like)."""
     paths = (path,) if path else contract.exposition
     semconv = sorted({s for m in contract.metrics if m.semconv for p in paths for s in expose(m, p).series})
-    # exposed names hold only `[a-zA-Z0-9_:]`, nothing a regular expression would read specially
-    return "|".join([namespace_prefix(contract.namespace) + ".+", *semconv])
+    prefixes = sorted({prefix for p in paths for prefix in namespace_prefixes(contract.namespace, p)})
+    # a path that keeps UTF-8 names exposes dots, which a regular expression reads specially
+    return "|".join([*(re.escape(prefix) + ".+" for prefix in prefixes), *map(re.escape, semconv)])
 
 
 def _escape(value: str) -> str:
@@ -153,6 +155,7 @@ _INFO_SERIES = frozenset(s for facts in PATHS.values() for s in facts.info_serie
 
 def _guess_path(series: dict[str, Observed]) -> ExpositionPath:
     labels = {k for obs in series.values() if obs.name not in _INFO_SERIES for ls in obs.label_sets for k in ls}
+    # `exported_job`: a Collector scraped without `honor_labels`, as many existing set-ups do
     if "exported_job" in labels or "service_name" in labels:
         return "otel-collector"
     if "otel_scope_name" in labels:
@@ -169,7 +172,8 @@ def compare(lc: LoadedContract, target: Target) -> list[Problem]:
         for s in e.series:
             owner[s] = (m, e)
     facts = PATHS[target.path]
-    foreign = set(facts.exporter_labels) | set(facts.scrape_labels)
+    # labels of the exporter's own, those it writes empty (a scrape drops them) and the scrape's
+    foreign = set(facts.exporter_labels) | set(facts.empty_labels) | set(facts.scrape_labels)
 
     def at_target(obs: Observed | None, check: str, message: str, metric: str) -> Problem:
         return Problem(file=target.source, line=obs.line if obs else 0, column=0, check=check, message=message,
@@ -185,7 +189,7 @@ def compare(lc: LoadedContract, target: Target) -> list[Problem]:
     label_checked: set[str] = set()
     for name, obs in sorted(target.series.items()):
         if name not in owner:
-            if name.startswith(namespace_prefix(c.namespace)):
+            if name.startswith(namespace_prefixes(c.namespace, target.path)):
                 problems.append(at_target(obs, "live/undeclared-metric",
                                           f"`{name}` is exposed but not declared in the contract", name))
             continue

@@ -29,6 +29,8 @@ _SUFFIXES = {
     "counter": ("_total", "_created"),
     "histogram": ("_bucket", "_sum", "_count", "_created"),
     "summary": ("_sum", "_count", "_created"),
+    "info": ("_info",),   # OpenMetrics: `# TYPE x info`, sample `x_info`
+    "gaugehistogram": ("_bucket", "_gsum", "_gcount"),   # OpenMetrics
 }
 
 
@@ -48,6 +50,7 @@ def _unescape(value: str) -> str:
 def parse(text: str, source: str) -> dict[str, Family]:
     """Families by name, in order of appearance; a malformed line is an InputError."""
     families: dict[str, Family] = {}
+    typed: dict[str, int] = {}   # the line of each family's `# TYPE`: Prometheus rejects a second one
     current: Family | None = None
     lines = text.split("\n")
     if text and not text.endswith("\n"):
@@ -66,7 +69,11 @@ def parse(text: str, source: str) -> dict[str, Family]:
                     fam.help = _unescape(rest)
                 elif rest not in _TYPES:
                     raise input_error(source, "exposition/syntax", f"unknown metric type `{rest}`", number, 1)
+                elif name in typed:
+                    raise input_error(source, "exposition/syntax", f"`{name}` is typed twice (first on line "
+                                      f"{typed[name]})", number, 1)
                 else:
+                    typed[name] = number
                     fam.type = rest
                 current = fam
             continue

@@ -26,14 +26,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import promql_parser as pp
 
-from contract.promql.variables import LABEL_PLACEHOLDER
+from contract.promql.variables import LABEL_PLACEHOLDER, Expansion, expansions
 
 if TYPE_CHECKING:
     from contract.catalog import Catalog, SeriesInfo
+    from contract.promql.expression import Expression
 
 # Prometheus 2.x has `holt_winters`; the parser knows only its Prometheus 3 name.
 pp.clear_extra_functions()
@@ -69,7 +70,9 @@ class Flow(NamedTuple):
 
     labels: frozenset[str]
     open: bool = False           # labels beyond `labels` may be present
-    buckets: bool | None = False  # derived from `_bucket` series (None: unknown)
+    # derived from histogram series: True for classic `_bucket` series (which need `le`), "native" for native
+    # histograms (whole histograms in one series, no `le`), None when unknown
+    buckets: bool | Literal["native"] | None = False
     scalar: bool = False         # a scalar or string, no series at all
 
 
@@ -95,7 +98,7 @@ class Selector:
 
 
 class Grouping(NamedTuple):
-    clause: str                  # by | on | group_left | group_right
+    clause: str                  # by | on | ignoring | group_left | group_right
     labels: tuple[str, ...]      # as written, placeholders removed
     sides: tuple[tuple[str, Flow], ...]   # (what it is, flow) that must carry each label
     op: str                      # the aggregation or binary operator
@@ -181,6 +184,15 @@ def parse(text: str) -> Any:
         raise ValueError(f"U+{ord(exc.object[exc.start]):04X} is a lone surrogate, not a character") from None
 
 
+def expansions_of(e: Expression, scrape_seconds: float) -> list[Expansion]:
+    """The texts to analyze for one expression: it as written, or its Grafana variables replaced, once per
+    declared value tried (`contract.promql.variables.expansions`); `check` and `analyze` both read these."""
+    if e.variables is None or len(e.text) > MAX_EXPRESSION_LENGTH:   # too long to expand: `parse` refuses it
+        return [Expansion(e.text)]
+    return expansions(e.text, scrape_seconds, e.variables, dict(e.values), min_interval=e.min_interval,
+                      min_step=e.min_step, max_length=MAX_EXPRESSION_LENGTH)
+
+
 def analyze(text: str, catalog: Catalog, recorded: dict[str, Flow]) -> Analysis:
     return Analyzer(catalog, recorded).analyze(text)
 
@@ -235,7 +247,7 @@ class Analyzer:
         info = self.series.get(name) if name is not None else None
         recorded = info is None and name in self.recorded
         if info is not None:
-            flow = Flow(info.labels, info.open, info.part == "bucket")
+            flow = Flow(info.labels, info.open, "native" if info.part == "native" else info.part == "bucket")
         elif recorded:
             flow = self.recorded[name]  # type: ignore[index]
         else:
@@ -336,9 +348,9 @@ class Analyzer:
             on_labels = _real_labels(labels)
             placeholder = len(on_labels) != len(labels)
             include = matching.type is _INCLUDE
-            if include and on_labels:
-                self.out.groupings.append(Grouping("on", on_labels, (("left-hand side", lhs),
-                                                                     ("right-hand side", rhs)), op))
+            if on_labels:   # `on` needs each label on both sides; `ignoring` on at least one
+                self.out.groupings.append(Grouping("on" if include else "ignoring", on_labels,
+                                                   (("left-hand side", lhs), ("right-hand side", rhs)), op))
         if op == "or":
             return _union(lhs, rhs)
         if op == "and" or op == "unless":
@@ -378,6 +390,28 @@ def _real_labels(labels: Sequence[str]) -> tuple[str, ...]:
         if label.startswith(LABEL_PLACEHOLDER):
             return tuple([label for label in real if not label.startswith(LABEL_PLACEHOLDER)])
     return real
+
+
+def matches_empty(op: str, value: str) -> bool:
+    """Whether the matcher `label <op> "<value>"` matches a series that lacks the label.
+
+    Prometheus reads a missing label as the empty value, so such a matcher
+    never requires the label (`x{cluster=""}`, `x{cluster=~".*"}`, `x{cluster!="a"}`).
+    Prometheus anchors a regex at both ends (`^(?s:<value>)$`, RE2), which
+    `re.fullmatch` with DOTALL does too. Python's `re` reads some RE2
+    syntax differently (`\\pL`, `\\Q...\\E`, `(?i)` after the start, `\\z`);
+    where it cannot compile the value, the label counts as not required,
+    since nothing can be said for sure.
+    """
+    if op == "=":
+        return value == ""
+    if op == "!=":
+        return value != ""
+    try:
+        empty = re.fullmatch(value, "", re.DOTALL) is not None
+    except re.error:
+        return True
+    return empty if op == "=~" else not empty
 
 
 def _op_text(op: pp.MatchOp) -> str:

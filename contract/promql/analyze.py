@@ -15,9 +15,9 @@ from typing import Any
 
 import promql_parser as pp
 
-from contract.promql.analysis import MAX_EXPRESSION_LENGTH, parse
+from contract.promql.analysis import expansions_of, parse
 from contract.promql.expression import Expression, Source
-from contract.promql.variables import LABEL_PLACEHOLDER, expand
+from contract.promql.variables import LABEL_PLACEHOLDER, label_choices
 
 # what `$__rate_interval` and friends stand for when no contract gives a scrape interval
 DEFAULT_SCRAPE_SECONDS = 15.0
@@ -51,23 +51,27 @@ def analyze_expression(e: Expression) -> Analyzed:
     kind = _KINDS[e.kind]
     if e.var_metrics is not None:  # `metrics(regex)`: a pattern over names, not PromQL
         return Analyzed(e.file, line, e.where, kind, e.var_metrics[0], True, "", (), ())
-    text = e.text
-    if e.variables is not None and len(text) <= MAX_EXPRESSION_LENGTH:   # a longer one is refused by `parse`
-        text = expand(text, DEFAULT_SCRAPE_SECONDS, e.variables).text
-    extra = (e.var_label[0],) if e.var_label else ()
-    if not text.strip():  # `label_values(label)`: no selector at all
-        return Analyzed(e.file, line, e.where, kind, e.text, True, "", (), extra)
-    try:
-        tree = parse(text)
-    except ValueError as exc:
-        message = str(exc).strip().splitlines()
-        return Analyzed(e.file, line, e.where, kind, e.text, False, message[0] if message else "does not parse",
-                        (), ())
+    extra = label_choices(e.var_label[0], e.variables, dict(e.values)) if e.var_label else ()
+    if not e.text.strip():  # `label_values(label)`: no selector at all
+        return Analyzed(e.file, line, e.where, kind, e.text, True, "", (), _real(extra))
     metrics: set[str] = set()
     labels: set[str] = set(extra)
-    _walk(tree, metrics, labels)
-    labels = {label for label in labels if not label.startswith(LABEL_PLACEHOLDER)}
-    return Analyzed(e.file, line, e.where, kind, e.text, True, "", tuple(sorted(metrics)), tuple(sorted(labels)))
+    # the expansions `check` judges: every declared value of the dashboard's variables; one that does not parse
+    # makes the expression not parsed, and the names are those of all that do
+    for expansion in expansions_of(e, DEFAULT_SCRAPE_SECONDS):
+        try:
+            tree = parse(expansion.text)
+        except ValueError as exc:
+            message = str(exc).strip().splitlines()
+            error = (message[0] if message else "does not parse") + expansion.note
+            return Analyzed(e.file, line, e.where, kind, e.text, False, error, (), ())
+        _walk(tree, metrics, labels)
+    return Analyzed(e.file, line, e.where, kind, e.text, True, "", tuple(sorted(metrics)), _real(labels))
+
+
+def _real(labels: Iterable[str]) -> tuple[str, ...]:
+    """Label names without the stand-ins of Grafana variables, sorted."""
+    return tuple(sorted(label for label in labels if not label.startswith(LABEL_PLACEHOLDER)))
 
 
 def _walk(node: Any, metrics: set[str], labels: set[str]) -> None:

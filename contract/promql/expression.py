@@ -30,6 +30,10 @@ class Expression:
     legend_anchor: Anchor | None = None
     suppressed: frozenset[str] = frozenset()   # check ids silenced here
     variables: frozenset[str] | None = None    # Grafana variables to expand (None: not from a dashboard)
+    # the values the dashboard declares for its variables, by name (custom options, `current`, constants, ...)
+    values: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    min_interval: float = 0.0                  # the panel's min interval, seconds (0: none): `$__interval`
+    min_step: float = 0.0                      # the target's min step, seconds (0: none): `$__rate_interval` too
     record: str = ""                           # the metric a recording rule writes
     record_anchor: Anchor | None = None
     rule_labels: tuple[str, ...] = ()          # label names a rule sets

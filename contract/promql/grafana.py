@@ -21,11 +21,15 @@ from contract.loader import check_json_nesting
 from contract.problems import input_error
 from contract.promql.anchors import JsonDoc, Shifted
 from contract.promql.expression import Expression, Source, suppressions
+from contract.promql.variables import interval_seconds
 
 _BUILTIN_DS = {"-- Grafana --": "grafana", "grafana": "grafana", "-- Dashboard --": "dashboard",
                "-- Mixed --": "mixed"}
 _DS_VARIABLE = re.compile(r"^\$\{?(\w+)\}?$")
-_LABEL_VALUES = re.compile(r"(?s)\s*label_values\(\s*(?:(.*?)\s*,\s*)?([a-zA-Z_][a-zA-Z0-9_]*)\s*\)\s*$")
+# the label may be a Grafana variable (`label_values(app_temp, $label)`)
+_LABEL_VALUES = re.compile(r"(?s)\s*label_values\(\s*(?:(.*?)\s*,\s*)?([a-zA-Z_][a-zA-Z0-9_]*|\$\w+|\$\{\w+\}|"
+                           r"\[\[\w+\]\])\s*\)\s*$")
+_LABEL_NAMES = re.compile(r"(?s)\s*label_names\(\s*(.*?)\s*\)\s*$")
 _QUERY_RESULT = re.compile(r"(?s)\s*query_result\(\s*(.*?)\s*\)\s*$")
 _METRICS = re.compile(r"(?s)\s*metrics\(\s*(.*?)\s*\)\s*$")
 _PROMETHEUS = ("prometheus", "default")
@@ -53,9 +57,15 @@ class _DashboardReader:
         self.dash = dash
         self.source = Source(file, "dashboard")
         self.ds_types: dict[str, str] = {}
+        # an exported dashboard names its datasources `${DS_LOKI}` and declares their plugins in `__inputs`
+        for item in _dicts(dash.get("__inputs")):
+            name, plugin = item.get("name"), item.get("pluginId")
+            if item.get("type") == "datasource" and isinstance(name, str) and isinstance(plugin, str) and plugin:
+                self.ds_types[name] = plugin
         templating = dash.get("templating")
         self.variable_list = _dicts(templating.get("list")) if isinstance(templating, dict) else []
         names = set()
+        values: dict[str, tuple[str, ...]] = {}
         for v in self.variable_list:
             name = v.get("name")
             if isinstance(name, str):
@@ -63,7 +73,11 @@ class _DashboardReader:
                 if v.get("type") == "datasource":
                     query = v.get("query")
                     self.ds_types[name] = query if isinstance(query, str) and query else "default"
+                declared = declared_values(v)
+                if declared and name not in values:
+                    values[name] = declared
         self.variables = frozenset(names)
+        self.values = tuple(values.items())
 
     def read(self) -> Source:
         for key in self.dash:   # document order, which `JsonDoc.anchor` is called in
@@ -122,6 +136,8 @@ class _DashboardReader:
             name = f"panel {panel_id}" if panel_id is not None else f"panel #{number}"
             title = ""
         panel_ds = self.ds_type(panel.get("datasource"))
+        # the panel's "min interval" query option (`interval`; `minInterval` in some exports)
+        min_interval = interval_seconds(panel.get("interval")) or interval_seconds(panel.get("minInterval"))
         suppressed = suppressions(panel.get("description"))
         expressions = self.source.expressions
         for i, target in enumerate(targets):
@@ -151,7 +167,8 @@ class _DashboardReader:
                 legend = ""
             expressions.append(Expression(
                 text=text, kind="panel", file=self.file, where=f"{name} target {ref_id}", anchor=anchor,
-                suppressed=suppressed, variables=self.variables, legend=legend, legend_anchor=legend_anchor,
+                suppressed=suppressed, variables=self.variables, values=self.values, min_interval=min_interval,
+                min_step=interval_seconds(target.get("interval")), legend=legend, legend_anchor=legend_anchor,
                 panel_id=panel_id, panel_title=title, ref_id=ref_id))
 
     def templating(self) -> None:
@@ -167,7 +184,7 @@ class _DashboardReader:
             name = var.get("name")
             common: dict[str, Any] = {"kind": "variable", "file": self.file, "where": f'variable "{name}"',
                                       "suppressed": suppressions(var.get("description")),
-                                      "variables": self.variables}
+                                      "variables": self.variables, "values": self.values}
             if match := _LABEL_VALUES.match(query):
                 selector = match.group(1) or ""
                 base = match.start(1) if match.group(1) else match.start(2)
@@ -180,6 +197,14 @@ class _DashboardReader:
             elif match := _METRICS.match(query):
                 self.source.expressions.append(Expression(text="", anchor=Shifted(anchor, match.start(1)),
                                                           var_metrics=(match.group(1), 0), **common))
+            elif match := _LABEL_NAMES.match(query):
+                if match.group(1):   # `label_names()` names no series
+                    self.source.expressions.append(Expression(text=match.group(1),
+                                                              anchor=Shifted(anchor, match.start(1)), **common))
+            elif query.strip():
+                # Grafana runs any other query as a series query (`up{job=~"a.*"}`): Prometheus parses it as
+                # a selector, so it is checked like a target, and a broken `label_values(...)` fails to parse
+                self.source.expressions.append(Expression(text=query, anchor=anchor, **common))
 
     def annotations(self) -> None:
         annotations = self.dash.get("annotations")
@@ -195,7 +220,52 @@ class _DashboardReader:
             if text.strip():
                 self.source.expressions.append(Expression(
                     text=text, kind="annotation", file=self.file, where=f'annotation "{item.get("name", "")}"',
-                    anchor=anchor, variables=self.variables))
+                    anchor=anchor, variables=self.variables, values=self.values))
+
+
+def declared_values(var: dict[str, Any]) -> tuple[str, ...]:
+    """The values a dashboard declares for one variable, the current one first.
+
+    `current` (the saved selection, one value or several), then by type:
+    a custom variable's options (or its comma-separated `query`, where
+    `text : value` names a value and `\\,` escapes a comma), an interval
+    variable's choices, a constant's or a textbox's `query`. Values that
+    are not values yet (`$__all`, another variable, an interval's `auto`)
+    and empty ones are left out: where nothing is left, the variable gets a
+    stand-in.
+    """
+    kind = var.get("type")
+    found: list[object] = []
+    current = var.get("current")
+    if isinstance(current, dict):
+        value = current.get("value")
+        found.extend(value if isinstance(value, list) else [value])
+    query = var.get("query")
+    if kind in ("custom", "interval"):
+        options = _dicts(var.get("options"))
+        if options:
+            found.extend(option.get("value") for option in options)
+        elif isinstance(query, str):
+            found.extend(_custom_values(query))
+    elif kind in ("constant", "textbox"):
+        found.append(query)
+    out: list[str] = []
+    for value in found:
+        if not isinstance(value, str) or not value.strip() or "$" in value or kind == "interval" and value == "auto":
+            continue
+        if value not in out:
+            out.append(value)
+    return tuple(out)
+
+
+def _custom_values(query: str) -> list[str]:
+    """The values of a custom variable's query: `a, b`, `text : value`, `\\,` for a comma inside a value."""
+    out = []
+    for part in re.split(r"(?<!\\),", query):
+        part = part.strip().replace("\\,", ",")
+        named = re.fullmatch(r"(.*?\S) : (\S.*)", part)
+        out.append(named.group(2) if named else part)
+    return out
 
 
 def _dicts(value: object) -> list[dict[str, Any]]:

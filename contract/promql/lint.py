@@ -20,11 +20,10 @@ from dataclasses import dataclass, field
 
 from contract.catalog import Catalog
 from contract.problems import Problem
-from contract.promql.analysis import EMPTY, MAX_EXPRESSION_LENGTH, UNKNOWN, Analysis, Analyzer, Flow
+from contract.promql.analysis import EMPTY, UNKNOWN, Analysis, Analyzer, Flow, expansions_of
 from contract.promql.checks.base import Context, PromqlCheck
 from contract.promql.checks.registry import PROMQL_CHECKS
 from contract.promql.expression import Expression, Source
-from contract.promql.variables import Expansion, expand
 
 
 @dataclass
@@ -58,31 +57,32 @@ class Linter:
                     self.recorded.setdefault(e.record, UNKNOWN)
         for source in ordered:
             for e in source.expressions:
-                ctx = self.context(e)
+                contexts = self.contexts(e)
                 if e.record:
-                    self.recorded[e.record] = _recorded(ctx.analysis, e.rule_labels)
-                for check in self.checks:
-                    if check.id not in e.suppressed:
-                        report.problems.extend(check.run(ctx))
+                    self.recorded[e.record] = _recorded(contexts[0].analysis, e.rule_labels)
+                # one context per declared value of the dashboard's variables (see `contract.promql.variables`):
+                # a problem the first one has is reported once, one only a later value has names that value
+                found: set[tuple[str, int, int, str]] = set()
+                for ctx in contexts:
+                    for check in self.checks:
+                        if check.id in e.suppressed:
+                            continue
+                        for problem in check.run(ctx):
+                            key = (problem.check, problem.line, problem.column, problem.message)
+                            if key not in found:
+                                found.add(key)
+                                note = ctx.expansion.note
+                                report.problems.append(problem._replace(message=problem.message + note)
+                                                       if note else problem)
         return report
 
-    def context(self, e: Expression) -> Context:
+    def contexts(self, e: Expression) -> list[Context]:
+        """The expression's contexts: one per expansion of its Grafana variables (one when it has none)."""
         catalog = self.catalog
-        text = e.text
-        if e.variables is None or len(text) > MAX_EXPRESSION_LENGTH:   # too long to expand; `analyze` refuses it
-            expansion = Expansion(text)
-        else:
-            expansion = expand(text, catalog.scrape_seconds, e.variables)
-        if not text.strip():
-            return Context(e, Analysis(), catalog, expansion)
-        analysis = self.analyzer.analyze(expansion.text)
-        if analysis.error is not None and expansion.bare and not analysis.too_complex:
-            # a bare variable may stand for a number (`topk($n, ...)`) rather than a metric
-            numeric = expand(text, catalog.scrape_seconds, e.variables, bare_numbers=True)
-            retry = self.analyzer.analyze(numeric.text)
-            if retry.error is None:
-                expansion, analysis = numeric, retry
-        return Context(e, analysis, catalog, expansion)
+        found = expansions_of(e, catalog.scrape_seconds)
+        if not e.text.strip():
+            return [Context(e, Analysis(), catalog, found[0])]
+        return [Context(e, self.analyzer.analyze(expansion.text), catalog, expansion) for expansion in found]
 
 
 def _recorded(analysis: Analysis, labels: tuple[str, ...]) -> Flow:

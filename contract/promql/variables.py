@@ -1,25 +1,42 @@
-"""Grafana template variables in PromQL, replaced by stand-ins the parser accepts.
+"""Grafana template variables in PromQL, replaced by what the dashboard declares for them.
 
 Grafana interpolates `$var`, `${var}`, `${var:format}`, `[[var]]` and its
 built-ins (`$__rate_interval`, `$__range_s`, ...) before Prometheus sees a
-query. The stand-in depends on where the variable sits:
+query. Here each variable is replaced by the values the dashboard itself
+declares for it (custom options, `current`, constants, interval choices,
+textbox defaults; `contract.promql.grafana` collects them), so the checks
+judge the queries Grafana would send. Each declared value is tried: the
+first expansion gives every variable its first value, and each further
+value of a variable gets an expansion of its own (`Expansion.choice` says
+which), up to `MAX_EXPANSIONS`.
 
-- in a range `[...]` or after `offset`: a duration. `$__rate_interval` is
-  4×scrape_interval (Grafana's floor for it) and user variables get the same,
-  so neither trips `promql/rate-window`; `$__interval` is scrape_interval,
-  Grafana's default minimum step, which does trip it: that is the bug
-  `$__rate_interval` exists for.
-- `$__range_s`, `$__range_ms`, `$__interval_ms`, `$__from`, `$__to`: numbers
-  wherever they are (`[${__range_s}s]` is a duration again).
+Where a variable sits is found by lexing the text with PromQL's own rules
+(strings with their escapes, raw strings, `#` comments to the end of the
+line), then reading the tokens before it:
+
+- in a comment: left alone.
 - in a string (a label value, a regex): `PLACEHOLDER_MARK`, name,
-  `PLACEHOLDER_MARK`; a character no regex treats specially, which the
-  label-value check skips.
-- in a grouping list `by (...)`, `on (...)`: a label name starting with
-  `LABEL_PLACEHOLDER`, which the grouping check ignores and which leaves the
-  label flow open.
-- anywhere else: a metric name starting with `LABEL_PLACEHOLDER` (unknown,
-  open labels), or a number when the parser rejects the name there
-  (`topk($n, ...)`); `Expansion.bare` says whether there was such a choice.
+  `PLACEHOLDER_MARK`, whatever is declared (Grafana escapes values there
+  by format); a character no regex treats specially, which the label-value
+  check skips.
+- in a range `[...]` or after `offset`: a duration. `$__interval` is the
+  panel's (or target's) min interval, else the scrape interval (the
+  datasource's `timeInterval`, which the generated datasource sets to it);
+  `$__rate_interval` is Grafana's max($__interval + scrape, 4×scrape),
+  where a target's min step stands for the scrape interval. Undeclared
+  user variables stand for 4×scrape_interval, so they never trip
+  `promql/rate-window`.
+- `$__range_s`, `$__range_ms`, `$__interval_ms`, `$__from`, `$__to`:
+  numbers wherever they are (`[${__range_s}s]` is a duration again).
+- in a grouping list `by (...)`, `on (...)`: undeclared, a label name
+  starting with `LABEL_PLACEHOLDER`, which the grouping check ignores and
+  which leaves the label flow open.
+- between two operands (`x $op y`): undeclared, `+` (`==` before `bool`).
+- a scalar argument (`topk($k, ...)`, `histogram_quantile($q, ...)`):
+  undeclared, `1`.
+- anywhere else: undeclared, a metric name starting with
+  `LABEL_PLACEHOLDER` (unknown, open labels); glued to a name
+  (`app_${x}_total`) the value, or that stand-in, becomes part of it.
 
 User variables are replaced only when the dashboard declares them (or when
 the declared set is unknown): Grafana leaves `$1` in `label_replace` alone.
@@ -31,27 +48,66 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from functools import lru_cache
+from collections.abc import Mapping
+from typing import NamedTuple
 
 PLACEHOLDER_MARK = "\ue000"
 LABEL_PLACEHOLDER = "__gvar_"
+MAX_EXPANSIONS = 16   # expansions of one expression: the first, then one per further declared value
+RANGE_SECONDS = 3600.0   # what `$__range` stands for
 
 _VARIABLE = re.compile(r"\$(\w+)|\[\[(\w+?)(?::(\w+))?\]\]|\$\{(\w+)(?:\.([^:^}]+))?(?::([^}]+))?\}")
+# PromQL's lexical rules, and Grafana variables as tokens of their own. A quoted string ends at its closing quote or
+# at a line break (PromQL allows none inside); a raw string may span lines; a comment runs to the end of its line.
+_LEX = re.compile(r"""(?x)
+    (?P<comment>\#[^\n]*)
+  | (?P<string>"(?:[^"\\\n]|\\.)*"? | '(?:[^'\\\n]|\\.)*'? | `[^`]*`?)
+  | (?P<var>\$\w+ | \[\[\w+?(?::\w+)?\]\] | \$\{\w+(?:\.[^:^}]+)?(?::[^}]+)?\})
+  | (?P<word>[a-zA-Z_:][a-zA-Z0-9_:]*)
+  | (?P<number>[0-9.][0-9a-zA-Z.]*)
+  | (?P<open>[(\[{]) | (?P<close>[)\]}])
+  | (?P<space>\s+)
+  | (?P<other>.)
+""")
+# the string and comment tokens of `_LEX` alone: scanning left to right, a `#` inside a string is the string's
+_QUOTED = re.compile(r"""\#[^\n]*|"(?:[^"\\\n]|\\.)*"?|'(?:[^'\\\n]|\\.)*'?|`[^`]*`?""")
+# a variable alone in a range or before a subquery's step: `[$__rate_interval]`, `[$w:1m]`
+_RANGE_VARIABLE = re.compile(r"\[\s*(" + _VARIABLE.pattern + r")\s*(?=[\]:])")
 _GROUPING_WORDS = frozenset({"by", "without", "on", "ignoring", "group_left", "group_right"})
+# words after which an operand comes, not an operator
+_OPERAND_NEXT = frozenset({"and", "or", "unless", "atan2", "bool", "offset"}) | _GROUPING_WORDS
 _NUMERIC = frozenset({"__range_s", "__range_ms", "__interval_ms", "__from", "__to"})
 _IDENT_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_:")
-_QUOTES = (('"', '\\"'), ("'", "\\'"))   # quotes that a backslash escapes, with their escaped form
-RANGE_SECONDS = 3600.0   # what `$__range` stands for
+# the arguments (by index) of functions and aggregations that are scalars (Prometheus docs)
+_SCALAR_ARGS: dict[str, frozenset[int]] = {
+    "topk": frozenset({0}), "bottomk": frozenset({0}), "limitk": frozenset({0}), "limit_ratio": frozenset({0}),
+    "quantile": frozenset({0}), "histogram_quantile": frozenset({0}), "histogram_fraction": frozenset({0, 1}),
+    "quantile_over_time": frozenset({0}), "predict_linear": frozenset({1}), "holt_winters": frozenset({1, 2}),
+    "double_exponential_smoothing": frozenset({1, 2}), "clamp": frozenset({1, 2}), "clamp_min": frozenset({1}),
+    "clamp_max": frozenset({1}), "round": frozenset({1}), "vector": frozenset({0}),
+}
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w|y)")
+_DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0, "y": 31536000.0}
+
+_USER_DURATION = "user duration"   # the key of an undeclared duration's stand-in: no variable has this name
+# positions whose declared values are substituted; elsewhere (strings, label names) only a stand-in goes
+_VALUE_POSITIONS = frozenset({"duration", "grouping", "operator", "scalar", "bare", "name"})
 
 
 class Expansion:
-    __slots__ = ("text", "segments", "bare")
+    __slots__ = ("text", "segments", "choice")
 
-    def __init__(self, text: str, segments: list[tuple[int, int, int, int]] | None = None, bare: bool = False) -> None:
+    def __init__(self, text: str, segments: list[tuple[int, int, int, int]] | None = None,
+                 choice: tuple[str, str] | None = None) -> None:
         self.text = text
         # (expanded start, expanded end, original start, original end) per replacement
         self.segments = segments or []
-        self.bare = bare   # a variable stood where a metric name or a number could go
+        self.choice = choice   # (variable, value) this expansion tries beyond the first one; None for the first
+
+    @property
+    def note(self) -> str:
+        """What a problem found only in this expansion adds to its message: which value it was found with."""
+        return f" (with `${self.choice[0]}` = `{self.choice[1]}`)" if self.choice else ""
 
     def original(self, offset: int) -> int:
         """Offset in the text as written for an offset in the expanded text."""
@@ -81,6 +137,14 @@ class Expansion:
         return [s[0] for s in self.segments]
 
 
+class Occurrence(NamedTuple):
+    start: int
+    end: int
+    name: str
+    position: str   # comment | string | label | duration | grouping | operator | scalar | bare | name
+    before_bool: bool = False   # an operator followed by `bool` (a comparison)
+
+
 def duration_text(seconds: float) -> str:
     """A PromQL duration literal for a number of seconds (`1h`, `90s`, `250ms`)."""
     if seconds != int(seconds):
@@ -92,93 +156,229 @@ def duration_text(seconds: float) -> str:
     return f"{whole}s"
 
 
-def expand(text: str, scrape_seconds: float, declared: frozenset[str] | None = None, *,
-           bare_numbers: bool = False) -> Expansion:
-    """Replace Grafana variables in `text`; `declared` is the dashboard's variable names."""
+def interval_seconds(text: object) -> float:
+    """Seconds of a Grafana interval setting (`2m`, `>10s`, `1m30s`); 0.0 when unset or not a duration."""
+    if not isinstance(text, str):
+        return 0.0
+    text = text.strip().lstrip(">").strip()   # `>10s`: Grafana's old way of writing "at least"
+    if not text or "".join(m.group(0) for m in _DURATION_PART.finditer(text)) != text:
+        return 0.0
+    return sum(float(m.group(1)) * _DURATION_UNITS[m.group(2)] for m in _DURATION_PART.finditer(text))
+
+
+def label_choices(label: str, declared: frozenset[str] | None,
+                  values: Mapping[str, tuple[str, ...]]) -> tuple[str, ...]:
+    """The label names `label` stands for where a name is written alone (`label_values(x, $label)`): itself, or
+    the values the dashboard declares for the variable it is (none when it declares none: nothing to judge)."""
+    match = _VARIABLE.fullmatch(label)
+    if match is None:
+        return (label,)
+    name = match.group(1) or match.group(2) or match.group(4)
+    if declared is not None and name not in declared:
+        return ()
+    return values.get(name, ())
+
+
+def expand(text: str, scrape_seconds: float, declared: frozenset[str] | None = None,
+           values: Mapping[str, tuple[str, ...]] | None = None, *, min_interval: float = 0.0,
+           min_step: float = 0.0) -> Expansion:
+    """The first expansion of `text` (see `expansions`)."""
+    return expansions(text, scrape_seconds, declared, values, min_interval=min_interval, min_step=min_step)[0]
+
+
+def expansions(text: str, scrape_seconds: float, declared: frozenset[str] | None = None,
+               values: Mapping[str, tuple[str, ...]] | None = None, *, min_interval: float = 0.0,
+               min_step: float = 0.0, max_length: int = 64 * 1024) -> list[Expansion]:
+    """`text` with Grafana variables replaced, once per declared value to try (at least once).
+
+    `declared` is the dashboard's variable names (None: unknown, every
+    variable is replaced), `values` the values it declares for them,
+    `min_interval` and `min_step` the panel's and target's settings in
+    seconds (0: none). Replacing stops once the text is longer than
+    `max_length`.
+    """
     if "$" not in text and "[[" not in text:
-        return Expansion(text)
-    durations, numbers = _builtins(scrape_seconds)
+        return [Expansion(text)]
+    found = [o for o in occurrences(text) if o.position != "comment"
+             and (o.name.startswith("__") or declared is None or o.name in declared)]
+    if not found:
+        return [Expansion(text)]
+    values = values or {}
+    # the values of each variable that sits where a value goes, in order of first use
+    tried: dict[str, tuple[str, ...]] = {}
+    for o in found:
+        if o.position in _VALUE_POSITIONS and not o.name.startswith("__") and values.get(o.name):
+            tried.setdefault(o.name, values[o.name])
+    first = {name: choices[0] for name, choices in tried.items()}
+    assignments: list[tuple[dict[str, str], tuple[str, str] | None]] = [(first, None)]
+    for name, choices in tried.items():
+        for value in choices[1:MAX_EXPANSIONS]:   # a list of any length: only as many as may be tried
+            if len(assignments) < MAX_EXPANSIONS:
+                assignments.append(({**first, name: value}, (name, value)))
+    stand_ins = _stand_ins(scrape_seconds, min_interval, min_step)
+    out: list[Expansion] = []
+    seen: set[str] = set()
+    for assignment, choice in assignments:
+        expansion = _replace(text, found, assignment, stand_ins, choice, max_length)
+        if expansion.text not in seen:
+            seen.add(expansion.text)
+            out.append(expansion)
+    return out
+
+
+def _replace(text: str, found: list[Occurrence], assignment: dict[str, str], stand_ins: dict[str, str],
+             choice: tuple[str, str] | None, max_length: int) -> Expansion:
     out: list[str] = []
     segments: list[tuple[int, int, int, int]] = []
-    bare = False
-    pos = 0
-    length = 0
-    for match in _VARIABLE.finditer(text):
-        groups = match.groups()
-        name = groups[0] or groups[1] or groups[3]
-        start, end = match.span()
-        if not name.startswith("__") and declared is not None and name not in declared:
-            continue
-        where = _context(text, start)
-        if name in _NUMERIC:
-            value = numbers[name]
-        elif where == "string":
-            value = PLACEHOLDER_MARK + name + PLACEHOLDER_MARK
-        elif where == "duration":
-            value = durations.get(name, durations["__rate_interval"])
-        elif where == "grouping":
-            value = LABEL_PLACEHOLDER + name
-        elif name in durations:
-            value = durations[name]
-        else:
-            bare = True
-            value = "1" if bare_numbers else LABEL_PLACEHOLDER + name
-            # a name glued to other name characters stays a name
-            glued = (start > 0 and text[start - 1] in _IDENT_CHARS) or (end < len(text) and text[end] in _IDENT_CHARS)
-            if glued:
-                value = LABEL_PLACEHOLDER + name
-        out.append(text[pos:start])
-        length += start - pos
-        segments.append((length, length + len(value), start, end))
+    pos = length = 0
+    for o in found:
+        if length > max_length:
+            # long declared values used many times could build a text of any size: past the limit the rest
+            # stays as written, and the text, longer than the limit, is refused before it is parsed
+            break
+        value = _value(o, assignment, stand_ins)
+        out.append(text[pos:o.start])
+        length += o.start - pos
+        segments.append((length, length + len(value), o.start, o.end))
         out.append(value)
         length += len(value)
-        pos = end
-    if not segments:
-        return Expansion(text)
+        pos = o.end
     out.append(text[pos:])
-    return Expansion("".join(out), segments, bare)
+    return Expansion("".join(out), segments, choice)
 
 
-@lru_cache(maxsize=8)
-def _builtins(scrape_seconds: float) -> tuple[dict[str, str], dict[str, str]]:
-    """Stand-ins of Grafana's built-in variables: (durations, numbers)."""
-    durations = {
-        "__rate_interval": duration_text(4 * scrape_seconds),
-        "__interval": duration_text(scrape_seconds),
+def _value(o: Occurrence, assignment: dict[str, str], stand_ins: dict[str, str]) -> str:
+    """What replaces one occurrence: a declared value, or a stand-in chosen by its position."""
+    name, where = o.name, o.position
+    if name in _NUMERIC:
+        return stand_ins[name]
+    if where == "string":
+        return PLACEHOLDER_MARK + name + PLACEHOLDER_MARK
+    if where == "label":
+        return LABEL_PLACEHOLDER + name
+    if name in assignment and where in _VALUE_POSITIONS:
+        return assignment[name]
+    if name in stand_ins:   # `$__interval`, `$__rate_interval`, `$__range`
+        return stand_ins[name]
+    if where == "duration":
+        return stand_ins[_USER_DURATION]
+    if where == "operator":
+        return "==" if o.before_bool else "+"
+    if where == "scalar":
+        return "1"
+    return LABEL_PLACEHOLDER + name   # a grouping label, a metric name or part of one
+
+
+def _stand_ins(scrape_seconds: float, min_interval: float, min_step: float) -> dict[str, str]:
+    """What Grafana's built-in variables (and an undeclared duration) stand for."""
+    scrape = min_step or scrape_seconds   # Grafana reads a target's min step as the scrape interval
+    interval = min_step or min_interval or scrape_seconds
+    return {
+        "__interval": duration_text(interval),
+        "__rate_interval": duration_text(max(interval + scrape, 4 * scrape)),
         "__range": duration_text(RANGE_SECONDS),
-    }
-    numbers = {
+        _USER_DURATION: duration_text(4 * scrape_seconds),
         "__range_s": str(int(RANGE_SECONDS)), "__range_ms": str(int(RANGE_SECONDS * 1000)),
-        "__interval_ms": str(round(scrape_seconds * 1000)), "__from": "0", "__to": "0",
+        "__interval_ms": str(round(interval * 1000)), "__from": "0", "__to": "0",
     }
-    return durations, numbers
 
 
-def _context(text: str, at: int) -> str:
-    """Where offset `at` sits: "string", "duration", "grouping" or "bare".
-
-    Quotes, brackets and parentheses are counted in the text before `at`;
-    a bracket inside a string literal can fool this, which costs at most a
-    stand-in of the wrong kind.
-    """
-    for quote, escaped in _QUOTES:
-        count = text.count(quote, 0, at)
-        if count and (count - text.count(escaped, 0, at)) % 2:
-            return "string"
-    if text.count("`", 0, at) % 2:   # no escapes in raw strings
-        return "string"
-    if text.rfind("[", 0, at) > text.rfind("]", 0, at):
-        return "duration"
-    opened = text.rfind("(", 0, at)
-    if opened > text.rfind(")", 0, at) and _word_before(text, opened) in _GROUPING_WORDS:
-        return "grouping"
-    return "duration" if _word_before(text, at) == "offset" else "bare"
+def occurrences(text: str) -> list[Occurrence]:
+    """Every Grafana variable in `text`, in text order, with the grammar position it sits in."""
+    # the common cases, every variable in a label value (`job=~"$job"`) or alone in a range
+    # (`[$__rate_interval]`), need only the strings and comments: the rest of the grammar is for the others
+    quoted = list(_QUOTED.finditer(text))
+    placed = {o.start: o for token in quoted for o in _in_token(token)}
+    ends = [token.end() for token in quoted]
+    for m in _RANGE_VARIABLE.finditer(text):
+        before = bisect_right(ends, m.start(1))
+        if before == len(quoted) or quoted[before].start() > m.start(1):   # not inside a string or comment
+            name = m.group(2) or m.group(3) or m.group(5)
+            placed[m.start(1)] = Occurrence(m.start(1), m.end(1), name, "duration")
+    if all(m.start() in placed for m in _VARIABLE.finditer(text)):
+        return sorted(placed.values())
+    return lexed_occurrences(text)
 
 
-def _word_before(text: str, at: int) -> str:
-    """The lowercased identifier ending just before `at` (spaces skipped), or ""."""
-    head = text[:at].rstrip()
-    start = end = len(head)
-    while start > 0 and (head[start - 1].isalnum() or head[start - 1] == "_"):
-        start -= 1
-    return head[start:end].lower()
+def lexed_occurrences(text: str) -> list[Occurrence]:
+    """`occurrences` by lexing the whole text: what the shortcut of the common cases must agree with."""
+    found: list[Occurrence] = []
+    # open brackets: [kind, owner, argument index]; kind is call, paren, group, range or braces; a call's owner is
+    # its function or aggregation, a group's the aggregation before its keyword (`sum by (x) (...)`)
+    stack: list[list[str | int]] = []
+    prev = ""        # the previous significant token's kind: word, number, string, var, operator, open, close, other
+    prev_text = ""   # and its text
+    owner = ""       # the aggregation a grouping keyword belongs to
+    closed_group = ""   # set just after a grouping list closes: the aggregation whose arguments may follow
+    tokens = list(_LEX.finditer(text))
+    for i, token in enumerate(tokens):
+        kind, value = token.lastgroup or "other", token.group()
+        if kind == "space":
+            continue
+        low = value.lower()
+        if kind == "comment" or kind == "string":
+            found += _in_token(token)
+            if kind == "comment":
+                continue
+        elif kind == "var":
+            occurrence = _occurrence(text, token, tokens, i, stack, prev, prev_text)
+            found.append(occurrence)
+            kind = "operator" if occurrence.position == "operator" else "var"
+        elif kind == "word" and low in _GROUPING_WORDS:
+            owner = prev_text.lower() if prev == "word" else ""
+        elif value == "(":
+            if prev == "word" and prev_text.lower() in _GROUPING_WORDS:
+                stack.append(["group", owner, 0])
+            elif prev == "word" and prev_text.lower() not in _OPERAND_NEXT:
+                stack.append(["call", prev_text.lower(), 0])
+            elif prev == "close" and closed_group:
+                stack.append(["call", closed_group, 0])
+            else:
+                stack.append(["paren", "", 0])
+        elif kind == "open":
+            stack.append(["range" if value == "[" else "braces", "", 0])
+        elif kind == "close":
+            top = stack.pop() if stack else ["paren", "", 0]
+            closed_group = str(top[1]) if top[0] == "group" else ""
+        elif value == "," and stack:
+            stack[-1][2] = int(stack[-1][2]) + 1
+        if kind != "close":
+            closed_group = ""
+        prev, prev_text = kind, value
+    return found
+
+
+def _in_token(token: re.Match[str]) -> list[Occurrence]:
+    """The variables inside one string or comment token (of `_LEX` or `_QUOTED`)."""
+    kind = "comment" if token.group().startswith("#") else "string"
+    return [Occurrence(token.start() + m.start(), token.start() + m.end(), m.group(1) or m.group(2) or m.group(4),
+                       kind) for m in _VARIABLE.finditer(token.group())]
+
+
+def _occurrence(text: str, token: re.Match[str], tokens: list[re.Match[str]], i: int, stack: list[list[str | int]],
+                prev: str, prev_text: str) -> Occurrence:
+    """One variable token outside strings and comments, placed by the brackets around it and the token before."""
+    groups = _VARIABLE.fullmatch(token.group())
+    assert groups is not None   # the lexer's `var` is a `_VARIABLE`
+    name = groups.group(1) or groups.group(2) or groups.group(4)
+    start, end = token.span()
+    top = stack[-1] if stack else None
+    glued = (start > 0 and text[start - 1] in _IDENT_CHARS) or (end < len(text) and text[end] in _IDENT_CHARS)
+    if top is not None and top[0] == "range" or prev == "word" and prev_text.lower() == "offset":
+        position = "duration"
+    elif top is not None and top[0] == "group":
+        position = "grouping"
+    elif top is not None and top[0] == "braces":
+        position = "label"
+    elif glued:
+        position = "name"
+    elif prev in ("number", "string", "close", "var") or prev == "word" and prev_text.lower() not in _OPERAND_NEXT:
+        # right after an operand: an operator
+        following = next((t for t in tokens[i + 1:] if t.lastgroup != "space"), None)
+        return Occurrence(start, end, name, "operator",
+                          following is not None and following.group().lower() == "bool")
+    elif top is not None and top[0] == "call" and top[2] in _SCALAR_ARGS.get(str(top[1]), ()):
+        position = "scalar"
+    else:
+        position = "bare"
+    return Occurrence(start, end, name, position)

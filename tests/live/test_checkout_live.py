@@ -1,8 +1,9 @@
 """examples/checkout's default dashboard, every panel read from a real Prometheus and compared with the workload.
 
 The generated module of the example feeds prometheus_client (the direct job)
-and the OpenTelemetry SDK read by `PrometheusMetricReader`, which stands in
-for the Collector's prometheus exporter (no Collector can run here). The
+and the OpenTelemetry SDK, read by its own `PrometheusMetricReader` and
+pushed over OTLP to the real Collector running the generated config
+(`conftest.application`); Prometheus 2.42 and 3.x scrape every row. The
 workload fixes what each panel must read: gauges and updowncounters a known
 level, histograms observations inside one bucket (so each quantile is an
 exact interpolation), counters a rate computed by hand from the raw samples.
@@ -21,7 +22,7 @@ import pytest
 
 from contract.loader import LoadedContract, load_contract
 from tests import checkout_events as checkout
-from tests.live.conftest import SCRAPE_SECONDS, LiveStack, running_stack, serve
+from tests.live.conftest import PROMETHEUS, SUMMARY, LiveStack, application, prometheus_binary, running_stack
 from tests.live.panels import by_hand, interpolate, panel_targets
 from tests.subscriber_util import import_generated
 
@@ -41,34 +42,29 @@ BUCKETS = {"http_server_request_duration_seconds_bucket": (0.025, 0.1),
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
-    from opentelemetry.exporter.prometheus import PrometheusMetricReader
-    from opentelemetry.sdk.metrics import MeterProvider
-    from prometheus_client import CollectorRegistry
-
+def stacks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, LiveStack]]:
     lc: LoadedContract = load_contract(str(checkout.CONTRACT))
     module = import_generated(lc, tmp_path_factory.mktemp("checkout-module"))
-    through_otel = CollectorRegistry()
-    provider = MeterProvider(metric_readers=[PrometheusMetricReader(registry=through_otel)])
-    try:
-        with serve(CollectorRegistry()) as direct, serve(through_otel) as stand_in:
-            found = module.handlers(meter=provider.get_meter("checkout"), registry=direct.registry)
+    tmp = tmp_path_factory.mktemp("checkout-prom")
+    with application(lc, tmp) as app:
+        found = module.handlers(meter=app.meter("checkout"), registry=app.direct.registry)
 
-            def workload() -> float:
-                # spread over several scrapes, so that every rate window holds moving counters
-                for _ in range(BATCHES):
-                    checkout.emit(found, checkout.batch())
-                    time.sleep(BATCH_EVERY)
-                assert module.DROPPED == {}
-                # the levels read at the returned moment must be the final ones: both targets are
-                # scraped once more after the last batch, while the rate windows still hold its growth
-                time.sleep(1.5 * SCRAPE_SECONDS)
-                return time.time()
+        def workload() -> None:
+            # spread over several scrapes, so that every rate window holds moving counters
+            for _ in range(BATCHES):
+                checkout.emit(found, checkout.batch())
+                time.sleep(BATCH_EVERY)
+            assert module.DROPPED == {}
 
-            with running_stack(lc, direct, stand_in, workload, tmp_path_factory.mktemp("checkout-prom")) as s:
-                yield s
-    finally:
-        provider.shutdown()
+        with running_stack(lc, app, workload, tmp) as s:
+            yield s
+
+
+@pytest.fixture(scope="module", params=PROMETHEUS)
+def stack(request: pytest.FixtureRequest, stacks: dict[str, LiveStack]) -> LiveStack:
+    if request.param not in stacks:
+        prometheus_binary(request.param)   # skips with the reason
+    return stacks[request.param]
 
 
 def expected(stack: LiveStack, expr: str, job: str) -> dict[tuple[tuple[str, str], ...], float]:
@@ -128,7 +124,7 @@ def _selectors(node: Any) -> list[Any]:
     return found
 
 
-def test_every_panel_reads_what_the_workload_implies(stack: LiveStack, capsys: pytest.CaptureFixture[str]) -> None:
+def test_every_panel_reads_what_the_workload_implies(stack: LiveStack) -> None:
     dashboard = json.loads(stack.files["grafana/checkout.json"])
     targets = panel_targets(dashboard)
     # one panel per metric of the contract, quantile panels with three targets
@@ -143,9 +139,10 @@ def test_every_panel_reads_what_the_workload_implies(stack: LiveStack, capsys: p
             if shown.keys() != want.keys() or not all(
                     math.isclose(shown[k], want[k], rel_tol=tolerance, abs_tol=1e-12) for k in want):
                 wrong[(title, ref, job)] = (shown, want)
-    with capsys.disabled():
-        print(f"\nlive checkout: {len(targets)} targets x {len(stack.jobs)} paths, "
-              f"{len(targets) * len(stack.jobs) - len(wrong)} read the expected values")
+    for row in stack.rows:
+        ok = len(targets) - sum(job == row.job for _, _, job in wrong)
+        SUMMARY.append(f"checkout {row.path} (prometheus {stack.version}): {ok}/{len(targets)} panel queries, "
+                       f"{'values ok' if ok == len(targets) else 'values WRONG'}")
     assert wrong == {}
 
 

@@ -1,8 +1,8 @@
 """`metrics-contract live-check` against the live stack of `conftest.live`.
 
-Four targets: the direct prometheus_client endpoint, the OpenTelemetry
-`PrometheusMetricReader` endpoint (standing in for the Collector's prometheus
-exporter, which cannot run here), and Prometheus' view of each scrape job.
+Six targets: each row's /metrics endpoint (prometheus_client, the real
+Collector's `prometheus` exporter, the OpenTelemetry SDK's own
+`PrometheusMetricReader`) and Prometheus' view of each row's scrape job.
 """
 
 from __future__ import annotations
@@ -17,20 +17,23 @@ from contract.live.exposition import fetch
 from contract.loader import load_contract
 from generators import cli
 from tests.conftest import QORTEX_CONTRACT
-from tests.live.conftest import COLLECTOR_JOB, LiveStack
+from tests.live.conftest import LiveStack
 
 pytestmark = pytest.mark.live
 
-TARGETS = ("direct-metrics-url", "stand-in-metrics-url", "prometheus-direct-job", "prometheus-collector-job")
+ROWS = ("prometheus-client", "otel-collector", "otel-python")
+TARGETS = tuple(f"{path}-{kind}" for path in ROWS for kind in ("metrics-url", "prometheus-job"))
+
+
+def _path(target: str) -> str:
+    return target.rsplit("-", 2)[0]
 
 
 def _args(stack: LiveStack, target: str) -> list[str]:
-    return {
-        "direct-metrics-url": ["--metrics-url", stack.direct.url],
-        "stand-in-metrics-url": ["--metrics-url", stack.collector_stand_in.url],
-        "prometheus-direct-job": ["--prometheus", stack.prometheus.url, "--job", stack.direct_job],
-        "prometheus-collector-job": ["--prometheus", stack.prometheus.url, "--job", COLLECTOR_JOB],
-    }[target]
+    row = stack.row(_path(target))
+    if target.endswith("metrics-url"):
+        return ["--metrics-url", row.url]
+    return ["--prometheus", stack.prometheus.url, "--job", row.job]
 
 
 def _source(stack: LiveStack, target: str) -> str:
@@ -51,13 +54,7 @@ def test_live_check_is_clean(live: LiveStack, capsys: pytest.CaptureFixture[str]
     assert _live_check(capsys, QORTEX_CONTRACT, _args(live, target)) == (0, [])
 
 
-@pytest.mark.parametrize(("target", "path"), [
-    ("direct-metrics-url", "prometheus-client"),
-    # the stand-in is the OpenTelemetry Python exporter, whatever its job is called
-    ("stand-in-metrics-url", "otel-python"),
-    ("prometheus-direct-job", "prometheus-client"),
-    ("prometheus-collector-job", "otel-python"),
-])
+@pytest.mark.parametrize(("target", "path"), [(target, _path(target)) for target in TARGETS])
 def test_exposition_path_is_guessed(live: LiveStack, target: str, path: str) -> None:
     args = _args(live, target)
     if args[0] == "--metrics-url":
@@ -83,7 +80,7 @@ def test_renamed_metric_is_missing_and_old_names_undeclared(live: LiveStack, cap
     column = line.index("qortex_searches") + 1
     source = _source(live, target)
     old_names = ["qortex_queries_total"]
-    if target in ("direct-metrics-url", "prometheus-direct-job"):
+    if target.startswith("prometheus-client-"):
         old_names.append("qortex_queries_created")   # prometheus_client's creation time series
 
     def where(series: str) -> str:

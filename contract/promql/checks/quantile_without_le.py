@@ -14,7 +14,8 @@ class QuantileWithoutLe(PromqlCheck):
     panel shows nothing; feeding it `_count`, `_sum` or a gauge is
     meaningless. The input may come through a recording rule. Not reported
     when the input's labels are unknown. `histogram_fraction` is held to the
-    same rule.
+    same rule. A native histogram's series (the family name itself) hold
+    whole histograms and carry no `le`: it is their right input, as is.
     """
 
     id = "promql/quantile-without-le"
@@ -25,6 +26,8 @@ class QuantileWithoutLe(PromqlCheck):
             flow = quantile.input
             if flow.buckets is False:
                 message = f"`{quantile.func}()` input is not a `_bucket` series"
+            elif flow.buckets == "native":
+                continue   # a native histogram: whole histograms in one series, no `le` to keep
             elif not flow.open and "le" not in flow.labels:
                 message = (f"`{quantile.func}()` input has lost the `le` label; keep it when aggregating, as in "
                            "`sum by (le) (...)`")

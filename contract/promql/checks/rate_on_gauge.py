@@ -13,19 +13,21 @@ class RateOnGauge(PromqlCheck):
     `rate`, `irate`, `increase` and `resets` treat every decrease as a
     counter reset, so on a gauge or updowncounter (which Prometheus sees as a
     gauge) they invent huge jumps: an error. `deriv`, `delta`, `idelta`,
-    `predict_linear` and `holt_winters` on a counter (`_total`, `_bucket`,
-    `_count`, `_sum`) see resets as drops: a warning, since the result is
-    merely wrong after a restart. The function may reach the series through a
-    subquery (`rate(sum(x)[5m:])`).
+    `predict_linear` and `holt_winters` (`double_exponential_smoothing`) on
+    a counter (`_total`, `_bucket`, `_count`, `_sum`) see every reset as a
+    steep drop, and between resets give what `rate()` gives without its
+    reset handling: an error too. The function may reach the series through
+    a subquery (`rate(sum(x)[5m:])`).
     """
 
     id = "promql/rate-on-gauge"
-    summary = "counter functions (`rate`, `increase`, ...) need a counter; gauge ones (`deriv`, ...) on a counter warn"
+    summary = "counter functions (`rate`, `increase`, ...) need a counter; gauge ones (`deriv`, `delta`, ...) a gauge"
 
     def run(self, ctx: Context) -> Iterator[Problem]:
         for sel in ctx.analysis.selectors:
             func, info = sel.func, sel.info
-            if func is None or info is None or info.part == "synthetic":
+            # an untyped series may be either a counter or a gauge: neither kind of function can be judged on it
+            if func is None or info is None or info.part in ("synthetic", "untyped"):
                 continue
             if func in COUNTER_FUNCS and not info.cumulative:
                 what = (f"the creation time of {info.mtype} {info.metric}" if info.part == "created"
@@ -35,5 +37,4 @@ class RateOnGauge(PromqlCheck):
                                   metric=info.metric)
             elif func in GAUGE_FUNCS and info.cumulative:
                 yield ctx.at(self, f"`{func}()` of counter `{sel.name}` breaks at every counter reset; use "
-                                        "`rate()` or `increase()`", offset=ctx.selector_offset(sel), severity="warning",
-                                  metric=info.metric)
+                                        "`rate()` or `increase()`", offset=ctx.selector_offset(sel), metric=info.metric)

@@ -6,6 +6,7 @@ from contract.promql.checks.base import PromqlCheck
 from contract.promql.checks.counter_without_rate import CounterWithoutRate
 from contract.promql.checks.grouping_label import GroupingLabel
 from contract.promql.checks.label_value import LabelValue
+from contract.promql.checks.le_normalized import LeNormalized
 from contract.promql.checks.legend_label import LegendLabel
 from contract.promql.checks.name_convention import NameConvention
 from contract.promql.checks.quantile_without_le import QuantileWithoutLe
@@ -15,13 +16,16 @@ from contract.promql.checks.syntax import Syntax
 from contract.promql.checks.too_complex import TooComplex
 from contract.promql.checks.unknown_label import UnknownLabel
 from contract.promql.checks.unknown_metric import UnknownMetric
+from contract.promql.checks.utf8_name import Utf8Name
 
 PROMQL_CHECKS: tuple[PromqlCheck, ...] = (
     Syntax(),
     TooComplex(),
+    Utf8Name(),
     UnknownMetric(),
     UnknownLabel(),
     LabelValue(),
+    LeNormalized(),
     GroupingLabel(),
     LegendLabel(),
     RateOnGauge(),

@@ -4,8 +4,9 @@ import difflib
 from collections.abc import Iterator
 
 from contract.problems import Problem
+from contract.promql.analysis import matches_empty
 from contract.promql.checks.base import Context, PromqlCheck
-from contract.promql.variables import LABEL_PLACEHOLDER
+from contract.promql.variables import LABEL_PLACEHOLDER, label_choices
 
 
 class UnknownLabel(PromqlCheck):
@@ -13,10 +14,13 @@ class UnknownLabel(PromqlCheck):
 
     Labels known for a series are the union over the declared exposition
     paths: the contract labels as exposed, the exporter's labels
-    (`otel_scope_name`, resource attributes through the Collector) and the
-    labels Prometheus adds at scrape (`job`, `instance`, `exported_job`);
-    `le` only on `_bucket`. A matcher on any other label silently matches
-    nothing (`=`, `=~`) or everything (`!=`, `!~`). The label of a dashboard
+    (`otel_scope_name`, resource attributes through the Collector), the
+    labels Prometheus adds at scrape (`job`, `instance`, `exported_job`)
+    and the contract's `target_labels`; `le` only on `_bucket`. A matcher
+    on any other label silently matches nothing (`=`, `=~`) or everything
+    (`!=`, `!~`). A matcher that matches the empty value (`cluster=""`,
+    `cluster=~".*"`, `cluster!="a"`) matches series without the label, so
+    it is never reported. The label of a dashboard
     variable `label_values(metric, label)` is checked the same way, and
     `label_values(label)` needs some contract series to carry it.
     """
@@ -30,15 +34,22 @@ class UnknownLabel(PromqlCheck):
             if flow.open or not sel.matchers:
                 continue
             labels = flow.labels
-            for label, _, _ in sel.matchers:
+            for label, op, value in sel.matchers:
                 if label in labels or label == "__name__" or label.startswith(LABEL_PLACEHOLDER):
+                    continue
+                if matches_empty(op, value):   # it matches series without the label: it does not require it
                     continue
                 yield ctx.at(self, _message(ctx, sel.name or "", label, flow.labels),
                                   offset=ctx.matcher_offset(sel, label), metric=ctx.metric_of(sel))
         wanted = ctx.expression.var_label
         if wanted is None or wanted[0].startswith(LABEL_PLACEHOLDER) or ctx.analysis.error is not None:
             return
-        label, offset = wanted
+        written, offset = wanted
+        # `label_values(x, $label)`: each value the dashboard declares for the variable (none: nothing to judge)
+        for label in label_choices(written, ctx.expression.variables, dict(ctx.expression.values)):
+            yield from self._variable_label(ctx, label, offset)
+
+    def _variable_label(self, ctx: Context, label: str, offset: int) -> Iterator[Problem]:
         if not ctx.expression.text.strip():
             if label not in ctx.catalog.all_labels:
                 hint = _close(label, ctx.catalog.all_labels)

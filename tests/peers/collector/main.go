@@ -20,6 +20,7 @@ import (
 	"go.opentelemetry.io/collector/processor/batchprocessor"
 	"go.opentelemetry.io/collector/processor/memorylimiterprocessor"
 	"go.opentelemetry.io/collector/receiver/otlpreceiver"
+	"go.opentelemetry.io/collector/service/telemetry/otelconftelemetry"
 )
 
 func factories() (otelcol.Factories, error) {
@@ -43,6 +44,8 @@ func factories() (otelcol.Factories, error) {
 	if f.Extensions, err = otelcol.MakeFactoryMap(healthcheckextension.NewFactory()); err != nil {
 		return f, err
 	}
+	// the Collector's own telemetry (service::telemetry): without a factory for it no config loads
+	f.Telemetry = otelconftelemetry.NewFactory()
 	return f, nil
 }
 
