@@ -24,6 +24,7 @@ import os
 import re
 import stat
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
@@ -243,11 +244,19 @@ def check_yaml_nesting(file: str, text: str) -> None:
 
 
 _JSON_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|([\[{])|[\]}]')
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_BRACKET_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 
 
 def check_json_nesting(file: str, text: str, limit: int = MAX_JSON_DEPTH) -> None:
     """`input/too-deep` where a JSON text nests arrays and objects deeper than `limit`: brackets outside
     strings, counted before `json` reads it."""
+    # the depth of the brackets left once the strings are gone, counted in C; a text too deep is walked again,
+    # token by token, for the position to report
+    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
+    if max(accumulate(map(_BRACKET_STEP.__getitem__, brackets)), default=0) <= limit:
+        return
     depth = 0
     for token in _JSON_TOKEN.finditer(text):
         if token.group(1):

@@ -60,13 +60,16 @@ class Linter:
                 contexts = self.contexts(e)
                 if e.record:
                     self.recorded[e.record] = _recorded(contexts[0].analysis, e.rule_labels)
+                checks = [c for c in self.checks if c.id not in e.suppressed] if e.suppressed else self.checks
+                if len(contexts) == 1:
+                    for check in checks:
+                        report.problems += check.run(contexts[0])
+                    continue
                 # one context per declared value of the dashboard's variables (see `contract.promql.variables`):
                 # a problem the first one has is reported once, one only a later value has names that value
                 found: set[tuple[str, int, int, str]] = set()
                 for ctx in contexts:
-                    for check in self.checks:
-                        if check.id in e.suppressed:
-                            continue
+                    for check in checks:
                         for problem in check.run(ctx):
                             key = (problem.check, problem.line, problem.column, problem.message)
                             if key not in found:

@@ -49,6 +49,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import NamedTuple
 
 PLACEHOLDER_MARK = "\ue000"
@@ -71,8 +72,6 @@ _LEX = re.compile(r"""(?x)
 """)
 # the string and comment tokens of `_LEX` alone: scanning left to right, a `#` inside a string is the string's
 _QUOTED = re.compile(r"""\#[^\n]*|"(?:[^"\\\n]|\\.)*"?|'(?:[^'\\\n]|\\.)*'?|`[^`]*`?""")
-# a variable alone in a range or before a subquery's step: `[$__rate_interval]`, `[$w:1m]`
-_RANGE_VARIABLE = re.compile(r"\[\s*(" + _VARIABLE.pattern + r")\s*(?=[\]:])")
 _GROUPING_WORDS = frozenset({"by", "without", "on", "ignoring", "group_left", "group_right"})
 # words after which an operand comes, not an operator
 _OPERAND_NEXT = frozenset({"and", "or", "unless", "atan2", "bool", "offset"}) | _GROUPING_WORDS
@@ -216,6 +215,8 @@ def expansions(text: str, scrape_seconds: float, declared: frozenset[str] | None
             if len(assignments) < MAX_EXPANSIONS:
                 assignments.append(({**first, name: value}, (name, value)))
     stand_ins = _stand_ins(scrape_seconds, min_interval, min_step)
+    if len(assignments) == 1:
+        return [_replace(text, found, first, stand_ins, None, max_length)]
     out: list[Expansion] = []
     seen: set[str] = set()
     for assignment, choice in assignments:
@@ -269,8 +270,9 @@ def _value(o: Occurrence, assignment: dict[str, str], stand_ins: dict[str, str])
     return LABEL_PLACEHOLDER + name   # a grouping label, a metric name or part of one
 
 
+@lru_cache(maxsize=16)   # a few distinct intervals per run, asked once per expression with variables
 def _stand_ins(scrape_seconds: float, min_interval: float, min_step: float) -> dict[str, str]:
-    """What Grafana's built-in variables (and an undeclared duration) stand for."""
+    """What Grafana's built-in variables (and an undeclared duration) stand for; shared: never modified."""
     scrape = min_step or scrape_seconds   # Grafana reads a target's min step as the scrape interval
     interval = min_step or min_interval or scrape_seconds
     return {
@@ -286,18 +288,32 @@ def _stand_ins(scrape_seconds: float, min_interval: float, min_step: float) -> d
 def occurrences(text: str) -> list[Occurrence]:
     """Every Grafana variable in `text`, in text order, with the grammar position it sits in."""
     # the common cases, every variable in a label value (`job=~"$job"`) or alone in a range
-    # (`[$__rate_interval]`), need only the strings and comments: the rest of the grammar is for the others
-    quoted = list(_QUOTED.finditer(text))
-    placed = {o.start: o for token in quoted for o in _in_token(token)}
-    ends = [token.end() for token in quoted]
-    for m in _RANGE_VARIABLE.finditer(text):
-        before = bisect_right(ends, m.start(1))
-        if before == len(quoted) or quoted[before].start() > m.start(1):   # not inside a string or comment
-            name = m.group(2) or m.group(3) or m.group(5)
-            placed[m.start(1)] = Occurrence(m.start(1), m.end(1), name, "duration")
-    if all(m.start() in placed for m in _VARIABLE.finditer(text)):
-        return sorted(placed.values())
-    return lexed_occurrences(text)
+    # (`[$__rate_interval]`), need only where the strings and comments are: the rest of the grammar is for the others
+    quoted = [token.span() for token in _QUOTED.finditer(text)]
+    ends = [end for _, end in quoted]
+    found: list[Occurrence] = []
+    for m in _VARIABLE.finditer(text):
+        start, end = m.span()
+        name = m.group(1) or m.group(2) or m.group(4)
+        k = bisect_right(ends, start)
+        if k < len(quoted) and quoted[k][0] <= start:   # inside that string or comment
+            found.append(Occurrence(start, end, name, "comment" if text[quoted[k][0]] == "#" else "string"))
+        elif _alone_in_range(text, start, end):
+            found.append(Occurrence(start, end, name, "duration"))
+        else:
+            return lexed_occurrences(text)
+    return found
+
+
+def _alone_in_range(text: str, start: int, end: int) -> bool:
+    """Whether `text[start:end]` stands alone in a range or before a subquery's step: `[ $w ]`, `[$w:1m]`."""
+    before = start - 1
+    while before >= 0 and text[before].isspace():
+        before -= 1
+    after = end
+    while after < len(text) and text[after].isspace():
+        after += 1
+    return before >= 0 and text[before] == "[" and after < len(text) and text[after] in "]:"
 
 
 def lexed_occurrences(text: str) -> list[Occurrence]:
@@ -349,7 +365,7 @@ def lexed_occurrences(text: str) -> list[Occurrence]:
 
 
 def _in_token(token: re.Match[str]) -> list[Occurrence]:
-    """The variables inside one string or comment token (of `_LEX` or `_QUOTED`)."""
+    """The variables inside one string or comment token of `_LEX`."""
     kind = "comment" if token.group().startswith("#") else "string"
     return [Occurrence(token.start() + m.start(), token.start() + m.end(), m.group(1) or m.group(2) or m.group(4),
                        kind) for m in _VARIABLE.finditer(token.group())]

@@ -10,10 +10,10 @@ from contract.promql.checks.base import Context, PromqlCheck
 # a name Prometheus 2 reads bare: the legacy metric and label name syntax
 _LEGACY = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
 _QUOTES = "\"'`"
-# a string first in braces, before a matcher's operator, or in a grouping list: where a quoted name can be (a
-# superset: a label value is never followed by an operator)
-_MAYBE_QUOTED = re.compile(
-    r"""\{\s*["'`]|["'`]\s*[=!]|\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*["'`]""", re.IGNORECASE)
+# a string right after `{`, `(` or `,` (a name in braces or in a grouping list), or before a matcher's operator:
+# where a quoted name can be. A superset (a function's string argument too), which spares the common case, label
+# values only, from locating anything
+_MAYBE_QUOTED = re.compile(r"""[{(,]\s*["'`]|["'`]\s*[=!]""")
 _SHOWN = 80   # characters of a name a message shows
 
 
