@@ -96,15 +96,13 @@ class PathFacts:
     # character and joins the tokens with single underscores; "escape"
     # replaces each run of characters other than letters, digits, `:` and `_`
     # with one `_` (underscores kept, a leading or trailing run dropped);
-    # "utf8" keeps the name as written
+    # "utf8" keeps the name as written. The unit joins the name unless it is there already: after "sanitize"
+    # when the name ends with `_` and it, after "tokens" when it is any `_`-separated token, after "utf8" when
+    # the name ends with it, whatever comes before
     normalize: Literal["sanitize", "tokens", "escape", "utf8"]
     # whether the unit, `_total` (counters) and `_ratio` (see gauge_unit_1_ratio) join the name; `_bucket`,
     # `_count` and `_sum` of a classic histogram are there either way
     suffixes: bool
-    # "suffix": the unit is appended unless the name already ends with `_` and it;
-    # "token": unless it is any `_`-separated token of the name;
-    # "end": unless the name ends with it, whatever comes before
-    unit_rule: Literal["suffix", "token", "end"]
     # the OpenTelemetry SDK lowercases instrument names (they are case-insensitive), before its own
     # exporter and before OTLP; attribute names keep their case
     lowercase: bool
@@ -128,7 +126,7 @@ def _prometheus_otlp(name: ExpositionPath, *, suffixes: bool, utf8: bool) -> Pat
     `job`/`instance` from the resource (whose other attributes go to `target_info` only) and no scope labels."""
     return PathFacts(
         name=name, normalize="utf8" if utf8 else ("tokens" if suffixes else "escape"), suffixes=suffixes,
-        unit_rule="end" if utf8 else "token", lowercase=True, gauge_unit_1_ratio=True,
+        lowercase=True, gauge_unit_1_ratio=True,
         label_rule="utf8" if utf8 else "escape-key", created_series=frozenset(), exporter_labels=(),
         empty_labels=(), scrape_labels=TARGET_LABELS, info_series=("target_info",),
     )
@@ -136,19 +134,19 @@ def _prometheus_otlp(name: ExpositionPath, *, suffixes: bool, utf8: bool) -> Pat
 
 PATHS: dict[ExpositionPath, PathFacts] = {
     "prometheus-client": PathFacts(
-        name="prometheus-client", normalize="sanitize", suffixes=True, unit_rule="suffix", lowercase=False,
+        name="prometheus-client", normalize="sanitize", suffixes=True, lowercase=False,
         gauge_unit_1_ratio=False, label_rule="sanitize",
         created_series=frozenset({"counter", "histogram"}), exporter_labels=(), empty_labels=(),
         scrape_labels=("instance", "job"), info_series=(),
     ),
     "otel-python": PathFacts(
-        name="otel-python", normalize="sanitize", suffixes=True, unit_rule="suffix", lowercase=True,
+        name="otel-python", normalize="sanitize", suffixes=True, lowercase=True,
         gauge_unit_1_ratio=False, label_rule="sanitize",
         created_series=frozenset(), exporter_labels=OTEL_SCOPE_LABELS, empty_labels=(),
         scrape_labels=("instance", "job"), info_series=("target_info",),
     ),
     "otel-collector": PathFacts(
-        name="otel-collector", normalize="tokens", suffixes=True, unit_rule="token", lowercase=True,
+        name="otel-collector", normalize="tokens", suffixes=True, lowercase=True,
         gauge_unit_1_ratio=True, label_rule="escape",
         created_series=frozenset(), exporter_labels=TARGET_LABELS + COLLECTOR_SCOPE_LABELS + RESOURCE_LABELS,
         empty_labels=("otel_scope_schema_url",),
@@ -157,7 +155,7 @@ PATHS: dict[ExpositionPath, PathFacts] = {
     ),
     # the exporter's defaults: resource attributes go to `target_info` only
     "otel-collector-remote-write": PathFacts(
-        name="otel-collector-remote-write", normalize="tokens", suffixes=True, unit_rule="token", lowercase=True,
+        name="otel-collector-remote-write", normalize="tokens", suffixes=True, lowercase=True,
         gauge_unit_1_ratio=True, label_rule="escape",
         created_series=frozenset(), exporter_labels=COLLECTOR_SCOPE_LABELS, empty_labels=(),
         scrape_labels=TARGET_LABELS, info_series=("target_info",),
