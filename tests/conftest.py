@@ -18,14 +18,17 @@ QORTEX_CONTRACT = ROOT / "contract" / "qortex.yaml"
 # the dashboard sources this repository's pyproject.toml configures (relative to ROOT, where the tests run)
 QORTEX_DASHBOARDS = ("dashboards/qortex.py",)
 
-# a small service's contract, a counter and a gauge: what the checker's field-style tests start from
-APP_CONTRACT = """\
+# the head of a small service's contract, up to its metrics
+APP_HEAD = """\
 contract: 1
 service: app
 namespace: app
 scrape_interval: 15s
 exposition: [prometheus-client]
 metrics:
+"""
+# a counter and a gauge: what the checker's field-style tests start from
+APP_CONTRACT = APP_HEAD + """\
   - {name: app_requests, type: counter, unit: "1", help: r}
   - {name: app_temp, type: gauge, unit: "1", help: t}
 events: []

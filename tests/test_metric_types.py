@@ -11,7 +11,7 @@ from contract.checks.registry import check_contract
 from contract.loader import load_contract
 from contract.naming import expose
 from generators.cli import main
-from tests.conftest import APP_CONTRACT
+from tests.conftest import APP_CONTRACT, APP_HEAD
 from tests.promql_util import dashboard_text, lint
 
 # a contract with one metric of each Prometheus-only type (plain data, reused by the corpus)
@@ -183,13 +183,7 @@ def test_import_stateset_writes_its_states(tmp_path: Path, monkeypatch: pytest.M
 
 # ── the generated module's API for info and stateset (prometheus_client's Info and Enum) ──────────
 
-API = """\
-contract: 1
-service: app
-namespace: app
-scrape_interval: 15s
-exposition: [prometheus-client]
-metrics:
+API = APP_HEAD + """\
   - {name: app_requests, type: counter, unit: "1", help: r}
   - {name: app_gc_seconds, type: summary, unit: s, help: gc pauses}
   - {name: app_build, type: info, unit: "", help: build, labels: [{name: version}, {name: tier, values: [a, b]}]}

@@ -27,7 +27,7 @@ import json
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from tests.conftest import APP_CONTRACT_FULL
+from tests.conftest import APP_CONTRACT_FULL, APP_HEAD
 
 # a small service's contract, with a labelled counter and a histogram
 APP = APP_CONTRACT_FULL
@@ -36,13 +36,7 @@ APP = APP_CONTRACT_FULL
 TARGETS = APP.replace("events: []", "target_labels: [cluster]\nevents: []")
 
 # the types the field uses besides OpenTelemetry's instruments
-TYPES = """\
-contract: 1
-service: app
-namespace: app
-scrape_interval: 15s
-exposition: [prometheus-client]
-metrics:
+TYPES = APP_HEAD + """\
   - {name: app_gc_seconds, type: summary, unit: s, help: g}
   - {name: app_native_seconds, type: native_histogram, unit: s, help: n}
   - {name: app_build, type: info, unit: "1", help: b, labels: [{name: version}]}
