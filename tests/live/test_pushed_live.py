@@ -69,9 +69,10 @@ def test_every_query_reads_its_expected_value_or_nothing_where_check_says(
     predicted = predicted_broken(pushed, row.path, tmp_path, capsys)
     panels_ok = sum(not o.empty and not o.problems for o in panels)
     rules_ok = sum(rule.ok(row.path) for rule in rules)
-    broken = sum(location.startswith("panel ") for location in predicted)
+    broken = [sum(location.startswith(kind) for location in predicted) for kind in ("panel ", "group ")]
     SUMMARY.append(f"{row.path} (prometheus {pushed.version}): {panels_ok}/{len(panels)} panel queries, "
-                   f"{rules_ok}/{len(rules)} rules, {broken} predicted broken by check")
+                   f"{rules_ok}/{len(rules)} rules, values ok; check predicted the {broken[0]} queries and "
+                   f"{broken[1]} rules that read nothing")
     assert (len(panels), len(rules)) == (24, 28)
     # every query that reads something reads its expected value ...
     assert {(o.panel, o.ref): o.problems for o in panels if o.problems} == {}
