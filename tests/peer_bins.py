@@ -12,6 +12,7 @@ and of the Go version, so a rebuild happens only when one of them changes;
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -75,9 +76,10 @@ def binary(name: str) -> str:
 
 def _prometheus_version(source: Path) -> str:
     """Prometheus' release (`3.16.0`) from the VERSION file of the module go.mod pins."""
-    found = subprocess.run(["go", "list", "-m", "-f", "{{.Dir}}", PROMETHEUS_MODULE], cwd=source,
-                           capture_output=True, text=True, check=True).stdout.strip()
-    return (Path(found) / "VERSION").read_text(encoding="utf-8").strip()
+    # `go mod download` fetches it first when the module cache is cold (`go list -m` would give no directory)
+    found = subprocess.run(["go", "mod", "download", "-json", PROMETHEUS_MODULE], cwd=source,
+                           capture_output=True, text=True, check=True).stdout
+    return (Path(json.loads(found)["Dir"]) / "VERSION").read_text(encoding="utf-8").strip()
 
 
 def build() -> Path:
