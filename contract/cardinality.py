@@ -1,9 +1,9 @@
 """Estimated series counts: what a metric costs in Prometheus.
 
 Per path, one series per combination of closed label values (guarded labels
-count `other` too) times the series a combination produces: 1 for gauges,
-`_total` (+ `_created`) for counters, and for histograms one `_bucket` per
-bound plus `+Inf`, `_sum`, `_count` (+ `_created`). A label without a closed
+count `other` too) times the series a combination produces on that path
+(`naming.expose`), a classic histogram's `_bucket` counting one per bound
+plus `+Inf`. A label without a closed
 value set makes the estimate unbounded (None).
 """
 
@@ -12,15 +12,14 @@ from __future__ import annotations
 from math import prod
 
 from contract.model import Metric
-from contract.naming import PATHS, PROM_TYPES, ExpositionPath
+from contract.naming import ExpositionPath, expose
 
 
 def series_per_combination(metric: Metric, path: ExpositionPath) -> int:
-    prom_type = PROM_TYPES[metric.type]
-    created = 1 if prom_type in PATHS[path].created_series else 0
-    if prom_type == "histogram":
-        return len(metric.buckets or ()) + 1 + 2 + created
-    return 1 + (created if prom_type == "counter" else 0)
+    exposure = expose(metric, path)
+    if exposure.prom_type == "histogram":   # `_bucket` is one series per bound, plus `+Inf`
+        return len(exposure.series) - 1 + len(metric.buckets or ()) + 1
+    return len(exposure.series)
 
 
 def label_combinations(metric: Metric) -> int | None:

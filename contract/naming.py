@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
-from typing import Literal, Protocol
+from typing import Literal, Protocol, get_args
 
 # A Prometheus OTLP strategy other than the default is spelled as the path's parameter: `prometheus-otlp:NoTranslation`.
 # Only the non-default strategies have a spelling, so one configuration has one name (`exposition:` must not repeat).
@@ -36,11 +36,7 @@ ExpositionPath = Literal[
     "prometheus-otlp", "prometheus-otlp:UnderscoreEscapingWithoutSuffixes",
     "prometheus-otlp:NoUTF8EscapingWithSuffixes", "prometheus-otlp:NoTranslation",
 ]
-EXPOSITION_PATHS: tuple[ExpositionPath, ...] = (
-    "prometheus-client", "otel-python", "otel-collector", "otel-collector-remote-write",
-    "prometheus-otlp", "prometheus-otlp:UnderscoreEscapingWithoutSuffixes",
-    "prometheus-otlp:NoUTF8EscapingWithSuffixes", "prometheus-otlp:NoTranslation",
-)
+EXPOSITION_PATHS: tuple[ExpositionPath, ...] = get_args(ExpositionPath)
 # Prometheus' default strategy spelled out is read as the bare path (so the two cannot both be declared)
 PATH_ALIASES: dict[str, ExpositionPath] = {"prometheus-otlp:UnderscoreEscapingWithSuffixes": "prometheus-otlp"}
 
@@ -119,6 +115,12 @@ class PathFacts:
     empty_labels: tuple[str, ...]
     scrape_labels: tuple[str, ...]       # added when Prometheus scrapes it (or the receiver, on a pushed path)
     info_series: tuple[str, ...]         # extra series outside the contract
+    # how `le` and `quantile` values arrive: "float" as OpenMetrics writes them (`1.0`, the Python exporters),
+    # "go" as Go's `%g` (`1`, client_golang in the Collector's exporter; Prometheus 3 rewrites them to the float
+    # form when it scrapes, 2 keeps them), "otlp" as the OTLP translator's fixed point (`1`, never rewritten)
+    bounds: Literal["float", "go", "otlp"]
+    # only a Prometheus 3 can hold the path's series (its own OTLP receiver): declaring it says the server is 3
+    prometheus3_only: bool = False
 
 
 def _prometheus_otlp(name: ExpositionPath, *, suffixes: bool, utf8: bool) -> PathFacts:
@@ -128,7 +130,8 @@ def _prometheus_otlp(name: ExpositionPath, *, suffixes: bool, utf8: bool) -> Pat
         name=name, normalize="utf8" if utf8 else ("tokens" if suffixes else "escape"), suffixes=suffixes,
         lowercase=True, gauge_unit_1_ratio=True,
         label_rule="utf8" if utf8 else "escape-key", created_series=frozenset(), exporter_labels=(),
-        empty_labels=(), scrape_labels=TARGET_LABELS, info_series=("target_info",),
+        empty_labels=(), scrape_labels=TARGET_LABELS, info_series=("target_info",), bounds="otlp",
+        prometheus3_only=True,
     )
 
 
@@ -136,14 +139,14 @@ PATHS: dict[ExpositionPath, PathFacts] = {
     "prometheus-client": PathFacts(
         name="prometheus-client", normalize="sanitize", suffixes=True, lowercase=False,
         gauge_unit_1_ratio=False, label_rule="sanitize",
-        created_series=frozenset({"counter", "histogram"}), exporter_labels=(), empty_labels=(),
-        scrape_labels=("instance", "job"), info_series=(),
+        created_series=frozenset({"counter", "histogram", "summary"}), exporter_labels=(), empty_labels=(),
+        scrape_labels=("instance", "job"), info_series=(), bounds="float",
     ),
     "otel-python": PathFacts(
         name="otel-python", normalize="sanitize", suffixes=True, lowercase=True,
         gauge_unit_1_ratio=False, label_rule="sanitize",
         created_series=frozenset(), exporter_labels=OTEL_SCOPE_LABELS, empty_labels=(),
-        scrape_labels=("instance", "job"), info_series=("target_info",),
+        scrape_labels=("instance", "job"), info_series=("target_info",), bounds="float",
     ),
     "otel-collector": PathFacts(
         name="otel-collector", normalize="tokens", suffixes=True, lowercase=True,
@@ -151,14 +154,14 @@ PATHS: dict[ExpositionPath, PathFacts] = {
         created_series=frozenset(), exporter_labels=TARGET_LABELS + COLLECTOR_SCOPE_LABELS + RESOURCE_LABELS,
         empty_labels=("otel_scope_schema_url",),
         # the exporter's own job/instance (from the resource), kept by the scrape's `honor_labels`
-        scrape_labels=TARGET_LABELS, info_series=("target_info",),
+        scrape_labels=TARGET_LABELS, info_series=("target_info",), bounds="go",
     ),
     # the exporter's defaults: resource attributes go to `target_info` only
     "otel-collector-remote-write": PathFacts(
         name="otel-collector-remote-write", normalize="tokens", suffixes=True, lowercase=True,
         gauge_unit_1_ratio=True, label_rule="escape",
         created_series=frozenset(), exporter_labels=COLLECTOR_SCOPE_LABELS, empty_labels=(),
-        scrape_labels=TARGET_LABELS, info_series=("target_info",),
+        scrape_labels=TARGET_LABELS, info_series=("target_info",), bounds="otlp",
     ),
     "prometheus-otlp": _prometheus_otlp("prometheus-otlp", suffixes=True, utf8=False),
     "prometheus-otlp:UnderscoreEscapingWithoutSuffixes": _prometheus_otlp(
@@ -396,8 +399,7 @@ def expose(metric: Instrument, path: ExpositionPath) -> Exposure:
         # gauge, untyped, native histogram (one series of whole histograms), stateset (one series per state,
         # the state in a label named after the metric, value 0 or 1)
         series = [family]
-    # a summary has `_created` wherever counters and histograms have it (prometheus_client)
-    if prom_type in facts.created_series or (prom_type == "summary" and "counter" in facts.created_series):
+    if prom_type in facts.created_series:
         series.append(family + "_created")
     return Exposure(
         metric=metric.name, path=path, prom_type=prom_type, family=family, series=tuple(sorted(series)),

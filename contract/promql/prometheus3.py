@@ -6,8 +6,8 @@
   form, `FormatOpenMetricsFloat` (`promql/le-normalized`); series that arrive over OTLP keep the translator's
   fixed-point form.
 
-Measured in tests/test_promql3.py against Prometheus 3.16 (`tests.peer_bins`). Paths are named as in the
-contract's `exposition`, a variant after a colon (`prometheus-otlp:NoTranslation`) being its path's.
+Measured in tests/test_promql3.py against Prometheus 3.16 (`tests.peer_bins`); what each path sends is its
+data in `contract.naming.PATHS` (`bounds`, `prometheus3_only`).
 """
 
 from __future__ import annotations
@@ -16,36 +16,28 @@ import math
 from decimal import Decimal
 from functools import cache
 
-# paths whose series only a Prometheus 3 can hold (its own OTLP receiver): declaring one says the server is 3
-PROMETHEUS3_ONLY = frozenset({"prometheus-otlp"})
-# paths whose series an OTLP translator writes (`strconv.FormatFloat(bound, 'f', -1, 64)`): never normalised
-OTLP_PATHS = frozenset({"prometheus-otlp", "otel-collector-remote-write"})
-# scraped paths whose exporter writes Go's plain `%g` (client_golang: `le="1"`), which Prometheus 2 keeps; the
-# Python exporters write the float form already (`1.0`)
-GO_SCRAPED = frozenset({"otel-collector"})
+from contract.naming import PATHS, PathFacts
 
-
-def base(path: str) -> str:
-    """The path without its variant (`prometheus-otlp:NoTranslation` -> `prometheus-otlp`)."""
-    return path.split(":", 1)[0]
+# the facts of every path by name (`catalog.paths` holds the names as plain strings)
+_FACTS: dict[str, PathFacts] = {path: facts for path, facts in PATHS.items()}
 
 
 @cache   # asked once per expression, of the one tuple of declared paths
 def certain(paths: tuple[str, ...]) -> bool:
     """Whether the declared paths say the server is Prometheus 3."""
-    return any(base(p) in PROMETHEUS3_ONLY for p in paths)
+    return any(_FACTS[p].prometheus3_only for p in paths)
 
 
 def stored(path: str, number: float) -> str:
     """How Prometheus 3 stores the bound or quantile `number` of a series that came over `path`."""
-    if base(path) in OTLP_PATHS:
+    if _FACTS[path].bounds == "otlp":
         return "+Inf" if number == math.inf else go_shortest(number, "f")
     return openmetrics_float(number)
 
 
 def stored_by_prometheus2(path: str, number: float) -> str:
     """How Prometheus 2 stores it: as the exporter wrote it."""
-    if base(path) in GO_SCRAPED and math.isfinite(number):
+    if _FACTS[path].bounds == "go" and math.isfinite(number):
         return go_shortest(number, "g")
     return stored(path, number)
 
