@@ -209,8 +209,10 @@ def validated(file: str, cache: ContractCache, data: bytes | None = None) -> Val
     """The catalog and problems of a contract, from the cache when it is unchanged."""
     if data is None:
         data = read_bytes(file)
-    key = cache.key(file, data)
-    entry = cache.load(key)
+    # a disabled cache (`--no-cache`) is neither read nor written: no key (a digest of every source file of the
+    # package) and no entry to compute
+    key = cache.key(file, data) if cache.enabled else ""
+    entry = cache.load(key) if cache.enabled else None
     if entry is not None:
         try:
             catalog = Catalog.from_data(entry["catalog"])
@@ -225,8 +227,10 @@ def validated(file: str, cache: ContractCache, data: bytes | None = None) -> Val
     lc = load_contract(file, data)
     problems = check_contract(lc)
     catalog = Catalog.from_contract(lc)
-    entry = {"format": FORMAT, "catalog": catalog.to_data(), "problems": [list(p) for p in problems]}
-    cache.store(key, entry)
+    entry = {}
+    if cache.enabled:
+        entry = {"format": FORMAT, "catalog": catalog.to_data(), "problems": [list(p) for p in problems]}
+        cache.store(key, entry)
     return Validated(file, data, catalog, problems, key, cache, entry)
 
 

@@ -212,8 +212,10 @@ _SAFE_NESTING = 5_000
 # A `[` or `{` that can open a flow collection the composer descends into: one at the start of a token that may
 # begin a node, i.e. after a blank, a line break, `[`, `{`, `,`, `?` or `:`. After any other character it is part
 # of a plain scalar (`rate(x{a="b"}[5m])` in a rule), or libyaml refuses the text before composing past it (a
-# collection right after a scalar, a quote, a closing bracket, an anchor or a tag is a syntax error).
-_FLOW_OPENER = re.compile(r"(?<![^\s\[{,?:])[\[{]")
+# collection right after a scalar, a quote, a closing bracket, an anchor or a tag is a syntax error). The bracket
+# comes first in the pattern and the character before it is looked at behind it: a pattern that starts with a
+# character set is scanned for that set, one that starts with a lookbehind is tried at every character.
+_FLOW_OPENER = re.compile(r"[\[{](?<![^\s\[{,?:].)")
 
 
 def _nesting_bound(text: str) -> int:

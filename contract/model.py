@@ -287,6 +287,19 @@ class Rule(_Model):
         return self
 
 
+def canonical_paths(v: object) -> object:
+    """A list of exposition paths with each alias replaced in place, so an error about any item points at it."""
+    if isinstance(v, list | tuple):
+        return [PATH_ALIASES.get(p, p) if isinstance(p, str) else p for p in v]
+    return v
+
+
+def unique_paths(v: tuple[str, ...]) -> tuple[str, ...]:
+    if len(set(v)) != len(v):
+        raise ValueError("exposition paths repeat")
+    return v
+
+
 class Stack(_Model):
     """Ports and host names of the generated observability stack (seed defaults)."""
 
@@ -298,6 +311,19 @@ class Stack(_Model):
     prometheus_port: int = Field(default=9091, ge=1, le=65535)
     grafana_port: int = Field(default=3010, ge=1, le=65535)
     jaeger_ui_port: int = Field(default=16686, ge=1, le=65535)
+    # the declared exposition paths whose series this stack collects (empty: every declared one). An application
+    # exposes through one path at a time, so a stack scraping the targets of two paths finds one of them down.
+    paths: tuple[ExpositionPath, ...] = ()
+
+    @field_validator("paths", mode="before")
+    @classmethod
+    def _canonical_paths(cls, v: object) -> object:
+        return canonical_paths(v)
+
+    @field_validator("paths")
+    @classmethod
+    def _unique_paths(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        return unique_paths(v)
 
 
 _TARGET_LABEL = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
@@ -380,17 +406,17 @@ class Contract(_Model):
     @field_validator("exposition", mode="before")
     @classmethod
     def _canonical_paths(cls, v: object) -> object:
-        # an alias in place, so an error about any item still points at it
-        if isinstance(v, list | tuple):
-            return [PATH_ALIASES.get(p, p) if isinstance(p, str) else p for p in v]
-        return v
+        return canonical_paths(v)
 
     @field_validator("exposition")
     @classmethod
     def _unique_paths(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        if len(set(v)) != len(v):
-            raise ValueError("exposition paths repeat")
-        return v
+        return unique_paths(v)
+
+    @property
+    def stack_paths(self) -> tuple[ExpositionPath, ...]:
+        """The paths whose series the generated stack collects: `stack.paths`, else every declared one."""
+        return self.stack.paths or self.exposition
 
     @property
     def scrape_seconds(self) -> float:

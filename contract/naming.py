@@ -119,6 +119,9 @@ class PathFacts:
     # "go" as Go's `%g` (`1`, client_golang in the Collector's exporter; Prometheus 3 rewrites them to the float
     # form when it scrapes, 2 keeps them), "otlp" as the OTLP translator's fixed point (`1`, never rewritten)
     bounds: Literal["float", "go", "otlp"]
+    # where Prometheus gets the series: by scraping the service itself, by scraping the Collector's exporter
+    # (the stack's `otel-collector` job), or pushed to it (no scrape target of the path's own)
+    scraped: Literal["service", "collector", "pushed"]
     # only a Prometheus 3 can hold the path's series (its own OTLP receiver): declaring it says the server is 3
     prometheus3_only: bool = False
 
@@ -131,7 +134,7 @@ def _prometheus_otlp(name: ExpositionPath, *, suffixes: bool, utf8: bool) -> Pat
         lowercase=True, gauge_unit_1_ratio=True,
         label_rule="utf8" if utf8 else "escape-key", created_series=frozenset(), exporter_labels=(),
         empty_labels=(), scrape_labels=TARGET_LABELS, info_series=("target_info",), bounds="otlp",
-        prometheus3_only=True,
+        scraped="pushed", prometheus3_only=True,
     )
 
 
@@ -140,13 +143,13 @@ PATHS: dict[ExpositionPath, PathFacts] = {
         name="prometheus-client", normalize="sanitize", suffixes=True, lowercase=False,
         gauge_unit_1_ratio=False, label_rule="sanitize",
         created_series=frozenset({"counter", "histogram", "summary"}), exporter_labels=(), empty_labels=(),
-        scrape_labels=("instance", "job"), info_series=(), bounds="float",
+        scrape_labels=("instance", "job"), info_series=(), bounds="float", scraped="service",
     ),
     "otel-python": PathFacts(
         name="otel-python", normalize="sanitize", suffixes=True, lowercase=True,
         gauge_unit_1_ratio=False, label_rule="sanitize",
         created_series=frozenset(), exporter_labels=OTEL_SCOPE_LABELS, empty_labels=(),
-        scrape_labels=("instance", "job"), info_series=("target_info",), bounds="float",
+        scrape_labels=("instance", "job"), info_series=("target_info",), bounds="float", scraped="service",
     ),
     "otel-collector": PathFacts(
         name="otel-collector", normalize="tokens", suffixes=True, lowercase=True,
@@ -154,14 +157,14 @@ PATHS: dict[ExpositionPath, PathFacts] = {
         created_series=frozenset(), exporter_labels=TARGET_LABELS + COLLECTOR_SCOPE_LABELS + RESOURCE_LABELS,
         empty_labels=("otel_scope_schema_url",),
         # the exporter's own job/instance (from the resource), kept by the scrape's `honor_labels`
-        scrape_labels=TARGET_LABELS, info_series=("target_info",), bounds="go",
+        scrape_labels=TARGET_LABELS, info_series=("target_info",), bounds="go", scraped="collector",
     ),
     # the exporter's defaults: resource attributes go to `target_info` only
     "otel-collector-remote-write": PathFacts(
         name="otel-collector-remote-write", normalize="tokens", suffixes=True, lowercase=True,
         gauge_unit_1_ratio=True, label_rule="escape",
         created_series=frozenset(), exporter_labels=COLLECTOR_SCOPE_LABELS, empty_labels=(),
-        scrape_labels=TARGET_LABELS, info_series=("target_info",), bounds="otlp",
+        scrape_labels=TARGET_LABELS, info_series=("target_info",), bounds="otlp", scraped="pushed",
     ),
     "prometheus-otlp": _prometheus_otlp("prometheus-otlp", suffixes=True, utf8=False),
     "prometheus-otlp:UnderscoreEscapingWithoutSuffixes": _prometheus_otlp(

@@ -4,7 +4,7 @@ Written for a contract with `alerts:` or `slos:` (README, "Alerts and SLOs"); th
 from contract metrics (`contract.alerting`), so it passes `check` by construction.
 
 `alerts.yml` holds one group `<service>.alerts`: the target-down alert (`up == 0` on the scrape jobs the
-contract's paths come through: the direct one, named after the service, and the Collector's), one
+stack's paths come through, `stack.paths`: the direct one, named after the service, and the Collector's), one
 metrics-stopped rule per watched metric (a scrape job of the service's paths is up, yet no series of it has had
 the service's job for `window`; one alert for the service, whatever the metric's labels), and the threshold
 alerts. The service's series carry its name as `job` on every path (`stack.series_job`); the Collector's `up`
@@ -24,7 +24,7 @@ and a burst in the last half of the short window (a short window half as long wo
 fires in which scenario is computed from the error counts the inputs carry (`_burns`), so a changed factor or
 window in alerts.yml makes `promtool test rules` fail; the exception is the 3x-over-1d ticket rule, which
 whenever it holds leaves 1x over 3d holding too, so a change that makes it less sensitive changes nothing
-tests/test_slo.py could see. Each metrics-stopped rule gets, per declared path (that path's labels and scrape
+tests/test_slo.py could see. Each metrics-stopped rule gets, per path of the stack (that path's labels and scrape
 target), series that stop (its alert fires, once) and one that keeps going beside
 a stopped one (no alert); target down, on each scrape job, an instance that goes down beside one that stays
 up; each threshold alert a job whose series make it fire and one whose series keep it quiet, each as close to
@@ -106,9 +106,9 @@ def rule_groups(lc: LoadedContract) -> list[dict[str, Any]]:
 
 
 def scrape_jobs(lc: LoadedContract) -> list[str]:
-    """The scrape jobs whose `up` says whether the contract's paths can bring series in (`stack.scrape_job`)."""
+    """The scrape jobs whose `up` says whether the stack's paths can bring series in (`stack.scrape_job`)."""
     c = lc.contract
-    return list(dict.fromkeys(scrape_job(c, path) for path in c.exposition))
+    return list(dict.fromkeys(scrape_job(c, path) for path in c.stack_paths))
 
 
 def _job_matcher(names: list[str]) -> str:
@@ -368,7 +368,7 @@ def target_down_test(lc: LoadedContract) -> dict[str, Any]:
 
 
 def metric_stopped_tests(lc: LoadedContract, m: Metric) -> list[dict[str, Any]]:
-    """Per declared path, as an application exposes through one at a time (that path's scrape target up, its
+    """Per path of the stack, as an application exposes through one at a time (that path's scrape target up, its
     series with its labels): every series of `m` stops, one alert for the service. Then one series stops while
     another keeps going (or, for a metric with a single series, it keeps going): no alert."""
     c = lc.contract
@@ -382,7 +382,7 @@ def metric_stopped_tests(lc: LoadedContract, m: Metric) -> list[dict[str, Any]]:
     label_sets = rules.label_sets(m, rules.exposure(lc, m))[:2]
     keeps = ("one series stops, another keeps going" if len(label_sets) > 1 else "the series keeps going")
     out = []
-    for path in c.exposition:
+    for path in c.stack_paths:
         # the path's own scrape target answers (the Collector's, behind it)
         up = rules.selector("up", rules.up_labels(lc, path))
         for what, stopped in (("every series stops", len(label_sets)), (keeps, len(label_sets) - 1)):

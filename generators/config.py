@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from pathlib import PurePosixPath
 from typing import NamedTuple
 
@@ -56,6 +55,9 @@ def parse_config(pyproject: str, text: bytes) -> Config:
         line, column = line_col(text, exc.start)
         raise input_error(pyproject, "config/encoding", f"not UTF-8: byte 0x{text[exc.start]:02x} cannot be decoded",
                           line, column) from None
+    # here, not at the top: only a run that has a pyproject.toml to read imports it
+    import tomllib
+
     try:
         data = tomllib.loads(decoded)
     except tomllib.TOMLDecodeError as exc:

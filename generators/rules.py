@@ -168,7 +168,7 @@ def series_labels(lc: LoadedContract, path: ExpositionPath) -> dict[str, str]:
     facts = PATHS[path]
     labels = dict.fromkeys(facts.exporter_labels + facts.scrape_labels, PLACEHOLDER)
     labels["job"] = series_job(c)
-    if path in ("prometheus-client", "otel-python"):
+    if facts.scraped == "service":
         labels["instance"] = scrape_target(c, path)
     return dict(sorted(labels.items()))
 

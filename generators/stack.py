@@ -22,6 +22,7 @@ import yaml
 
 from contract.alerting import has_alerts
 from contract.loader import LoadedContract
+from contract.naming import PATHS
 from contract.problems import input_error
 from generators.common import hash_header
 from generators.placed import DEFAULT_LAYOUT, Layout
@@ -150,19 +151,19 @@ def series_job(c: Contract) -> str:
 def scrape_job(c: Contract, path: ExpositionPath) -> str:
     """The scrape job of the generated prometheus.yml whose `up` says whether `path`'s series can come in.
 
-    The Collector's job for `otel-collector`: Prometheus writes `up` with the
-    scrape target's own labels, which `honor_labels` leaves alone, so it is
-    not the series' job (`series_job`). The direct scrape job (the service's)
-    for prometheus-client and otel-python, and for the pushed paths, which
-    have no scrape target of their own.
+    The Collector's job for a path scraped at the Collector: Prometheus writes
+    `up` with the scrape target's own labels, which `honor_labels` leaves
+    alone, so it is not the series' job (`series_job`). The direct scrape job
+    (the service's) for the paths scraped at the service, and for the pushed
+    paths, which have no scrape target of their own.
     """
-    return COLLECTOR_JOB if path == "otel-collector" else c.service
+    return COLLECTOR_JOB if PATHS[path].scraped == "collector" else c.service
 
 
 def scrape_target(c: Contract, path: ExpositionPath) -> str:
     """The `instance` of `scrape_job`'s target in the generated prometheus.yml."""
     s = c.stack
-    return f"{COLLECTOR_JOB}:{s.collector_metrics_port}" if path == "otel-collector" \
+    return f"{COLLECTOR_JOB}:{s.collector_metrics_port}" if PATHS[path].scraped == "collector" \
         else f"{s.app_host}:{s.app_metrics_port}"
 
 
@@ -211,16 +212,23 @@ def prometheus(lc: LoadedContract, layout: Layout = DEFAULT_LAYOUT) -> dict[str,
         "global": {"scrape_interval": c.scrape_interval, "evaluation_interval": c.scrape_interval},
         # relative: Prometheus and promtool resolve them against the config file's directory
         "rule_files": [mounts.rule_file] + ([mounts.alert_file] if has_alerts(c) else []),
-        "scrape_configs": [
-            {"job_name": scrape_job(c, "prometheus-client"),
-             "static_configs": [{"targets": [scrape_target(c, "prometheus-client")]}]},
-            # honor_labels: the exporter's `job`/`instance` (each pushing service's `service.name` and
-            # `service.instance.id`) stay, so the dashboards' `$job` tells the services behind one Collector
-            # apart; without it every one is `job="otel-collector"` (measured in tests/live/test_collector_live.py)
-            {"job_name": COLLECTOR_JOB, "honor_labels": True,
-             "static_configs": [{"targets": [scrape_target(c, "otel-collector")]}]},
-        ],
+        # the jobs of the stack's paths only: a job whose target the application does not serve stays down
+        "scrape_configs": [_scrape_config(c, job, target) for job, target in scrape_targets(c).items()],
     }
+
+
+def scrape_targets(c: Contract) -> dict[str, str]:
+    """{scrape job: its target} of the generated prometheus.yml: those of the stack's paths, in their order."""
+    return {scrape_job(c, path): scrape_target(c, path) for path in c.stack_paths}
+
+
+def _scrape_config(c: Contract, job: str, target: str) -> dict[str, Any]:
+    if job != COLLECTOR_JOB:
+        return {"job_name": job, "static_configs": [{"targets": [target]}]}
+    # honor_labels: the exporter's `job`/`instance` (each pushing service's `service.name` and
+    # `service.instance.id`) stay, so the dashboards' `$job` tells the services behind one Collector
+    # apart; without it every one is `job="otel-collector"` (measured in tests/live/test_collector_live.py)
+    return {"job_name": job, "honor_labels": True, "static_configs": [{"targets": [target]}]}
 
 
 def compose(lc: LoadedContract, layout: Layout = DEFAULT_LAYOUT) -> dict[str, Any]:

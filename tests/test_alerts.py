@@ -47,8 +47,8 @@ alerts:
       below: 0.1
       for: 15m
 """
-# every alert kind, on both paths of MINIMAL (two scrape jobs)
-ALERTS = MINIMAL + THRESHOLDS
+# every alert kind, on both paths of MINIMAL, for a service deployed both ways (two scrape jobs)
+ALERTS = MINIMAL + THRESHOLDS + "stack: {paths: [prometheus-client, otel-collector]}\n"
 
 
 def generated(lc: LoadedContract, root: Path) -> Path:
@@ -103,7 +103,7 @@ def test_rules_are_written_from_the_contract(tmp_path: Path) -> None:
 
 
 def test_one_job_and_a_job_name_that_is_a_regex(tmp_path: Path) -> None:
-    text = ALERTS.replace("service: svc", "service: svc.eu").replace(
+    text = (MINIMAL + THRESHOLDS).replace("service: svc", "service: svc.eu").replace(
         "exposition: [prometheus-client, otel-collector]", "exposition: [prometheus-client]")
     lc = contract_from(tmp_path, text)
     assert rules_of(lc)["SvcEuTargetDown"]["expr"] == 'up{job="svc.eu"} == 0'

@@ -148,7 +148,7 @@ def test_out_dir_warns_about_unused_metrics(project: Path, monkeypatch: pytest.M
     monkeypatch.setattr(check_cmd, "unused_metrics", UNUSED_METRICS)
     code, out, _ = run(capsys)
     assert code == 0
-    assert "contract/qortex.yaml:107:11: warning[check/unused-metric]: `qortex_kg_coverage` is not queried by any " \
+    assert "contract/qortex.yaml:109:11: warning[check/unused-metric]: `qortex_kg_coverage` is not queried by any " \
            "dashboard panel or rule" in out.splitlines()
 
 

@@ -160,12 +160,13 @@ CASES: dict[str, tuple[tuple[str, str], tuple[str, str], list[str]]] = {
           "differ"],
     ),
     "contract/alert": (
-        ("    buckets: [0.1, 1.0]\n", "    buckets: [0.1, 1.0]\nalerts:\n  thresholds:\n"
+        ("    buckets: [0.1, 1.0]\n", "    buckets: [0.1, 1.0]\nstack: {paths: [otel-collector]}\nalerts:\n"
+         "  thresholds:\n"
          "    - {alert: SvcErrors, query: ratio, metric: svc_requests, match: {code: \"500\"}, above: 0.05}\n"),
         ("    buckets: [0.1, 1.0]\n", "    buckets: [0.1, 1.0]\nalerts:\n  thresholds:\n"
          "    - {alert: SvcErrors, query: ratio, metric: svc_requests, match: {code: \"503\"}, above: 0.05}\n"
          "    - {alert: SvcSlow, query: quantile, quantile: 0.99, metric: svc_latency_seconds, above: 5,\n"
-         "       annotations: {summary: \"p99 is {{ $value }}\"}}\n"),
+         "       annotations: {summary: \"p99 is {{ $value }}\"}}\nstack: {paths: [otel-collector]}\n"),
         ["c.yaml:20:76: error[contract/alert]: alert `SvcErrors`: `503` is not a value of label `code` of "
          "`svc_requests`; allowed: `200`, `500`, `other`",
          "c.yaml:21:93: error[contract/alert]: alert `SvcSlow` can never fire: the 0.99 quantile is at most 1 (with "
@@ -173,6 +174,12 @@ CASES: dict[str, tuple[tuple[str, str], tuple[str, str], list[str]]] = {
          "c.yaml:22:31: error[contract/alert]: annotation `summary` of alert `SvcSlow` may template only "
          "`{{ $labels.<name> }}`: the generated promtool tests must know the alert's text, so `$value` and "
          "functions are not expanded here"],
+    ),
+    "contract/stack-paths": (
+        ("    buckets: [0.1, 1.0]\n", "    buckets: [0.1, 1.0]\nstack: {paths: [otel-collector]}\nalerts: {}\n"),
+        ("    buckets: [0.1, 1.0]\n", "    buckets: [0.1, 1.0]\nstack: {paths: [otel-python]}\n"),
+        ["c.yaml:18:17: error[contract/stack-paths]: `otel-python` is not a declared exposition path (declared: "
+         "`prometheus-client`, `otel-collector`)"],
     ),
     "contract/slo": (
         ("    buckets: [0.1, 1.0]\n", "    buckets: [0.1, 1.0]\nslos:\n"
@@ -234,6 +241,26 @@ def test_failing_case(check_id: str, tmp_path: Path) -> None:
 
 def test_qortex_contract_is_clean(qortex) -> None:  # type: ignore[no-untyped-def]
     assert check_contract(qortex) == []
+
+
+@pytest.mark.parametrize(("exposition", "stack", "warned"), [
+    ("[prometheus-client, otel-collector]", "", True),
+    ("[otel-python, otel-collector]", "", True),
+    # named in `stack.paths`, one or both: the stack scrapes what the service is said to use
+    ("[prometheus-client, otel-collector]", "stack: {paths: [otel-collector]}\n", False),
+    ("[prometheus-client, otel-collector]", "stack: {paths: [otel-collector, prometheus-client]}\n", False),
+    # one target for both paths: the service's
+    ("[prometheus-client, otel-python]", "", False),
+    # a pushed path has no scrape target of its own
+    ("[otel-collector, prometheus-otlp]", "", False),
+])
+def test_alerts_on_a_stack_scraping_two_targets_are_warned(tmp_path: Path, exposition: str, stack: str,
+                                                           warned: bool) -> None:
+    text = BARE.replace("exposition: [prometheus-client, otel-collector]\n", f"exposition: {exposition}\n{stack}")
+    got = _problems(tmp_path, ("    buckets: [0.1, 1.0]\n", "    buckets: [0.1, 1.0]\nalerts: {}\n"), text)
+    assert got == (["c.yaml:4:13: warning[contract/stack-paths]: the stack scrapes the service and the Collector, "
+                    "and an application exposes through one path at a time: the unused target stays down and "
+                    "`SvcTargetDown` fires for it; name the path in use in `stack.paths`"] if warned else [])
 
 
 def test_unit_word_missing_from_name_is_a_warning(tmp_path: Path) -> None:

@@ -119,6 +119,29 @@ def test_series_have_the_service_job_and_up_the_scrape_job_of_each_path(tmp_path
         set(scraped.values())
 
 
+@pytest.mark.parametrize(("paths", "jobs"), [
+    ("[otel-collector]", {"otel-collector": "otel-collector:8889"}),
+    ("[prometheus-client]", {"svc": "host.docker.internal:9090"}),
+    ("[otel-collector, prometheus-client]", {"otel-collector": "otel-collector:8889",
+                                             "svc": "host.docker.internal:9090"}),
+])
+def test_the_stack_scrapes_the_targets_of_its_paths_only(tmp_path: Path, paths: str, jobs: dict[str, str]) -> None:
+    text = MINIMAL.replace("metrics:\n", f"stack: {{paths: {paths}}}\nmetrics:\n", 1) + "alerts: {}\n"
+    files = outputs.render_all(contract_from(tmp_path, text))
+    prom = yaml.safe_load(files[stack.CONFIG_FILE])
+    assert {j["job_name"]: j["static_configs"][0]["targets"][0] for j in prom["scrape_configs"]} == jobs
+    # the target-down alert watches those jobs and no other
+    (target_down,) = (r for g in yaml.safe_load(files["prometheus/alerts.yml"])["groups"] for r in g["rules"]
+                      if r.get("alert") == "SvcTargetDown")
+    matcher = f'job="{next(iter(jobs))}"' if len(jobs) == 1 else f'job=~"{"|".join(sorted(jobs))}"'
+    assert target_down["expr"] == f"up{{{matcher}}} == 0"
+    # and the alerts' tests, with the stack's jobs, pass as written
+    out = write(files, tmp_path / "out")
+    for ran in (promtool("check", "config", str(out / stack.CONFIG_FILE)),
+                promtool("test", "rules", str(out / "prometheus/alerts_test.yml"))):
+        assert ran.returncode == 0, ran.stdout + ran.stderr
+
+
 def test_seed_defaults(lc: LoadedContract) -> None:
     services = compose(lc)["services"]
     assert sorted(services) == ["grafana", "jaeger", "otel-collector", "prometheus"]

@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 from contract.checks.base import ContractCheck
 from contract.loader import LoadedContract
-from contract.naming import EXPOSITION_PATHS, PATHS, ExpositionPath, expose
+from contract.naming import EXPOSITION_PATHS, PATHS, ExpositionPath, Exposure, expose
 from contract.problems import Problem
 
 
@@ -28,11 +28,14 @@ class Collision(ContractCheck):
 
     def run(self, lc: LoadedContract) -> Iterator[Problem]:
         metrics = lc.contract.metrics
+        paths = _checked_paths(lc)
+        # each metric as each checked path exposes it, looked up once for both passes below
+        exposed = [[expose(m, path) for path in paths] for m in metrics]
         reported: set[tuple[str, str]] = set()
-        for path in _checked_paths(lc):
+        for p, path in enumerate(paths):
             owner: dict[str, int] = {name: -1 for name in PATHS[path].info_series}
             for i, m in enumerate(metrics):
-                for series in expose(m, path).series:
+                for series in exposed[i][p].series:
                     first = owner.setdefault(series, i)
                     if first == i:
                         continue
@@ -45,14 +48,14 @@ class Collision(ContractCheck):
                                   f"`{m.name}` and `{other}` both yield series `{series}` on {path}",
                                   metric=m.name)
         for i in range(len(metrics)):
-            yield from self._labels(lc, i)
+            yield from self._labels(lc, i, exposed[i])
 
-    def _labels(self, lc: LoadedContract, i: int) -> Iterator[Problem]:
+    def _labels(self, lc: LoadedContract, i: int, exposures: list[Exposure]) -> Iterator[Problem]:
         m = lc.contract.metrics[i]
         reported: set[tuple[str, str]] = set()
-        for path in _checked_paths(lc):
+        for path, exposure in zip(_checked_paths(lc), exposures, strict=True):
             first_of: dict[str, str] = {}
-            for j, (name, exposed) in enumerate(zip(m.label_names, expose(m, path).labels, strict=True)):
+            for j, (name, exposed) in enumerate(zip(m.label_names, exposure.labels, strict=True)):
                 first = first_of.setdefault(exposed, name)
                 # the same name twice is contract/duplicate's to report
                 if first == name or (first, name) in reported:

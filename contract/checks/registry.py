@@ -20,6 +20,7 @@ from contract.checks.rule_name import RuleName
 from contract.checks.rule_template import RuleTemplate
 from contract.checks.slos import Slos
 from contract.checks.span_events import SpanEvents
+from contract.checks.stack_paths import StackPaths
 from contract.checks.stateset_states import StatesetStates
 from contract.checks.type_path import TypePath
 from contract.checks.unit_suffix import UnitSuffix
@@ -46,6 +47,7 @@ CONTRACT_CHECKS: tuple[ContractCheck, ...] = (
     RuleTemplate(),
     AlertRules(),
     Slos(),
+    StackPaths(),
     Cardinality(),
 )
 

@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 from contract.checks.base import ContractCheck
 from contract.loader import LoadedContract
-from contract.naming import EXPOSITION_PATHS, PATHS, expose
+from contract.naming import EXPOSITION_PATHS, PATHS, sanitize_label
 from contract.problems import Problem
 
 
@@ -24,10 +24,11 @@ class ReservedLabel(ContractCheck):
     def run(self, lc: LoadedContract) -> Iterator[Problem]:
         owned = {name for facts in PATHS.values() for name in facts.exporter_labels + facts.scrape_labels}
         for i, m in enumerate(lc.contract.metrics):
-            exposures = [expose(m, path) for path in EXPOSITION_PATHS]
             for j, label in enumerate(m.labels):
-                # the name as written first, then as the paths expose it (`otel.scope.name` -> `otel_scope_name`)
-                names = [label.name, *sorted({e.labels[j] for e in exposures} - {label.name})]
+                # the name as written first, then as the paths expose it (`otel.scope.name` -> `otel_scope_name`;
+                # the label of `expose(m, path)`, without exposing the whole metric on every path)
+                exposed = {sanitize_label(label.name, path) for path in EXPOSITION_PATHS}
+                names = [label.name, *sorted(exposed - {label.name})]
                 for name in names:
                     why = _why(name, owned)
                     if why:

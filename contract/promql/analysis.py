@@ -81,9 +81,9 @@ SCALAR = Flow(frozenset(), scalar=True)
 UNKNOWN = Flow(frozenset(), open=True, buckets=None)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)   # not frozen: a frozen dataclass sets each field through object.__setattr__, slowly
 class Selector:
-    """One vector selector of the expression, in text order."""
+    """One vector selector of the expression, in text order; read-only by convention."""
 
     index: int
     name: str | None
@@ -148,6 +148,10 @@ def check_limits(text: str) -> None:
     """Raise `TooComplex` if `text` is over a limit: one pass over it, outside string literals and comments."""
     if len(text) > MAX_EXPRESSION_LENGTH:
         raise TooComplex(f"the expression is {len(text)} characters long, more than {MAX_EXPRESSION_LENGTH}")
+    # each bracket, operator character and operator word (in the lowercased text, at most three times as long)
+    # starts at a character of its own: a text this short is within both limits, nothing to count
+    if len(text) <= MAX_NESTING and 4 * len(text) <= MAX_OPERATORS:
+        return
     # most expressions have fewer brackets, operator characters and operator words anywhere, strings included, than
     # a limit allows: counting those (in C) is a bound of both, and costs far less than the pass below
     brackets = text.count("(") + text.count("[") + text.count("{")
@@ -201,7 +205,9 @@ class Analyzer:
     """`analyze` for many expressions against one catalog and one table of recorded flows."""
 
     def __init__(self, catalog: Catalog, recorded: dict[str, Flow]) -> None:
-        self.series = catalog.series
+        # each contract series with the flow a selector of it yields, made once here rather than per selector
+        self.known = {name: (info, Flow(info.labels, info.open, "native" if info.part == "native" else
+                                        info.part == "bucket")) for name, info in catalog.series.items()}
         self.recorded = recorded
         self.out = Analysis()
         self.calls: dict[str, int] = {}      # quantile functions met so far, for `Quantile.ordinal`
@@ -239,23 +245,25 @@ class Analyzer:
             vs = node.vector_selector
         name = vs.name  # type: ignore[union-attr]
         ms = vs.matchers  # type: ignore[union-attr]
-        matchers = _matchers(ms.matchers)
+        matchers = [(m.name, _op_text(m.op), m.value) for m in ms.matchers]
         for group in ms.or_matchers:   # `{a="x" or b="y"}`
             matchers += _matchers(group)
         if name is None:
             name = next((v for label, op, v in matchers if label == "__name__" and op == "="), None)
-        info = self.series.get(name) if name is not None else None
-        recorded = info is None and name in self.recorded
-        if info is not None:
-            flow = Flow(info.labels, info.open, "native" if info.part == "native" else info.part == "bucket")
-        elif recorded:
-            flow = self.recorded[name]  # type: ignore[index]
+        known = self.known.get(name) if name is not None else None
+        info: SeriesInfo | None = None
+        recorded = False
+        if known is not None:
+            info, flow = known
+        elif name in self.recorded:
+            recorded = True
+            flow = self.recorded[name]
         else:
             flow = UNKNOWN
         selectors = self.out.selectors
-        selectors.append(Selector(index=len(selectors), name=name, info=info, recorded=recorded,
-                                  placeholder=name is not None and LABEL_PLACEHOLDER in name, matchers=matchers,
-                                  range=range, func=range_func, counter_ok=counter_ok, flow=flow))
+        # (index, name, info, recorded, placeholder, matchers, range, func, counter_ok, flow)
+        selectors.append(Selector(len(selectors), name, info, recorded, name is not None and LABEL_PLACEHOLDER in name,
+                                  matchers, range, range_func, counter_ok, flow))
         return flow
 
     def call(self, node: pp.Call, range_func: str | None, counter_ok: bool) -> Flow:

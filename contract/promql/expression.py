@@ -19,7 +19,9 @@ Kind = Literal["panel", "annotation", "variable", "rule"]
 _SUPPRESS = re.compile(r"metrics-contract:\s*ignore\[([^\]]*)\]")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+# not frozen: a frozen dataclass sets each of these fields through object.__setattr__, which makes building one
+# (once per panel target and rule) several times slower; read-only by convention
+@dataclass(slots=True, kw_only=True)
 class Expression:
     text: str
     kind: Kind

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import get_args
 
 from contract.catalog import Catalog
 from contract.problems import Problem
 from contract.promql.analysis import EMPTY, UNKNOWN, Analysis, Analyzer, Flow, expansions_of
 from contract.promql.checks.base import Context, PromqlCheck
 from contract.promql.checks.registry import PROMQL_CHECKS
-from contract.promql.expression import Expression, Source
+from contract.promql.expression import Expression, Kind, Source
 
 
 @dataclass
@@ -40,6 +41,10 @@ class Linter:
         self.catalog = catalog
         ignored = frozenset(ignore)
         self.checks = tuple(c for c in checks if c.id not in ignored)
+        # the checks to run, in order, on an expression of each kind that parses (True) or not (False)
+        self.runs: dict[tuple[Kind, bool], tuple[PromqlCheck, ...]] = {
+            (kind, parsed): tuple(c for c in self.checks if kind in c.kinds and not (parsed and c.unparsed_only))
+            for kind in get_args(Kind) for parsed in (True, False)}
         self.recorded: dict[str, Flow] = {rule.record: UNKNOWN for rule in catalog.rules}
         self.analyzer = Analyzer(catalog, self.recorded)
         for rule in catalog.rules:
@@ -55,28 +60,38 @@ class Linter:
             for e in source.expressions:
                 if e.record:
                     self.recorded.setdefault(e.record, UNKNOWN)
+        problems = report.problems
+        runs = self.runs
         for source in ordered:
             for e in source.expressions:
                 contexts = self.contexts(e)
                 if e.record:
                     self.recorded[e.record] = _recorded(contexts[0].analysis, e.rule_labels)
-                checks = [c for c in self.checks if c.id not in e.suppressed] if e.suppressed else self.checks
+                suppressed = e.suppressed
                 if len(contexts) == 1:
-                    for check in checks:
-                        report.problems += check.run(contexts[0])
+                    ctx = contexts[0]
+                    for check in runs[e.kind, ctx.analysis.error is None]:
+                        if suppressed and check.id in suppressed:
+                            continue
+                        # a loop, not `problems += check.run(ctx)`: extending a list by a generator first asks it
+                        # for its length, which costs more than the loop when (as almost always) it yields nothing
+                        for problem in check.run(ctx):
+                            problems.append(problem)
                     continue
                 # one context per declared value of the dashboard's variables (see `contract.promql.variables`):
                 # a problem the first one has is reported once, one only a later value has names that value
                 found: set[tuple[str, int, int, str]] = set()
                 for ctx in contexts:
-                    for check in checks:
+                    for check in runs[e.kind, ctx.analysis.error is None]:
+                        if suppressed and check.id in suppressed:
+                            continue
                         for problem in check.run(ctx):
                             key = (problem.check, problem.line, problem.column, problem.message)
                             if key not in found:
                                 found.add(key)
                                 note = ctx.expansion.note
-                                report.problems.append(problem._replace(message=problem.message + note)
-                                                       if note else problem)
+                                problems.append(problem._replace(message=problem.message + note)
+                                                if note else problem)
         return report
 
     def contexts(self, e: Expression) -> list[Context]:

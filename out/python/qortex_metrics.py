@@ -1,6 +1,6 @@
 # generated from the metrics contract - do not edit:
 #   contract/qortex.yaml
-#   sha256 408dc05fb2a7b8b2b00a1c7a390fc4e7ee0ac3e0d4c0323f1444e4e52b81d9bf
+#   sha256 ae2658bbe3ab6fc9f370491548631b834c79899ead01ab13c747c81f3486a9d5
 """Metrics of a service, generated from its metrics contract: the contract's tables, a typed API that records
 into OpenTelemetry and prometheus_client, and event handlers built on that API.
 

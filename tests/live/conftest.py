@@ -35,7 +35,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -45,7 +45,7 @@ import yaml
 
 from contract.live.exposition import fetch, parse
 from contract.loader import LoadedContract, load_contract
-from contract.naming import ExpositionPath, expose
+from contract.naming import PATHS, ExpositionPath, expose
 from generators.outputs import render_all
 from generators.stack import COLLECTOR_JOB
 from tests import prom_server
@@ -369,6 +369,14 @@ def application(lc: LoadedContract, tmp: Path, receivers: dict[str, prom_server.
                           pushers=pushers, service=service, tracer=tracers.get_tracer(lc.contract.service))
 
 
+def _scraping_every_path(lc: LoadedContract) -> LoadedContract:
+    """`lc` deployed every way at once: `stack.paths` names each declared path the stack scrapes, so the generated
+    prometheus.yml has the direct job and the Collector's, as for a service that serves /metrics and pushes."""
+    c = lc.contract
+    scraped = tuple(path for path in c.exposition if PATHS[path].scraped != "pushed")
+    return replace(lc, contract=c.model_copy(update={"stack": c.stack.model_copy(update={"paths": scraped})}))
+
+
 def _prometheus_config(files: dict[str, str], app: Application, rules: list[Path]) -> tuple[str, tuple[Row, ...]]:
     """The generated prometheus.yml aimed at the test's endpoints, plus a job for `otel-python`; (text, rows).
 
@@ -433,7 +441,7 @@ def running_stack(lc: LoadedContract, app: Application, workload: Callable[[], N
     Prometheus has scraped every target once more, and `at` is the last
     moment up to which each has every sample.
     """
-    files = render_all(lc, dashboards)
+    files = render_all(_scraping_every_path(lc), dashboards)
     rules = []
     for name in ("rules.yml", "alerts.yml"):   # alerts.yml: only for a contract with alerts or SLOs
         if f"prometheus/{name}" in files:

@@ -26,14 +26,15 @@ from tests.live.test_dashboard_live import evaluate_panels, evaluate_rules, gaug
 pytestmark = pytest.mark.live
 
 EXPOSITION = "exposition: [prometheus-client, otel-collector]"
+STACK = "stack: {paths: [otel-collector]}\n"
 
 
 def declaring(path: str, tmp: Path) -> Path:
-    """The qortex contract with `path` as its only exposition path."""
+    """The qortex contract with `path` as its only exposition path (and its stack's only path)."""
     text = QORTEX_CONTRACT.read_text(encoding="utf-8")
-    assert text.count(EXPOSITION) == 1
+    assert text.count(EXPOSITION) == 1 and text.count(STACK) == 1
     contract = tmp / "contract.yaml"
-    contract.write_text(text.replace(EXPOSITION, f'exposition: ["{path}"]'), encoding="utf-8")
+    contract.write_text(text.replace(EXPOSITION, f'exposition: ["{path}"]').replace(STACK, ""), encoding="utf-8")
     return contract
 
 

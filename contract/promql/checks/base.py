@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from functools import cached_property
-from typing import ClassVar
+from typing import ClassVar, get_args
 
 from contract.catalog import Catalog
 from contract.problems import Problem, Severity
 from contract.promql.analysis import Analysis, Locator, Selector
 from contract.promql.anchors import Anchor
-from contract.promql.expression import Expression
+from contract.promql.expression import Expression, Kind
 from contract.promql.variables import Expansion
 
 
@@ -90,6 +90,10 @@ class PromqlCheck:
     id: ClassVar[str]
     summary: ClassVar[str]
     severity: ClassVar[Severity] = "error"
+    # where the check can find a problem, so that the linter runs it only there (a run that returns at once still
+    # costs a generator): the kinds of expression it judges, and whether only expressions that do not parse
+    kinds: ClassVar[frozenset[Kind]] = frozenset(get_args(Kind))
+    unparsed_only: ClassVar[bool] = False
 
     def run(self, ctx: Context) -> Iterator[Problem]:
         raise NotImplementedError

@@ -21,6 +21,7 @@ class CounterWithoutRate(PromqlCheck):
     id = "promql/counter-without-rate"
     summary = "panels should plot `rate()` or `increase()` of a counter, not its raw value"
     severity = "warning"
+    kinds = frozenset({"panel"})
 
     def run(self, ctx: Context) -> Iterator[Problem]:
         if ctx.expression.kind != "panel":

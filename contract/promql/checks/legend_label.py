@@ -22,6 +22,7 @@ class LegendLabel(PromqlCheck):
 
     id = "promql/legend-label"
     summary = "a legend's `{{label}}` must name a label of the query result"
+    kinds = frozenset({"panel"})   # only panel targets have a legend
 
     def run(self, ctx: Context) -> Iterator[Problem]:
         expression = ctx.expression

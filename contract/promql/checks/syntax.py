@@ -23,6 +23,7 @@ class Syntax(PromqlCheck):
 
     id = "promql/syntax"
     summary = "every expression must be valid PromQL once Grafana variables are expanded"
+    unparsed_only = True
 
     def run(self, ctx: Context) -> Iterator[Problem]:
         error = ctx.analysis.error

@@ -19,6 +19,7 @@ class TooComplex(PromqlCheck):
 
     id = "promql/too-complex"
     summary = "an expression must stay within the length, nesting and operator limits"
+    unparsed_only = True
 
     def run(self, ctx: Context) -> Iterator[Problem]:
         analysis = ctx.analysis

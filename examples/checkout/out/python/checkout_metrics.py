@@ -1,6 +1,6 @@
 # generated from the metrics contract - do not edit:
 #   metrics-contract.yaml
-#   sha256 16307908a89128189762954f2ab6f91b91bd15310a629ad448edd9150a6ab8d0
+#   sha256 b620c6ebdc87229c88dbf6d28a8765948e0e2d3e537534e4028c2339bd72c15c
 """Metrics of a service, generated from its metrics contract: the contract's tables, a typed API that records
 into OpenTelemetry and prometheus_client, and event handlers built on that API.
 
