@@ -25,7 +25,7 @@ class StackPaths(ContractCheck):
     """
 
     id = "contract/stack-paths"
-    summary = "the paths of `stack.paths` must be declared; a warning when alerts would watch a scrape target left unused"
+    summary = "the paths of `stack.paths` must be declared; a warning when alerts would watch an unused target"
 
     def run(self, lc: LoadedContract) -> Iterator[Problem]:
         c = lc.contract
