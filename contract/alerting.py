@@ -17,6 +17,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
@@ -64,6 +65,10 @@ PROTECTED_LABELS = frozenset({"alertname", "job", "slo", "instance", "le"})
 
 _TOKEN = re.compile(r"[A-Za-z0-9]+")
 _RE2_META = re.compile(r"([\\.+*?()|\[\]{}^$])")
+# names PromQL reads bare (every Prometheus version); any other is written as a string
+_BARE_METRIC = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
+_BARE_LABEL = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+_NOT_BARE = re.compile(r"[^a-zA-Z0-9_:]")
 # the template form alert labels and annotations may use
 LABEL_REF = re.compile(r"\{\{\s*\$labels\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 
@@ -144,21 +149,41 @@ class Resolved:
     labels: dict[str, str]                         # contract label -> exposed label, for every label of the metric
     matchers: tuple[tuple[str, tuple[str, ...]], ...]   # (exposed label, values), in contract order
 
-    def selector(self, suffix: str, *extra: str) -> str:
-        """`<family><suffix>{...}`, with the selection's matchers and `extra` ones (already PromQL)."""
-        inner = [_matcher(label, values) for label, values in self.matchers] + list(extra)
-        return f"{self.family}{suffix}" + (f"{{{', '.join(inner)}}}" if inner else "")
+    def selector(self, series: str, *extra: str) -> str:
+        """`series{...}` (one series of the family, as `contract.naming.expose` names it), with the selection's
+        matchers and `extra` ones (already PromQL)."""
+        return series_selector(series, [_matcher(label, values) for label, values in self.matchers] + list(extra))
 
 
 def _matcher(label: str, values: tuple[str, ...]) -> str:
     if len(values) == 1:
-        return f"{label}={quote(values[0])}"
-    return f"{label}=~{quote(regex_alternatives(values))}"
+        return f"{label_name(label)}={quote(values[0])}"
+    return f"{label_name(label)}=~{quote(regex_alternatives(values))}"
 
 
 def quote(text: str) -> str:
     # a PromQL string: Go's escapes, which JSON's are a subset of
     return json.dumps(text, ensure_ascii=False)
+
+
+def series_selector(name: str, matchers: Sequence[str] = ()) -> str:
+    """`name{matchers}` in PromQL; a name PromQL cannot write bare (`a.b_total`, exposed as written by the UTF-8
+    paths of Prometheus' own receiver) is a string inside the braces, `{"a.b_total", ...}`, as Prometheus 3 reads."""
+    if _BARE_METRIC.fullmatch(name):
+        return name + (f"{{{', '.join(matchers)}}}" if matchers else "")
+    return f"{{{', '.join((quote(name), *matchers))}}}"
+
+
+def record_part(family: str) -> str:
+    """The `metric` of a recorded name `level:metric:operations` for a family: itself, or, for a name a UTF-8 path
+    keeps (`a.b`), each character other than letters, digits, `_` and `:` as `_`: a recorded name every Prometheus reads
+    and queries bare. Two families it would make one are one series name on a path `contract/collision` checks."""
+    return family if _BARE_METRIC.fullmatch(family) else _NOT_BARE.sub("_", family)
+
+
+def label_name(name: str) -> str:
+    """A label name as PromQL writes it: bare, or quoted when it is no legacy name (`"http.method"`)."""
+    return name if _BARE_LABEL.fullmatch(name) else quote(name)
 
 
 def regex_alternatives(values: tuple[str, ...]) -> str:
@@ -280,7 +305,7 @@ def decimal_text(d: Decimal) -> str:
 class SloNames:
     """The recorded series of one SLO; every one carries the label `slo`, and `job`."""
 
-    part: str   # the `metric` of `level:metric:operations`: the family the SLI counts events of
+    part: str   # the `metric` of `level:metric:operations`: the family the SLI counts events of (`record_part`)
 
     def error_ratio(self, window: str) -> str:
         return f"job:{self.part}:slo_error_ratio_rate{window}"
@@ -302,7 +327,7 @@ def slo_names(c: Contract, slo: Slo) -> SloNames | None:
     if m is None:
         return None
     families = {expose(m, path).family for path in c.exposition}
-    return SloNames(families.pop()) if len(families) == 1 else None
+    return SloNames(record_part(families.pop())) if len(families) == 1 else None
 
 
 def le_spellings(bound: float) -> tuple[str, ...]:

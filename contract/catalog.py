@@ -98,7 +98,8 @@ class Catalog:
             exposures = [expose(m, path) for path in contract.exposition]
             values: dict[str, tuple[str, ...]] = {}
             for label in m.labels:
-                allowed = label.allowed_values()
+                # a stateset's states are its values as declared: prometheus_client's Enum exposes no `other` state
+                allowed = label.values if m.type == "stateset" and label.name == m.name else label.allowed_values()
                 if allowed is not None:
                     for path in contract.exposition:
                         values[sanitize_label(label.name, path)] = allowed

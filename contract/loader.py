@@ -1,7 +1,8 @@
 """Read input files within limits, YAML files with positions, and load a contract from one.
 
 Every input file is read by `read_bytes`, which refuses what is not a
-regular file and what is larger than MAX_INPUT_BYTES before reading it; the
+regular file and what is larger than MAX_INPUT_BYTES (a contract:
+MAX_CONTRACT_BYTES) before reading it; the
 nesting of a YAML or JSON text is measured before the parser that would
 recurse on it sees it (`check_yaml_nesting`, `check_json_nesting`).
 
@@ -47,7 +48,12 @@ M = TypeVar("M", bound="BaseModel")
 
 # Limits on input, checked before any parser sees the text: PyYAML's C parser builds nodes recursively and
 # crashes the interpreter (a stack overflow, not an exception) at about 24,000 levels of nesting.
-MAX_INPUT_BYTES = 64 * 1024 * 1024   # any file read: a contract, dashboard, rule file, exposition, pyproject.toml
+MAX_INPUT_BYTES = 64 * 1024 * 1024   # any file read: a dashboard, rule file, exposition, pyproject.toml
+# A contract is written by hand: a few thousand lines. Composed YAML takes many times its text's size in memory
+# (a node with two marks per item of `[a,a,...]`), so a contract gets a limit of its own, far below that of the
+# files other tools write.
+MAX_CONTRACT_BYTES = 2 * 1024 * 1024
+_INPUT_FILE = "an input file"
 MAX_DEPTH = 64                       # YAML nesting: collections inside collections (see `check_yaml_nesting`)
 MAX_JSON_DEPTH = 256                 # JSON nesting: Python's parser recurses, up to the interpreter's recursion limit
 _MERGE_TAG = "tag:yaml.org,2002:merge"
@@ -140,12 +146,13 @@ def _key_value(node: yaml.ScalarNode) -> Any:
     return key if isinstance(key, (str, int)) else str(key)
 
 
-def read_text(file: str, data: bytes | None = None) -> str:
-    """Decode a file as UTF-8, turning I/O and decoding failures into located errors."""
+def read_text(file: str, data: bytes | None = None, limit: int = MAX_INPUT_BYTES, of: str = _INPUT_FILE) -> str:
+    """Decode a file as UTF-8, turning I/O and decoding failures into located errors; `limit`: its size limit, the
+    one of `of` (what the file is, for the message)."""
     if data is None:
-        data = read_bytes(file)
-    elif len(data) > MAX_INPUT_BYTES:   # bytes that came another way (`git show`, the out dir read already)
-        raise _too_large(file)
+        data = read_bytes(file, limit, of)
+    elif len(data) > limit:   # bytes that came another way (`git show`, the out dir read already)
+        raise _too_large(file, limit, of)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -155,8 +162,9 @@ def read_text(file: str, data: bytes | None = None) -> str:
         ) from None
 
 
-def read_bytes(file: str) -> bytes:
-    """A file's bytes; a missing, unreadable, non-regular or too large file is a located error.
+def read_bytes(file: str, limit: int = MAX_INPUT_BYTES, of: str = _INPUT_FILE) -> bytes:
+    """A file's bytes; a missing, unreadable, non-regular or too large file (over `limit`, the one of `of`) is a
+    located error.
 
     The file is opened without blocking and judged by `fstat` of what was opened (no race with a rename): a
     FIFO would otherwise wait for a writer forever and a device (`/dev/zero`) never end.
@@ -170,26 +178,25 @@ def read_bytes(file: str) -> bytes:
     except OSError as exc:
         raise input_error(file, "input/unreadable", f"cannot read: {exc.strerror}") from None
     st = os.fstat(fd)
-    if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_INPUT_BYTES:
+    if not stat.S_ISREG(st.st_mode) or st.st_size > limit:
         os.close(fd)
         if stat.S_ISDIR(st.st_mode):
             raise input_error(file, "input/not-a-file", "is a directory, not a file")
         if stat.S_ISREG(st.st_mode):
-            raise _too_large(file)
+            raise _too_large(file, limit, of)
         raise input_error(file, "input/not-a-file", "is not a regular file")
     with os.fdopen(fd, "rb") as fh:
         try:
-            data = fh.read(MAX_INPUT_BYTES + 1)   # one byte more tells a file that grew past the limit
+            data = fh.read(limit + 1)   # one byte more tells a file that grew past the limit
         except OSError as exc:
             raise input_error(file, "input/unreadable", f"cannot read: {exc.strerror}") from None
-    if len(data) > MAX_INPUT_BYTES:
-        raise _too_large(file)
+    if len(data) > limit:
+        raise _too_large(file, limit, of)
     return data
 
 
-def _too_large(file: str) -> InputError:
-    return input_error(file, "input/too-large", f"larger than {MAX_INPUT_BYTES // (1024 * 1024)} MiB, the limit for "
-                       "an input file")
+def _too_large(file: str, limit: int, of: str) -> InputError:
+    return input_error(file, "input/too-large", f"larger than {limit // (1024 * 1024)} MiB, the limit for {of}")
 
 
 def line_col(text: bytes | str, offset: int) -> tuple[int, int]:
@@ -274,10 +281,21 @@ def load_yaml(file: str, text: str) -> tuple[Any, SourceMap]:
     """Parse one YAML document into plain values and their source map."""
     if not text.strip():
         raise input_error(file, "input/empty", "file is empty", 1, 1)
-    roots = _compose(file, text, stream=False)
-    if not roots:
-        raise input_error(file, "input/empty", "file holds no YAML document", 1, 1)
-    return _Converter(file, len(text)).convert(roots[0], 0), SourceMap(file, roots[0])
+    try:
+        roots = _compose(file, text, stream=False)
+        if not roots:
+            raise input_error(file, "input/empty", "file holds no YAML document", 1, 1)
+        return _Converter(file, len(text)).convert(roots[0], 0), SourceMap(file, roots[0])
+    except MemoryError:
+        pass
+    raise _out_of_memory(file)
+
+
+def _out_of_memory(file: str) -> InputError:
+    """The last resort for a file within the size limits that composes into more nodes than memory holds.
+
+    Raised after the `except` block, not in it: the MemoryError's traceback would keep the nodes alive."""
+    return input_error(file, "input/too-large", "too large to load: it does not fit in the memory available")
 
 
 def load_yaml_all(file: str, text: str) -> list[tuple[Any, SourceMap]]:
@@ -287,7 +305,11 @@ def load_yaml_all(file: str, text: str) -> list[tuple[Any, SourceMap]]:
     locates in the whole text. The alias budget is the whole text's, shared by the documents.
     """
     converter = _Converter(file, len(text))
-    return [(converter.convert(root, 0), SourceMap(file, root)) for root in _compose(file, text, stream=True)]
+    try:
+        return [(converter.convert(root, 0), SourceMap(file, root)) for root in _compose(file, text, stream=True)]
+    except MemoryError:
+        pass
+    raise _out_of_memory(file)
 
 
 def _compose(file: str, text: str, *, stream: bool) -> list[yaml.Node]:
@@ -407,7 +429,7 @@ class LoadedContract:
 def load_contract(file: str, data: bytes | None = None) -> LoadedContract:
     from contract.model import Contract
 
-    text = read_text(file, data)
+    text = read_text(file, data, MAX_CONTRACT_BYTES, "a contract")
     raw, smap = load_yaml(file, text)
     if not isinstance(raw, dict) or "contract" not in raw:
         # anything else (a dashboard, a rule file) would drown in missing-field errors

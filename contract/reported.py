@@ -71,6 +71,35 @@ REPORTED: tuple[Reported, ...] = (
         at the metric's name in the contract. A warning: a metric may be
         meant for ad-hoc queries; suppress it with the `ignore` list.
         """),
+    Reported("rules/invalid", "error", "a rule file must be one Prometheus loads", """
+        A rule file must be one `promtool check rules` (and Prometheus, at load) accepts.
+
+        Prometheus refuses the whole file over one mistake, so `check` reports
+        each one at its place, while still checking every expression: a field
+        Prometheus does not know (a group's `query_offset` and `labels` of
+        later releases are accepted), a group without a `name` or with the
+        name of an earlier group of the file, a rule with both or neither of
+        `record` and `alert`, an empty `expr`, a recording rule with `for`,
+        `keep_firing_for` or `annotations`, a duration that is not one
+        (`5x`, `1.5m`), a `limit` that is no number, a recorded name that is
+        not a metric name, a label or annotation name that is not a label
+        name (or the label `__name__`), a label or annotation that is not a
+        single value, and an alert's label or annotation that is no Go
+        template. Names and templates are judged as `contract/rule-name` and
+        `contract/rule-template` judge the contract's `rules:` (templates
+        conservatively: a shape the check does not follow, such as `define`,
+        is refused too). Reported by `check` for every rule file it reads.
+        """),
+    Reported("promql/untried-values", "warning",
+             "every declared value of a dashboard's variables should be tried", """
+        An expression whose variables declare more values than `check` tries has values nobody judged.
+
+        `check` expands a panel's Grafana variables once per declared value
+        (each variable's values in turn, the others at their first), so a
+        value that breaks the query is found. Past 1000 expansions of one
+        expression (hostile input) the rest is left untried, and this
+        warning at the expression says how many were.
+        """),
     Reported("dashboard/load", "error", "a dashboard file must load: a `.py` defining `DASHBOARD` or a YAML dashboard",
              """
         A configured dashboard file must be a Python file that defines `DASHBOARD` or a YAML dashboard.
@@ -204,11 +233,15 @@ REPORTED: tuple[Reported, ...] = (
     Reported("diff/metric-added", "info", "compatible: a metric was added", """
         A new metric: compatible, nothing existing queries it yet.
         """),
-    Reported("diff/metric-renamed", "error", "breaking: a metric was renamed (`renamed_from`)", """
-        A new metric declares `renamed_from: <old name>`: one rename instead of a removal plus an addition.
+    Reported("diff/metric-renamed", "error", "a metric was renamed; breaking when its series change", """
+        A metric was renamed: it says `renamed_from: <old name>`, or it exposes the series of a removed one.
 
-        Breaking: its series names change. Its other changes are compared
-        with the old metric's.
+        Either way it is one rename instead of a removal plus an addition.
+        Breaking (error) when its series names or labels change on a path
+        of the old contract; compatible (info) when only the contract's
+        spelling changes (`svc_requests_total` -> `svc_requests`, `a.b` ->
+        `a_b`: `metrics-contract names` shows the same series). Its other
+        changes are compared with the old metric's.
         """),
     Reported("diff/type-changed", "error", "breaking: a metric's type changed", """
         A metric's type changed: its series (`_total`, `_bucket`) and the functions that apply change.
@@ -236,7 +269,8 @@ REPORTED: tuple[Reported, ...] = (
 
         Breaking (error) when values disappear or an open label becomes a
         closed set (other values stop, or become `other` when guarded);
-        compatible (info) when values are added or the set opens.
+        compatible (info) when values are added or the set opens. A
+        reordered set is no change.
         """),
     Reported("diff/buckets-changed", "error", "histogram buckets changed; breaking when bounds go", """
         A histogram's bucket bounds changed.
@@ -287,5 +321,37 @@ REPORTED: tuple[Reported, ...] = (
 
         The contract is new, so no change can break anything: one info line,
         exit 0. An unknown revision or no repository is bad input instead.
+        """),
+    Reported("diff/old-invalid", "warning", "the old contract does not load: nothing to compare", """
+        The old contract (`--against REV`, or OLD) does not load: bad YAML, or a value its model rejects.
+
+        A commit cannot be changed, and a newer release may check more
+        strictly than the one that accepted it: one warning at the first
+        reason, exit 0, so that it never blocks the commit that fixes the
+        contract. A new contract that does not load is bad input (exit 2).
+        """),
+    Reported("diff/records-renamed", "error", "breaking: a metric's generated recording rules are renamed", """
+        The recording rules `generate` writes for a metric get other names (`job:<family>:rate<W>m`).
+
+        Their window `<W>` follows `scrape_interval` (five minutes or four
+        scrape intervals, whichever is longer), and their family the
+        metric's series: panels and rules that query the old names go empty.
+        The line names the old and the new rules.
+        """),
+    Reported("diff/job-changed", "error", "breaking: the service's `job` or a generated scrape job changed", """
+        The `job` of the service's series (its `service`) or a scrape job of the generated prometheus.yml changed.
+
+        Queries, alerts and routes that select `job="<old>"` (or `up` of the
+        old scrape job) stop matching. The line names the old and new jobs.
+        """),
+    Reported("diff/rule-removed", "error", "breaking: a rule of `rules:` was removed", """
+        A recording or alerting rule of `rules:` is gone.
+
+        Breaking: queries of a removed record go empty; routes, silences and
+        inhibitions that name a removed alert stop matching. Renaming a rule
+        is a removal and an addition.
+        """),
+    Reported("diff/rule-added", "info", "compatible: a rule was added to `rules:`", """
+        A new recording or alerting rule in `rules:`: compatible, nothing existing reads it yet.
         """),
 )

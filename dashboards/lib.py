@@ -36,7 +36,9 @@ that called it, where a bad reference is reported):
 
 `render(dashboard, contract, description=, job=)` resolves every reference
 against the contract and spells each series the way `contract.naming` says
-every declared exposition path exposes it. It reports every bad reference at
+every declared exposition path exposes it (a name PromQL cannot write bare,
+kept dotted by a UTF-8 path, quoted as Prometheus 3 reads it:
+`{"a.b_total"}`, `sum by ("http.method")`). It reports every bad reference at
 once as one `InputError`: an unknown metric (with a suggestion) or label, a
 query kind the metric's type cannot answer, a series or label spelled
 differently on two declared paths, a legend naming a label the query drops, a
@@ -69,7 +71,7 @@ from grafanalib import core as g  # type: ignore[import-untyped]
 
 from contract import alerting
 from contract.model import Contract, Metric
-from contract.naming import PATHS, expose
+from contract.naming import PATHS, Exposure, expose
 from contract.problems import InputError, Problem
 
 # ── house style: every dashboard looks the same; change it here only ──
@@ -110,9 +112,9 @@ _UID_MAX = 40   # Grafana rejects longer uids
 _SLUG_INVALID = re.compile(r"[^a-z0-9]+")
 # panels per line that `layout` puts side by side: three keep a panel's plot readable
 PANELS_PER_LINE = 3
-# the series a query reads, by Prometheus type: a summary's rate is that of its `_count` (observations)
-_SERIES_SUFFIX = {"counter": "_total", "histogram": "_bucket", "gauge": "", "summary": "_count", "untyped": "",
-                  "info": "_info", "stateset": "", "native_histogram": ""}
+# the series a query reads of a family with several: a histogram's buckets, a summary's `_count` (its rate is
+# that of observations); every other family has one (`_queried`)
+_SERIES_SUFFIX = {"histogram": "_bucket", "summary": "_count"}
 
 QueryKind = Literal["rate", "increase", "gauge", "quantile", "buckets", "sli", "budget", "burn"]
 # SLO queries: `metric` names an SLO, whose recorded series they read (`contract.alerting.SloNames`)
@@ -423,7 +425,7 @@ class _Renderer:
     def series(self, at: Panel | Dashboard, metric: Metric) -> str | None:
         """The queried series, which must be spelled the same on every declared path."""
         spelled = {p: expose(metric, p) for p in self.paths}
-        names = {p: e.family + _SERIES_SUFFIX[e.prom_type] for p, e in spelled.items()}
+        names = {p: _queried(e) for p, e in spelled.items()}
         first = names[self.paths[0]]
         for path, name in names.items():
             if name != first:
@@ -473,7 +475,7 @@ def _expr(q: Query, series: str, by: tuple[str, ...], *, native: bool = False) -
     """The PromQL and the labels its result keeps."""
     # one job, matched exactly: Grafana writes a single-valued variable's value
     # unescaped, so a regex match would read `.` in a job name as any character
-    selector = f'{series}{{job="${JOB_VARIABLE}"}}'
+    selector = alerting.series_selector(series, (f'job="${JOB_VARIABLE}"',))
     if q.kind == "gauge":
         return _aggregate(q.agg, by, selector), by
     if q.kind == "increase":
@@ -488,8 +490,18 @@ def _expr(q: Query, series: str, by: tuple[str, ...], *, native: bool = False) -
     return _aggregate("sum", by, per_second), by
 
 
+def _queried(e: Exposure) -> str:
+    """The series a query reads: `_bucket` or `_count` of a family with several, else the family's one series (a
+    counter's `_total`, or the family alone on a path without suffixes)."""
+    if e.prom_type in _SERIES_SUFFIX:
+        return e.family + _SERIES_SUFFIX[e.prom_type]
+    (series,) = e.core_series
+    return series
+
+
 def _aggregate(op: str, by: tuple[str, ...], inner: str) -> str:
-    return f"{op} by ({', '.join(by)}) ({inner})" if by else f"{op}({inner})"
+    grouping = ", ".join(alerting.label_name(label) for label in by)
+    return f"{op} by ({grouping}) ({inner})" if by else f"{op}({inner})"
 
 
 def _uid(uid: str) -> str:
@@ -550,7 +562,8 @@ def _job_variable(series: str, default: str) -> Any:
     # service's counters. It cannot keep two paths of one service apart: an
     # application exposes through one path at a time, and one exposing
     # through two at once would be read twice (tests/test_dashboard.py).
-    return g.Template(name=JOB_VARIABLE, label="Job", type="query", query=f"label_values({series}, job)",
+    query = f"label_values({alerting.series_selector(series)}, job)"
+    return g.Template(name=JOB_VARIABLE, label="Job", type="query", query=query,
                       dataSource=DATASOURCE, default=default, includeAll=False, multi=False,
                       refresh=g.REFRESH_ON_TIME_RANGE_CHANGE)
 

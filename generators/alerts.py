@@ -49,6 +49,7 @@ from contract import alerting
 from contract.alerting import BURN_RULES, WINDOW_MINUTES, WINDOWS, BurnRule, Resolved, SloNames
 from contract.loader import LoadedContract
 from contract.model import Metric, Selection, Slo, ThresholdAlert, duration_seconds
+from contract.naming import ExpositionPath
 from contract.problems import InputError, input_error
 from generators import rules
 from generators.common import hash_header
@@ -77,7 +78,8 @@ STOP_MINUTE = 120
 DOWN_MINUTE = 60
 # when a scenario burns within this fraction of a factor, its outcome would hang on float rounding
 _MARGIN = Fraction(1, 100)
-_SUFFIX = {"counter": "_total", "histogram": "_count", "gauge": ""}
+# the series of a family with several that stop with it: the observation count of a histogram or summary
+_WATCHED_SUFFIX = {"histogram": "_count", "summary": "_count"}
 
 
 def generate(lc: LoadedContract) -> dict[str, str]:
@@ -141,9 +143,18 @@ def target_down(lc: LoadedContract) -> dict[str, Any]:
 
 
 def watched_series(lc: LoadedContract, m: Metric) -> str:
-    """The series whose absence means `m` stopped: a counter's `_total`, a histogram's `_count`, a gauge."""
+    """The series whose absence means `m` stopped: a histogram's `_count`, else its one series (a counter's `_total`,
+    or the family alone on a path without suffixes; a gauge)."""
     e = rules.exposure(lc, m)
-    return e.family + _SUFFIX[e.prom_type]
+    if e.prom_type in _WATCHED_SUFFIX:
+        return e.family + _WATCHED_SUFFIX[e.prom_type]
+    (series,) = e.core_series
+    return series
+
+
+def _counter_series(lc: LoadedContract, r: Resolved) -> str:
+    """The series of the counter a selection selects (`_total` unless the declared paths append no suffixes)."""
+    return rules.counter_series(rules.exposure(lc, r.metric))
 
 
 def metric_stopped(lc: LoadedContract, m: Metric) -> dict[str, Any]:
@@ -159,7 +170,8 @@ def metric_stopped(lc: LoadedContract, m: Metric) -> dict[str, Any]:
         # the Collector's `up` has the Collector's job: any target up, as one series, takes the series' job
         # (one series: `label_replace` refuses to make two alike)
         alive = f"label_replace(max({up}), \"job\", {alerting.quote(series_job(c))}, \"job\", \".*\")"
-    expr = f"{alive} unless on (job) max by (job) (present_over_time({watched_series(lc, m)}[{spec.window}]))"
+    watched = alerting.series_selector(watched_series(lc, m))
+    expr = f"{alive} unless on (job) max by (job) (present_over_time({watched}[{spec.window}]))"
     return _alert(alerting.metrics_stopped_name(c), expr, spec.for_,
                   {"severity": "ticket", "metric": m.name, **spec.labels},
                   {"summary": f"{{{{ $labels.job }}}} is up but exposed no `{m.name}` series for {spec.window}",
@@ -196,14 +208,16 @@ def _resolve(lc: LoadedContract, path: alerting.Path, selection: Selection) -> R
     return found
 
 
-def threshold_query(r: Threshold) -> str:
-    t, w, by = r.alert, r.window, ", ".join(r.by)
+def threshold_query(lc: LoadedContract, r: Threshold) -> str:
+    t, w, by = r.alert, r.window, ", ".join(alerting.label_name(label) for label in r.by)
+    numerator = r.numerator
     if t.query == "quantile":
-        return f"histogram_quantile({t.quantile!r}, sum by ({by}, le) (rate({r.numerator.selector('_bucket')}[{w}])))"
-    rate = f"sum by ({by}) (rate({r.numerator.selector('_total')}[{w}]))"
+        buckets = numerator.selector(numerator.family + "_bucket")
+        return f"histogram_quantile({t.quantile!r}, sum by ({by}, le) (rate({buckets}[{w}])))"
+    rate = f"sum by ({by}) (rate({numerator.selector(_counter_series(lc, numerator))}[{w}]))"
     if r.denominator is None:
         return rate
-    return f"{rate} / sum by ({by}) (rate({r.denominator.selector('_total')}[{w}]))"
+    return f"{rate} / sum by ({by}) (rate({r.denominator.selector(_counter_series(lc, r.denominator))}[{w}]))"
 
 
 def threshold(lc: LoadedContract, i: int) -> dict[str, Any]:
@@ -218,7 +232,7 @@ def threshold(lc: LoadedContract, i: int) -> dict[str, Any]:
         what = f"the per-second rate of {_described(t.selection)}"
     summary = (f"{{{{ $labels.job }}}}: {what} over {r.window} is {'above' if t.above is not None else 'below'} "
                f"{rules.number(t.threshold)}")
-    return _alert(t.alert, f"{threshold_query(r)} {comparison} {rules.number(t.threshold)}", t.for_, dict(t.labels),
+    return _alert(t.alert, f"{threshold_query(lc, r)} {comparison} {rules.number(t.threshold)}", t.for_, dict(t.labels),
                   {"summary": summary, **t.annotations})
 
 
@@ -258,15 +272,16 @@ def slo_series(lc: LoadedContract, i: int) -> SloSeries:
                      alerting.le_spellings(latency.threshold))
 
 
-def error_ratio(s: SloSeries, w: str) -> str:
+def error_ratio(lc: LoadedContract, s: SloSeries, w: str) -> str:
     if s.errors is not None:
-        total = f"sum by (job) (rate({s.total.selector('_total')}[{w}]))"
+        total = f"sum by (job) (rate({s.total.selector(_counter_series(lc, s.total))}[{w}]))"
+        errors = f"sum by (job) (rate({s.errors.selector(_counter_series(lc, s.errors))}[{w}]))"
         # `or`: a counter with labels has no series before its first error, and no errors is a ratio of 0
-        return f"(sum by (job) (rate({s.errors.selector('_total')}[{w}])) or 0 * {total}) / {total}"
+        return f"({errors} or 0 * {total}) / {total}"
     le = f"le={alerting.quote(s.le[0])}" if len(s.le) == 1 \
         else f"le=~{alerting.quote(alerting.regex_alternatives(s.le))}"
-    return (f"1 - sum by (job) (rate({s.total.selector('_bucket', le)}[{w}])) / "
-            f"sum by (job) (rate({s.total.selector('_count')}[{w}]))")
+    return (f"1 - sum by (job) (rate({s.total.selector(s.total.family + '_bucket', le)}[{w}])) / "
+            f"sum by (job) (rate({s.total.selector(s.total.family + '_count')}[{w}]))")
 
 
 def slo_rules(lc: LoadedContract, i: int) -> list[dict[str, Any]]:
@@ -275,7 +290,7 @@ def slo_rules(lc: LoadedContract, i: int) -> list[dict[str, Any]]:
     of = f"{{slo={alerting.quote(slo.name)}}}"
     budget = alerting.decimal_text(alerting.budget(slo))
     out: list[dict[str, Any]] = []
-    out += [{"record": names.error_ratio(w), "expr": error_ratio(s, w), "labels": {"slo": slo.name}}
+    out += [{"record": names.error_ratio(w), "expr": error_ratio(lc, s, w), "labels": {"slo": slo.name}}
             for w in WINDOWS]
     out += [{"record": names.burn_rate(w), "expr": f"{names.error_ratio(w)}{of} / {budget}",
              "labels": {"slo": slo.name}} for w in WINDOWS]
@@ -370,32 +385,42 @@ def target_down_test(lc: LoadedContract) -> dict[str, Any]:
 def metric_stopped_tests(lc: LoadedContract, m: Metric) -> list[dict[str, Any]]:
     """Per path of the stack, as an application exposes through one at a time (that path's scrape target up, its
     series with its labels): every series of `m` stops, one alert for the service. Then one series stops while
-    another keeps going (or, for a metric with a single series, it keeps going): no alert."""
+    another keeps going (or, for a metric with a single series, it keeps going): no alert. In both, every other
+    watched metric keeps going: its rule, which fires under the same alert name, stays quiet."""
     c = lc.contract
     assert c.alerts is not None
     spec = c.alerts.metrics_stopped
     rule = metric_stopped(lc, m)
-    series = watched_series(lc, m)
-    counter = rules.exposure(lc, m).prom_type != "gauge"
     # the evaluation that first finds no sample in the window after the stop, then `for` later
     fires = _firing_at(_step_after(STOP_MINUTE + duration_seconds(spec.window) / 60), spec.for_)
     label_sets = rules.label_sets(m, rules.exposure(lc, m))[:2]
     keeps = ("one series stops, another keeps going" if len(label_sets) > 1 else "the series keeps going")
+    others = [other for other in alerting.watched_metrics(c) if other.name != m.name]
     out = []
     for path in c.stack_paths:
         # the path's own scrape target answers (the Collector's, behind it)
         up = rules.selector("up", rules.up_labels(lc, path))
+        going = [_watched_input(lc, other, path, rules.label_sets(other, rules.exposure(lc, other))[0], fires)
+                 for other in others]
         for what, stopped in (("every series stops", len(label_sets)), (keeps, len(label_sets) - 1)):
             inputs = [{"series": up, "values": f"1x{fires}"}]
-            for k, labels in enumerate(label_sets):
-                length = STOP_MINUTE if k < stopped else fires
-                inputs.append({"series": rules.selector(series, {**rules.series_labels(lc, path), **labels}),
-                               "values": f"0+60x{length}" if counter else f"1x{length}"})
+            inputs += [_watched_input(lc, m, path, labels, STOP_MINUTE if k < stopped else fires)
+                       for k, labels in enumerate(label_sets)]
+            inputs += going
             expected = [_exp({"job": series_job(c)}, rule["labels"], rule["annotations"])] \
                 if stopped == len(label_sets) else []
             out.append(_group(f"metrics stopped: `{m.name}` on {path}: {what}", inputs,
                               [_alert_test(rule["alert"], fires, expected)]))
     return out
+
+
+def _watched_input(lc: LoadedContract, m: Metric, path: ExpositionPath, labels: dict[str, str], minutes: int
+                   ) -> dict[str, str]:
+    """The watched series of `m` with its exposed `labels` as `path` brings it in, there for `minutes` minutes: a
+    counter (or a histogram's count) growing, a gauge steady."""
+    counts = rules.exposure(lc, m).prom_type in ("counter", "histogram", "summary")
+    return {"series": rules.selector(watched_series(lc, m), {**rules.series_labels(lc, path), **labels}),
+            "values": f"0+60x{minutes}" if counts else f"1x{minutes}"}
 
 
 def _labels_of(r: Resolved, contract_labels: dict[str, str]) -> dict[str, str]:
@@ -433,7 +458,7 @@ def _threshold_inputs(lc: LoadedContract, r: Threshold, job: str, contract_label
     numerator = r.numerator
     labels = {"job": job, **_labels_of(numerator, contract_labels)}
     if t.query == "rate":
-        return [_counter(f"{numerator.family}_total", labels, Fraction(value) * 60, minutes)]
+        return [_counter(_counter_series(lc, numerator), labels, Fraction(value) * 60, minutes)]
     if t.query == "quantile":
         bounds = tuple(numerator.metric.buckets or ())
         les = [repr(float(b)) for b in bounds] + ["+Inf"]
@@ -451,13 +476,13 @@ def _threshold_inputs(lc: LoadedContract, r: Threshold, job: str, contract_label
         kept = {name: contract_labels[name] for name in t.by}
         other = {"job": job, **_labels_of(denominator, {**alerting.label_set(denominator.metric, t.denominator),
                                                        **kept})}
-        return [_counter(f"{numerator.family}_total", labels, part, minutes),
-                _counter(f"{denominator.family}_total", other, Fraction(EVENTS_PER_MINUTE), minutes)]
+        return [_counter(_counter_series(lc, numerator), labels, part, minutes),
+                _counter(_counter_series(lc, denominator), other, Fraction(EVENTS_PER_MINUTE), minutes)]
     rest = alerting.outside(numerator.metric, t.selection, t.denominator)
     assert rest is not None   # the check refuses a numerator that selects all of its denominator
     rest_labels = {"job": job, **_labels_of(numerator, rest)}
-    return [_counter(f"{numerator.family}_total", labels, part, minutes),
-            _counter(f"{numerator.family}_total", rest_labels, EVENTS_PER_MINUTE - part, minutes)]
+    series = _counter_series(lc, numerator)
+    return [_counter(series, labels, part, minutes), _counter(series, rest_labels, EVENTS_PER_MINUTE - part, minutes)]
 
 
 def _fires_at(t: ThresholdAlert, value: Fraction) -> bool:
@@ -576,7 +601,7 @@ def slo_tests(lc: LoadedContract, i: int) -> list[dict[str, Any]]:
             counts = _error_counts(scenario, budget)
             if counts is None:
                 continue
-            inputs += _slo_inputs(s, scenario.job, counts)
+            inputs += _slo_inputs(lc, s, scenario.job, counts)
             for severity in ("page", "ticket"):
                 if _fires(counts, budget, severity):
                     labels, annotations = slo_alert_text(slo, severity)
@@ -586,7 +611,7 @@ def slo_tests(lc: LoadedContract, i: int) -> list[dict[str, Any]]:
     return out
 
 
-def _slo_inputs(s: SloSeries, job: str, counts: list[int]) -> list[dict[str, str]]:
+def _slo_inputs(lc: LoadedContract, s: SloSeries, job: str, counts: list[int]) -> list[dict[str, str]]:
     """The SLI's input series for one scenario: EVENTS_PER_MINUTE events a minute, `counts` of them errors."""
     good = [EVENTS_PER_MINUTE - n for n in counts]
     total, errors = s.total, s.errors
@@ -604,13 +629,14 @@ def _slo_inputs(s: SloSeries, job: str, counts: list[int]) -> list[dict[str, str
     error_labels = {"job": job, **_labels_of(errors, alerting.label_set(errors.metric, error_selection))}
     if errors.metric.name != total.metric.name:
         total_labels = {"job": job, **_labels_of(total, alerting.label_set(total.metric, total_selection))}
-        return [{"series": rules.selector(f"{errors.family}_total", error_labels), "values": _cumulative(counts)},
-                {"series": rules.selector(f"{total.family}_total", total_labels),
+        return [{"series": rules.selector(_counter_series(lc, errors), error_labels), "values": _cumulative(counts)},
+                {"series": rules.selector(_counter_series(lc, total), total_labels),
                  "values": _cumulative([EVENTS_PER_MINUTE] * len(counts))}]
     rest = alerting.outside(total.metric, error_selection, total_selection)
     assert rest is not None   # the check refuses errors that are all of the total
-    return [{"series": rules.selector(f"{errors.family}_total", error_labels), "values": _cumulative(counts)},
-            {"series": rules.selector(f"{total.family}_total", {"job": job, **_labels_of(total, rest)}),
+    series = _counter_series(lc, total)
+    return [{"series": rules.selector(series, error_labels), "values": _cumulative(counts)},
+            {"series": rules.selector(series, {"job": job, **_labels_of(total, rest)}),
              "values": _cumulative(good)}]
 
 

@@ -17,6 +17,11 @@ is rewritten). Files the config places outside the out dir (`python`,
 their project-relative paths, and the placed dashboards and rules are
 checked where they are.
 
+The recording rules `generate` writes from the contract are known in both
+cases, so a panel may select them whether or not their rule file is among
+those checked (none while the contract has errors: `generate` would write
+nothing).
+
 The first argument is the contract when it ends in `.yaml` or `.yml` and
 has a top-level `contract:` key; otherwise every argument is a file to check
 and the contract comes from `[tool.metrics-contract]` (else the embedded
@@ -36,6 +41,7 @@ import sys
 from collections.abc import Sequence
 
 from contract.cache import ContractCache, Validated, files_digest, validated
+from contract.catalog import RecordedRule
 from contract.loader import read_bytes
 from contract.problems import FORMATS, InputError, Problem, exit_code, render
 from contract.promql.expression import Source
@@ -48,6 +54,8 @@ from generators.config import Config, resolve_contract
 from generators.manifest import manifest_text, parse_manifest, read_manifest
 
 _CONTRACT_KEY = re.compile(rb"^contract[ \t]*:", re.MULTILINE)
+# `generators.stack.RULES_FILE`, written out: importing that module builds the model's classes
+_RULES_FILE = "prometheus/rules.yml"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -77,15 +85,17 @@ def cmd_check(args: argparse.Namespace, config: Config) -> int:
     problems: list[Problem] = []
     unread: list[Problem] = []   # the FILEs that could not be read, reported beside the others' problems
     out_dir = args.out or config.out
+    rendered: dict[str, str] | None = None   # what `generate` writes, when this run renders it anyway
     if paths:
         sources, unread = _read_sources(paths)
     else:
         tree = read_out(out_dir)
         placed_tree = read_placed(tree)
         if not exit_code(contract.problems):
-            problems.extend(stale_outputs(contract, out_dir, tree, config, placed_tree))
+            rendered = rendered_outputs(contract, out_dir, config)
+            problems.extend(stale_outputs(contract, out_dir, tree, config, placed_tree, rendered))
         sources = _load_sources(checked_files(out_dir, tree, config, placed_tree))
-    report = Linter(contract.catalog, config.ignore).check(sources)
+    report = Linter(contract.catalog, config.ignore, rules=generated_rules(contract, rendered)).check(sources)
     problems.extend(report.problems)
     if not paths:  # the whole out dir: a metric nothing queries is worth a warning
         users = metric_users(contract.catalog, sources)
@@ -102,6 +112,27 @@ def cmd_check(args: argparse.Namespace, config: Config) -> int:
             note += f"; {len({p.file for p in unread})} of the files could not be read"
         sys.stderr.write(f"checked {report.expressions} expressions in {report.files} files{note}\n")
     return 2 if unread else exit_code(own + problems, args.strict)
+
+
+def generated_rules(contract: Validated, rendered: dict[str, str] | None = None) -> tuple[RecordedRule, ...]:
+    """The recording rules `generate` writes from `contract`, in its rule file's order, read from `rendered` (its
+    outputs) when the run has them; none while the contract has errors, since `generate` then writes nothing."""
+    if exit_code(contract.problems):
+        return ()
+    if rendered is None:
+        # here, not at the top: building the model is what a run with FILEs pays for these alone
+        from contract.loader import load_contract
+        from generators.rules import generate
+
+        try:
+            rendered = generate(load_contract(contract.file, contract.data))
+        except InputError:   # what `generate` would refuse as well
+            return ()
+    text = rendered.get(_RULES_FILE)
+    if text is None:
+        return ()
+    source = load_source(_RULES_FILE, text.encode("utf-8"))
+    return tuple(RecordedRule(e.record, e.text, e.rule_labels) for e in source.expressions if e.record)
 
 
 def _read_sources(paths: Sequence[str]) -> tuple[list[Source], list[Problem]]:
@@ -166,18 +197,9 @@ def _is_regular(path: str) -> bool:
     return os.path.isfile(path) and not os.path.islink(path)
 
 
-def stale_outputs(contract: Validated, out: str, actual: dict[str, bytes], config: Config,
-                  placed_actual: dict[str, bytes] | None = None) -> list[Problem]:
-    """`check/stale-output` for every file `generate` owns in `out` (read into `actual`) or places elsewhere
-    (read into `placed_actual`) that it would write otherwise.
-
-    `generate` owns what it writes from this contract, the manifest of those
-    files, and whatever the manifest in `out` lists (a file no longer generated
-    is stale until `generate` removes it, or, placed, leaves it to the user).
-    Every other file of `out` is the user's (`stack/.env`) and never judged;
-    without a manifest nothing tells which those are, so then no file is
-    reported as extra.
-    """
+def rendered_outputs(contract: Validated, out: str, config: Config) -> dict[str, str]:
+    """What `generate` writes from `contract` into `out` (relative path -> text), from its cache entry when that
+    holds them as rendered with the same dashboard files and layout."""
     layout = placed.layout(config, out)
     # what the outputs are rendered from besides the contract: the configured dashboard files, and the layout
     # the stack mounts the other outputs by
@@ -191,6 +213,24 @@ def stale_outputs(contract: Validated, out: str, actual: dict[str, bytes], confi
 
         rendered = render_all(load_contract(contract.file, contract.data), config.dashboards, layout)
         contract.keep_outputs(rendered, sources)
+    return rendered
+
+
+def stale_outputs(contract: Validated, out: str, actual: dict[str, bytes], config: Config,
+                  placed_actual: dict[str, bytes] | None = None,
+                  rendered: dict[str, str] | None = None) -> list[Problem]:
+    """`check/stale-output` for every file `generate` owns in `out` (read into `actual`) or places elsewhere
+    (read into `placed_actual`) that it would write otherwise (`rendered`, by `rendered_outputs` when not given).
+
+    `generate` owns what it writes from this contract, the manifest of those
+    files, and whatever the manifest in `out` lists (a file no longer generated
+    is stale until `generate` removes it, or, placed, leaves it to the user).
+    Every other file of `out` is the user's (`stack/.env`) and never judged;
+    without a manifest nothing tells which those are, so then no file is
+    reported as extra.
+    """
+    if rendered is None:
+        rendered = rendered_outputs(contract, out, config)
     where = placed.split(rendered, config)
     expected = {rel: text.encode("utf-8") for rel, text in rendered.items() if rel not in where}
     expected_placed = {path: rendered[rel].encode("utf-8") for rel, path in where.items()}

@@ -28,6 +28,7 @@ from generators.config import Config, read_config
 if TYPE_CHECKING:
     import subprocess
 
+    from contract.diff import Generated
     from contract.live.exposition import Family
     from contract.loader import LoadedContract
 
@@ -130,19 +131,20 @@ def cmd_import(args: argparse.Namespace, config: Config) -> int:
 
 def _exposition(url: str | None, file: str | None, args: argparse.Namespace) -> tuple[dict[str, Family], str]:
     """The metric families read from `url` (within `--timeout`/`--max-bytes`) or `file`, and their source as shown."""
-    from contract.live.exposition import fetch, parse, redact
+    from contract.live.exposition import fetch_exposition, parse, redact
     from contract.loader import read_text
 
+    openmetrics = None   # a file's format is judged by its text
     if url:
         source = redact(url)  # the source is echoed in notes and in the written contract
-        text = fetch(url, *_fetch_limits(args))
+        text, openmetrics = fetch_exposition(url, *_fetch_limits(args))
     else:
         assert file is not None   # the parsers require one of the two
         source = file
         text = read_text(source)
     if not text.strip():
         raise input_error(source, "input/empty", "the exposition is empty", 1, 1)
-    return parse(text, source), source
+    return parse(text, source, openmetrics), source
 
 
 def _imported(families: dict[str, Family], source: str, namespace: str | None, service: str | None,
@@ -206,17 +208,17 @@ def cmd_init(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
-def _load_revision(spec: str) -> LoadedContract:
-    """A contract from a path, or from git as `REV:path` (e.g. `HEAD:contract/qortex.yaml`)."""
-    from contract.loader import load_contract
+def _revision_bytes(spec: str) -> bytes:
+    """A contract's bytes from a path, or from git as `REV:path` (e.g. `HEAD:contract/qortex.yaml`)."""
+    from contract.loader import read_bytes
 
     if os.path.exists(spec) or ":" not in spec:
-        return load_contract(spec)
+        return read_bytes(spec)
     # `cat-file blob` shows files only; after --end-of-options a spec like `--output=x:y` is a name, not an option
     proc = _git(spec, "cat-file", "blob", "--end-of-options", spec)
     if proc.returncode != 0:
         raise input_error(spec, "input/git", f"not a file, and git cannot show it: {_git_reason(proc)}")
-    return load_contract(spec, data=proc.stdout)
+    return proc.stdout
 
 
 def _git(where: str, *args: str) -> subprocess.CompletedProcess[bytes]:
@@ -280,6 +282,37 @@ def _users(old: LoadedContract, out_dir: str, config: Config) -> dict[str, list[
     return metric_users(Catalog.from_contract(old), sources)
 
 
+def _generated(lc: LoadedContract) -> Generated:
+    """The names `generate` gives `lc`'s recording rules, its series' `job` and its scrape jobs, for `diff`."""
+    from contract.diff import Generated
+    from generators.rules import counter_records, exposure, histogram_records, window_minutes
+    from generators.stack import scrape_targets, series_job
+
+    c = lc.contract
+    window = window_minutes(c)
+    records: dict[str, tuple[str, ...]] = {}
+    for m in c.metrics:
+        make = {"counter": counter_records, "histogram": histogram_records}.get(m.type)
+        if make is None or m.name in records:
+            continue
+        try:
+            e = exposure(lc, m)
+        except InputError:
+            continue   # its paths disagree on its series: `generate` refuses the contract, it has no rules
+        records[m.name] = tuple(r.record for r in make(e, window))
+    return Generated(records=records, job=series_job(c), scrape_jobs=tuple(scrape_targets(c)))
+
+
+def _old_invalid(exc: InputError) -> Problem:
+    """A warning at the first reason the old contract does not load: history cannot be fixed, so it must not block
+    the commit that fixes it (or a run of a stricter release)."""
+    first = exc.problems[0]
+    more = f"; and {len(exc.problems) - 1} more" if len(exc.problems) > 1 else ""
+    return first._replace(check="diff/old-invalid", severity="warning",
+                          message=f"the old contract does not load, so nothing was compared ({first.check}: "
+                          f"{first.message}{more})")
+
+
 def cmd_diff(args: argparse.Namespace, config: Config) -> int:
     from contract.diff import diff
     from contract.loader import load_contract
@@ -297,13 +330,19 @@ def cmd_diff(args: argparse.Namespace, config: Config) -> int:
                                "compare")
             sys.stdout.write(render([new_here], args.format))
             return 0
-        old = load_contract(f"{args.against}:{new_path}", data=data)
-        changes = diff(old, new, _users(old, args.out or config.out, config))
+        old_file = f"{args.against}:{new_path}"
     elif args.old and args.new:
-        before = _load_revision(args.old)
-        changes = diff(before, _load_revision(args.new), _users(before, args.out or config.out, config))
+        # the new contract first: one that does not load is bad input, whatever the old one is
+        new = load_contract(args.new, data=_revision_bytes(args.new))
+        old_file, data = args.old, _revision_bytes(args.old)
     else:
         raise input_error("diff", "usage/arguments", "give OLD and NEW contracts, or --against REV")
+    try:
+        old = load_contract(old_file, data=data)
+    except InputError as exc:
+        sys.stdout.write(render([_old_invalid(exc)], args.format))
+        return 0
+    changes = diff(old, new, _users(old, args.out or config.out, config), (_generated(old), _generated(new)))
     sys.stdout.write(render(changes, args.format))
     if args.allow_breaking:
         return 0
@@ -312,13 +351,13 @@ def cmd_diff(args: argparse.Namespace, config: Config) -> int:
 
 def cmd_live_check(args: argparse.Namespace, config: Config) -> int:
     from contract.live import compare as live
-    from contract.live.exposition import fetch, redact
+    from contract.live.exposition import fetch_exposition, redact
 
     timeout, max_bytes = _fetch_limits(args)
     lc = _contract_for(args, config)
     if args.metrics_url:
-        text = fetch(args.metrics_url, timeout, max_bytes)
-        target = live.from_exposition(text, redact(args.metrics_url), args.path)
+        text, openmetrics = fetch_exposition(args.metrics_url, timeout, max_bytes)
+        target = live.from_exposition(text, redact(args.metrics_url), args.path, openmetrics)
     else:
         target = live.from_prometheus(args.prometheus, args.job, lc.contract, args.path,
                                       timeout=timeout, max_bytes=max_bytes)
@@ -349,28 +388,23 @@ def cmd_analyze(args: argparse.Namespace, config: Config) -> int:
 
 def cmd_docs(args: argparse.Namespace, config: Config) -> int:
     from generators import docs
-    from generators.outputs import render_all
+    from generators.outputs import render_all, write_one
 
     lc, problems = _validated(args, config)
     if exit_code(problems):
         sys.stderr.write(render(problems, "text"))
         return 1
     text = render_all(lc, config.dashboards)[docs.PATH]
-    target = args.output or os.path.join(args.out or config.out, docs.PATH)
-    if target == "-":
+    if args.output == "-":
         sys.stdout.write(text)
         return 0
-    if os.path.isdir(target):
-        raise input_error(target, "docs/output", "is a directory; give the file to write the catalogue to")
-    from generators.common import os_reason, replace_file
-
-    try:
-        parent = os.path.dirname(os.path.abspath(target))
-        if not os.path.lexists(parent):   # a parent that is a file: writing says "not a directory"
-            os.makedirs(parent)
-        replace_file(target, text.encode("utf-8"))
-    except OSError as exc:
-        raise input_error(target, "docs/write", f"cannot write: {os_reason(exc)}") from None
+    if args.output:
+        target = args.output
+        docs.write(target, text)
+    else:   # into the out dir, owned through its manifest as `generate` owns it
+        out = args.out or config.out
+        target = os.path.join(out, docs.PATH)
+        write_one(out, docs.PATH, text, lc.file)
     sys.stdout.write(f"wrote {target}\n")
     return 0
 

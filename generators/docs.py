@@ -2,11 +2,15 @@
 
 Built after the other generators: which panels and rules use a metric is
 read from the dashboards and rule files just rendered
-(`contract.promql.usage`).
+(`contract.promql.usage`). `write` puts it where `docs --output` says,
+replacing no file but a catalogue; into the out dir it goes as `generate`
+writes there (`generators.outputs.write_one`).
 """
 
 from __future__ import annotations
 
+import os
+import stat
 from collections import defaultdict
 
 from contract import alerting
@@ -15,11 +19,15 @@ from contract.catalog import Catalog
 from contract.loader import LoadedContract
 from contract.model import Label, Op, Selection, Slo, ValueSpec
 from contract.naming import expose
+from contract.problems import input_error
 from contract.promql.sources import load_source
 from contract.promql.usage import metric_users
-from generators.common import is_checked_output, marker
+from generators.common import is_checked_output, marker, os_reason, replace_file
 
 PATH = "METRICS.md"
+# the first line of every catalogue (`marker`): how `write` knows a file it may replace
+_OPENING = b"<!-- generated from "
+_CLOSING = b" - do not edit -->"
 
 
 def generate(lc: LoadedContract, files: dict[str, str]) -> dict[str, str]:
@@ -79,6 +87,36 @@ def generate(lc: LoadedContract, files: dict[str, str]) -> dict[str, str]:
     out += ["", "## Not used by any panel or rule", ""]
     out += [f"- `{name}`" for name in unused] or ["Every metric is used."]
     return {PATH: "\n".join(out) + "\n"}
+
+
+def write(target: str, text: str) -> None:
+    """Write the catalogue `text` to the file `target` (`metrics-contract docs --output`): a new file, or one
+    that opens with the marker of a catalogue, so that a file of the user's is never replaced. Missing
+    parent dirs are made."""
+    try:
+        mode: int | None = os.lstat(target).st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as exc:   # a parent that is a file, a name too long, ...
+        raise input_error(target, "docs/write", f"cannot write: {os_reason(exc)}") from None
+    if mode is not None and stat.S_ISDIR(mode):
+        raise input_error(target, "docs/output", "is a directory; give the file to write the catalogue to")
+    if mode is not None and not stat.S_ISREG(mode):
+        raise input_error(target, "docs/output", "is not a regular file; `metrics-contract docs` replaces only "
+                          "a catalogue it wrote")
+    try:
+        if mode is not None:
+            with open(target, "rb") as fh:
+                first = fh.readline(64 * 1024).rstrip(b"\n")
+            if not (first.startswith(_OPENING) and first.endswith(_CLOSING)):
+                raise input_error(target, "docs/output", "not a catalogue written by `metrics-contract docs`; "
+                                  "move it away or give another file")
+        parent = os.path.dirname(os.path.abspath(target))
+        if not os.path.lexists(parent):   # a parent that is a file: writing says "not a directory"
+            os.makedirs(parent)
+        replace_file(target, text.encode("utf-8"))
+    except OSError as exc:
+        raise input_error(target, "docs/write", f"cannot write: {os_reason(exc)}") from None
 
 
 def usage(lc: LoadedContract, files: dict[str, str]) -> dict[str, list[str]]:

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import fcntl
 import hashlib
 import os
 import secrets
 import shutil
 import stat
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import PurePosixPath
 from typing import NamedTuple
 
@@ -105,6 +107,7 @@ def _check_relative(lc: LoadedContract, generator: str, rel: str) -> None:
 # the old manifest does not list (a user's `stack/.env`), hard-linked or copied, so it is untouched - then
 # swaps the two trees. Until the swap the old tree is complete and unmodified; after it the new one is. A
 # run killed in between leaves a `.out-new-<name>-*` / `.out-old-<name>-*` dir that the next run sweeps.
+# Runs take turns (`_locked`), so the dirs swept are only ever those of killed runs.
 #
 # Placed files (outside the out dir) are listed in the new manifest, so the swap claims them before they
 # are written: a run stopped in between leaves files the manifest lists and the next run replaces, never
@@ -128,47 +131,127 @@ def write_tree(out_dir: str, files: dict[str, str], contract_file: str = "", pla
     directory or one of its parents, a project root, a dir holding `contract_file` or this package's
     source, a non-empty dir without a manifest of this tool, and a placed file's target that is not the
     tool's (`_refuse_placed`). Any OSError while writing the out dir is an InputError too, with the out
-    dir as it was. A symlinked out dir is written through: the link stays. One `generate` at a time per
-    out dir: a second one sweeps the first one's temp dir.
+    dir as it was. A symlinked out dir is written through: the link stays. Runs on one out dir take
+    turns (`_locked`): a second one waits until the first is done.
 
     Returns the placed files the old manifest lists that are no longer placed: left where they are, they
     are no longer the tool's.
     """
     target = os.path.realpath(out_dir)   # through a symlinked out dir (or parent) to the dir itself
     _refuse_unsafe(out_dir, target, contract_file)
+    placed_data = {path: text.encode("utf-8") for path, text in (placed or {}).items()}
+    with _locked(out_dir, target):
+        owned, listed = _prepare(out_dir, target, placed_data)
+        _replace_tree(out_dir, target, files, placed_data, owned)
+        for path, data in sorted(placed_data.items()):
+            _write_placed(path, data)
+    return sorted(set(listed) - set(placed_data))
+
+
+def write_one(out_dir: str, rel: str, text: str, contract_file: str = "") -> None:
+    """Write the generated file `rel` alone into `out_dir` (`metrics-contract docs`), under the rules of
+    `write_tree`: into a missing or empty out dir, with a manifest that lists it (so a later `generate` owns
+    the out dir), or over the file `rel` of an out dir whose manifest lists it. The manifest of an out dir
+    `generate` wrote is left as it is: it lists what `generate` wrote, and `check` compares the files with
+    what the contract generates now.
+    """
+    target = os.path.realpath(out_dir)
+    _refuse_unsafe(out_dir, target, contract_file)
+    with _locked(out_dir, target):
+        owned, _ = _prepare(out_dir, target, {})
+        if owned is None or owned == Manifest({}, {}):   # no out dir, or an empty one
+            _replace_tree(out_dir, target, {rel: text}, {}, owned)
+            return
+        if rel not in owned.files:
+            shown = os.path.join(out_dir, rel)
+            if os.path.lexists(os.path.join(target, rel)):
+                raise input_error(shown, "generate/out-dir", "not written by `metrics-contract generate`, but "
+                                  "in the way of a file it writes; move it away")
+            raise input_error(os.path.join(out_dir, manifest.NAME), "generate/out-dir",
+                              f"does not list `{rel}`; run `metrics-contract generate` to write the out dir")
+        try:
+            replace_file(os.path.join(target, *PurePosixPath(rel).parts), text.encode("utf-8"))
+        except OSError as exc:
+            raise input_error(os.path.join(out_dir, rel), "generate/write",
+                              f"cannot write: {os_reason(exc)}") from None
+
+
+@contextmanager
+def _locked(out_dir: str, target: str) -> Iterator[None]:
+    """Hold the lock of the out dir `target` while a run reads and replaces it.
+
+    Two runs on one out dir at once would each sweep the other's temp dir and swap in a tree that lacks
+    the user's files. The lock is `flock` on the out dir's parent, which every run on it opens (the out dir
+    itself is replaced): no lock file is left anywhere, and a killed run's lock goes with its process.
+    Sibling out dirs share the lock. Missing parents are made first, since the lock needs one; they are
+    removed again when the run fails.
+    """
+    parent = os.path.dirname(target)
+    created: list[str] = []
+    try:
+        created = _make_dirs(parent)
+        fd = os.open(parent, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError as exc:
+        _remove_dirs(created)
+        raise _write_error(out_dir, exc) from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)   # released when fd is closed
+        yield
+    except BaseException:
+        _remove_dirs(created)
+        raise
+    finally:
+        os.close(fd)
+
+
+def _write_error(out_dir: str, exc: OSError) -> InputError:
+    return input_error(out_dir, "generate/write", f"cannot write the out dir: {os_reason(exc)}; nothing was changed")
+
+
+def _prepare(out_dir: str, target: str, placed: Mapping[str, bytes]) -> tuple[Manifest | None, Mapping[str, str]]:
+    """Under the lock, before anything is written: the out dir put back if a killed run left it aside, its
+    manifest (None: no out dir), the placed files that manifest lists, every placed target checked, and the
+    temp dirs of killed runs swept."""
     parent = os.path.dirname(target)
     name = os.path.basename(target)
-    placed_data = {path: text.encode("utf-8") for path, text in (placed or {}).items()}
-    created: list[str] = []
     try:
         _restore_interrupted(parent, name, target)
         owned = _owned(out_dir, target)
         listed = owned.placed if owned is not None else {}
-        _refuse_placed(out_dir, target, placed_data, listed)
-        created = _make_dirs(parent)
+        _refuse_placed(out_dir, target, placed, listed)
         _sweep(parent, name)
+    except OSError as exc:
+        raise _write_error(out_dir, exc) from None
+    return owned, listed
+
+
+def _replace_tree(out_dir: str, target: str, files: dict[str, str], placed: Mapping[str, bytes],
+                  owned: Manifest | None) -> None:
+    """Build the new tree beside `target` and swap it in; `owned`: the old out dir's manifest."""
+    parent = os.path.dirname(target)
+    name = os.path.basename(target)
+    try:
         new = _fresh_dir(parent, _temp_prefix("new", name))
         try:
             if owned is not None:
                 _carry_over(out_dir, target, new, "", set(owned.files), files, _dirs_of(files))
-            _write_files(new, files, placed_data)
+            _write_files(new, files, dict(placed))
             old = _swap(new, target, parent, name)
+        except OSError:
+            if not os.path.lexists(new):   # nothing of this run removes it before the swap
+                raise input_error(out_dir, "generate/write", f"cannot write the out dir: its temp dir "
+                                  f"`{os.path.basename(new)}` was removed while it was written; nothing was "
+                                  "changed") from None
+            shutil.rmtree(new, ignore_errors=True)
+            raise
         except BaseException:
             shutil.rmtree(new, ignore_errors=True)
             raise
     except OSError as exc:
-        _remove_dirs(created)
-        raise input_error(out_dir, "generate/write", f"cannot write the out dir: {os_reason(exc)}; "
-                          "nothing was changed") from None
-    except BaseException:
-        _remove_dirs(created)
-        raise
+        raise _write_error(out_dir, exc) from None
     if old is not None:
         # the swap is done: a tree left here (a read-only dir of the user's) is swept by the next run
         shutil.rmtree(old, ignore_errors=True)
-    for path, data in sorted(placed_data.items()):
-        _write_placed(path, data)
-    return sorted(set(listed) - set(placed_data))
 
 
 def _refuse_unsafe(out_dir: str, target: str, contract_file: str) -> None:
@@ -314,16 +397,33 @@ def _sweep(parent: str, name: str) -> None:
 
 
 def _make_dirs(path: str) -> list[str]:
-    """Create `path` and its missing parents; the ones created, outermost first."""
+    """Create `path` and its missing parents; the ones created, outermost first. A dir another run made
+    meanwhile is taken as it is."""
     missing = []
     while not os.path.lexists(path):
         missing.append(path)
         path = os.path.dirname(path)
     created = []
     for d in reversed(missing):
-        os.mkdir(d)
+        try:
+            os.mkdir(d)
+        except FileExistsError:
+            continue
         created.append(d)
     return created
+
+
+def _make_below(root: str, *parts: str) -> None:
+    """Make the dir `root/parts...` and its missing parents below `root`, never `root` itself: a temp dir
+    removed while it is built then fails the run (FileNotFoundError), where os.makedirs would make it again,
+    holding only part of the new tree."""
+    path = root
+    for part in parts:
+        path = os.path.join(path, part)
+        try:
+            os.mkdir(path)
+        except FileExistsError:
+            continue
 
 
 def _remove_dirs(created: list[str]) -> None:
@@ -339,9 +439,12 @@ def _dirs_of(files: dict[str, str]) -> set[str]:
     return {str(parent) for rel in files for parent in PurePosixPath(rel).parents if str(parent) != "."}
 
 
-def _carry_over(out_dir: str, src: str, dst: str, rel: str, owned: set[str], files: dict[str, str],
+def _carry_over(out_dir: str, src: str, root: str, rel: str, owned: set[str], files: dict[str, str],
                 generated_dirs: set[str]) -> None:
-    """Link (or copy) into `dst` every entry under `src` that `generate` did not write, as it is."""
+    """Link (or copy) into the new tree `root` every entry under `src` (the old tree's dir `rel`, "" or ending
+    in `/`) that `generate` did not write, as it is."""
+    dirs = rel.split("/")[:-1]
+    dst = os.path.join(root, *dirs)
     with os.scandir(src) as it:
         entries = sorted(it, key=lambda e: e.name)
     for entry in entries:
@@ -355,15 +458,15 @@ def _carry_over(out_dir: str, src: str, dst: str, rel: str, owned: set[str], fil
                               "move it away")
         target = os.path.join(dst, entry.name)
         if is_dir:
-            _carry_over(out_dir, entry.path, target, path + "/", owned, files, generated_dirs)
+            _carry_over(out_dir, entry.path, root, path + "/", owned, files, generated_dirs)
             # the user's own dir (empty ones too): its mode and times kept; a dir that held only files generate
             # no longer writes (an artefact now placed outside the out dir) goes with them
             kept = os.path.lexists(target) or not os.listdir(entry.path)
             if path not in generated_dirs and kept:
-                os.makedirs(target, exist_ok=True)
+                _make_below(root, *dirs, entry.name)
                 shutil.copystat(entry.path, target, follow_symlinks=False)
             continue
-        os.makedirs(dst, exist_ok=True)
+        _make_below(root, *dirs)
         try:
             # a hard link is the same file: nothing about it changes, and it costs no copy
             os.link(entry.path, target, follow_symlinks=False)
@@ -379,8 +482,9 @@ def _write_files(root: str, files: dict[str, str], placed: dict[str, bytes]) -> 
     data = {rel: text.encode("utf-8") for rel, text in files.items()}
     data[manifest.NAME] = manifest_text(data, placed).encode("utf-8")
     for rel, content in data.items():
-        dest = os.path.join(root, *PurePosixPath(rel).parts)
-        os.makedirs(os.path.dirname(dest), exist_ok=True)
+        parts = PurePosixPath(rel).parts
+        _make_below(root, *parts[:-1])
+        dest = os.path.join(root, *parts)
         with open(dest, "wb") as fh:
             fh.write(content)
 

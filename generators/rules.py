@@ -6,6 +6,11 @@ Names follow `level:metric:operations` (README, "Recording rules"):
 - histogram: `job:<family>:p50_rate<W>m` (also p95, p99) = histogram_quantile over the bucket rates
              `job:<family>:mean_rate<W>m` = rate of `_sum` / rate of `_count`
 
+Series and label names are the ones `contract.naming.expose` gives on the declared paths (which agree): a path
+without suffixes (`prometheus-otlp:NoTranslation`) has a counter's rate read from `<family>`, and a name PromQL
+cannot write bare (the UTF-8 paths keep `a.b`) is quoted, `{"a.b_total"}`, as Prometheus 3 reads it. A recorded
+name stays one every Prometheus reads: `job:a_b:rate5m` (`contract.alerting.record_part`).
+
 `job` is the level: every rule keeps `job` and the metric's declared labels.
 The service's series carry its name as `job` on every path (the Collector's
 through `honor_labels`, `stack.series_job`), so the rules read one service
@@ -27,7 +32,6 @@ window, which leaves out the sample at its start, holds the same samples.
 from __future__ import annotations
 
 import itertools
-import json
 import math
 import sys
 from collections.abc import Iterator
@@ -36,6 +40,7 @@ from typing import Any
 
 import yaml
 
+from contract.alerting import label_name, quote, record_part, series_selector
 from contract.loader import LoadedContract
 from contract.model import Contract, Metric, Rule
 from contract.naming import PATHS, ExpositionPath, Exposure, expose
@@ -84,23 +89,32 @@ class Recording:
     expr: str
 
 
+def counter_series(e: Exposure) -> str:
+    """A counter's one series: `<family>_total`, or the family alone on a path that appends no suffixes."""
+    (series,) = e.core_series
+    return series
+
+
 def counter_records(e: Exposure, w: int) -> list[Recording]:
     by = _by(("job", *e.labels))
-    return [Recording(f"job:{e.family}:rate{w}m", f"sum by ({by}) (rate({e.family}_total[{w}m]))")]
+    return [Recording(f"job:{record_part(e.family)}:rate{w}m",
+                      f"sum by ({by}) (rate({series_selector(counter_series(e))}[{w}m]))")]
 
 
 def histogram_records(e: Exposure, w: int) -> list[Recording]:
     by = _by(("job", *e.labels))
     bucket_by = _by(("job", *e.labels, "le"))
+
+    def rate(suffix: str) -> str:
+        return f"rate({series_selector(e.family + suffix)}[{w}m])"
+
     records = [
-        Recording(f"job:{e.family}:{name}_rate{w}m",
-                  f"histogram_quantile({q!r}, sum by ({bucket_by}) (rate({e.family}_bucket[{w}m])))")
+        Recording(f"job:{record_part(e.family)}:{name}_rate{w}m",
+                  f"histogram_quantile({q!r}, sum by ({bucket_by}) ({rate('_bucket')}))")
         for name, q in QUANTILES
     ]
-    records.append(Recording(
-        f"job:{e.family}:mean_rate{w}m",
-        f"sum by ({by}) (rate({e.family}_sum[{w}m])) / sum by ({by}) (rate({e.family}_count[{w}m]))",
-    ))
+    records.append(Recording(f"job:{record_part(e.family)}:mean_rate{w}m",
+                             f"sum by ({by}) ({rate('_sum')}) / sum by ({by}) ({rate('_count')})"))
     return records
 
 
@@ -201,7 +215,7 @@ def _counter_test(lc: LoadedContract, m: Metric, w: int, path: ExpositionPath) -
     # so that the inputs stay finite floats however many series there are
     for i, (labels, kept) in enumerate(_series_sets(lc, m, e, path)):
         per_minute = 60 * 2 ** (i % POWERS)
-        inputs.append(_input(f"{e.family}_total", labels, per_minute, w))
+        inputs.append(_input(counter_series(e), labels, per_minute, w))
         samples.append(_sample(record.record, kept, prom_rate(per_minute, w)))
     return _test_group(f"`{m.name}` on {path}", w, inputs, [(record.record, samples)])
 
@@ -330,8 +344,8 @@ def _test_group(name: str, w: int, inputs: list[dict[str, str]],
 
 
 def selector(name: str, labels: dict[str, str]) -> str:
-    inner = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in sorted(labels.items()))
-    return f"{name}{{{inner}}}"
+    """A series as promtool reads test inputs and expected samples: `name{label="value", ...}`, sorted by label."""
+    return series_selector(name, [f"{label_name(k)}={quote(v)}" for k, v in sorted(labels.items())])
 
 
 def number(x: float) -> str:
@@ -340,7 +354,7 @@ def number(x: float) -> str:
 
 
 def _by(labels: tuple[str, ...]) -> str:
-    return ", ".join(labels)
+    return ", ".join(label_name(label) for label in labels)
 
 
 def dump(data: Any) -> str:

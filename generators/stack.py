@@ -16,6 +16,7 @@ Credentials are `${VAR:?...}` references only: Compose refuses to start until
 from __future__ import annotations
 
 import posixpath
+import re
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import yaml
@@ -251,7 +252,7 @@ def compose(lc: LoadedContract, layout: Layout = DEFAULT_LAYOUT) -> dict[str, An
         # Docker Desktop defines this name; Linux engines need it mapped
         prometheus_service["extra_hosts"] = ["host.docker.internal:host-gateway"]
     return {
-        "name": f"{c.service}-observability",
+        "name": project_name(c.service),
         "services": {
             COLLECTOR_JOB: {
                 "image": IMAGES["otel-collector"],
@@ -283,6 +284,14 @@ def compose(lc: LoadedContract, layout: Layout = DEFAULT_LAYOUT) -> dict[str, An
         },
         "volumes": {"prometheus_data": {}, "grafana_data": {}},
     }
+
+
+def project_name(service: str) -> str:
+    """The Compose project name of `service`'s stack: Compose takes only `[a-z0-9][a-z0-9_-]*`, so the name is
+    lowercased, each run of other characters becomes `-` (`shop.orders` -> `shop-orders-observability`), and
+    what it starts with is a letter or digit."""
+    slug = re.sub(r"[^a-z0-9_-]+", "-", service.lower()).strip("_-")
+    return f"{slug}-observability" if slug else "observability"
 
 
 def env_example() -> str:

@@ -10,8 +10,9 @@ The handlers are written out operation by operation instead of interpreting the 
 costs no more than qortex 0.3.0's hand-written closures did; what does not depend on the event (the bound methods,
 the spans' table rows, the series of constant label values) is prepared once by `handlers()`.
 
-Contract strings only reach the module as literals written by `_literal`, and event and field names must be
-Python identifiers (they become attribute reads), so no contract text can change the module's code.
+Contract strings only reach the module as literals written by `_literal`, and event and field names are Python
+identifiers (they become attribute reads; `contract/event-identifier` refuses others before anything is rendered),
+so no contract text can change the module's code.
 """
 
 from __future__ import annotations
@@ -26,12 +27,12 @@ from dataclasses import dataclass, field
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from contract.checks.event_ops import ALLOWED_OPS
+from contract.checks.event_ops import ALLOWED_OPS, NON_NEGATIVE
 from contract.checks.registry import check_contract
-from contract.loader import LoadedContract, Path
+from contract.loader import LoadedContract
 from contract.model import Contract, Label, Metric, Op, Span, SpanEnd
 from contract.naming import sanitize_label, sanitize_name, unit_word
-from contract.problems import InputError, Problem, one_line
+from contract.problems import InputError, one_line
 
 WIDTH = 120  # the line length ruff formats and checks this project with (pyproject.toml)
 _NON_IDENT = re.compile(r"[^0-9A-Za-z_]")
@@ -39,11 +40,10 @@ _NON_IDENT = re.compile(r"[^0-9A-Za-z_]")
 _TEMPLATES = Environment(loader=PackageLoader("generators"), undefined=StrictUndefined, autoescape=False,
                          trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 
-# by metric type: the class name's suffix, whether values may be negative (info and stateset take no number)
+# by metric type: the class name's suffix (whether its values may be negative is `NON_NEGATIVE`, which
+# contract/event-op judges the contract's constants and scales by)
 _CLASS_SUFFIX = {"counter": "Counter", "updowncounter": "UpDownCounter", "gauge": "Gauge", "histogram": "Histogram",
                  "summary": "Summary", "info": "Info", "stateset": "StateSet"}
-_NON_NEGATIVE = {"counter": True, "updowncounter": False, "gauge": False, "histogram": True, "summary": True,
-                 "info": False, "stateset": False}
 # the API method of the types no event updates (the others' is their event operation, `ALLOWED_OPS`)
 _API_METHOD = {"info": "info", "stateset": "state"}
 # the base class of each type's class in the module (`_Instrument` when not listed)
@@ -88,48 +88,10 @@ def _ident(text: str) -> str:
     return "_" + out if out[:1].isdigit() or not out else out
 
 
-def _is_identifier(name: str) -> bool:
-    return name.isidentifier() and name.isascii() and not keyword.iskeyword(name)
-
-
 def _validate(lc: LoadedContract) -> None:
-    c = lc.contract
-    problems: list[Problem] = []
-
-    def need_event(name: str, path: Path) -> None:
-        if not _is_identifier(name):
-            problems.append(lc.at(path, "generate/identifier", f"event `{name}` is not a python identifier, "
-                                  "so no event class can carry that name"))
-
-    def need_field(name: str, path: Path, where: str) -> None:
-        if not _is_identifier(name):
-            problems.append(lc.at(path, "generate/identifier", f"field `{name}` {where} is not a python "
-                                  "identifier; the generated handler reads it as an attribute of the event"))
-
-    for i, e in enumerate(c.events):
-        need_event(e.event, ("events", i, "event"))
-        for j, op in enumerate(e.ops):
-            at: Path = ("events", i, "ops", j)
-            if op.value.field is not None:
-                need_field(op.value.field, at + (op.operation, "field"), f"of `{e.event}`")
-            for label, source in op.labels.items():
-                if source.field is not None:
-                    need_field(source.field, at + ("labels", label, "field"), f"of `{e.event}`")
-            if op.when is not None:
-                need_field(op.when.field, at + ("when", "field"), f"of `{e.event}`")
-    for i, s in enumerate(c.spans):
-        need_event(s.start.event, ("spans", i, "start", "event"))
-        need_field(s.key, ("spans", i, "key"), f"(the key of span `{s.name}`)")
-        for attr, name in s.start.attributes.items():
-            need_field(name, ("spans", i, "start", "attributes", attr), f"of `{s.start.event}`")
-        for k, end in enumerate(s.end):
-            need_event(end.event, ("spans", i, "end", k, "event"))
-            for attr, name in end.attributes.items():
-                need_field(name, ("spans", i, "end", k, "attributes", attr), f"of `{end.event}`")
-    if problems:
-        raise InputError.many(problems)
-    # the module assumes what the checks guarantee (every op names a declared metric of the right type and
-    # supplies exactly its labels; names are valid; a map records values of its closed set)
+    # the module assumes what the checks guarantee: every op names a declared metric of the right type and
+    # supplies exactly its labels; names are valid; event and field names are Python identifiers
+    # (contract/event-identifier), since they are written as code; a map records values of its closed set
     errors = [p for p in check_contract(lc) if p.severity == "error"]
     if errors:
         raise InputError.many(errors)
@@ -474,7 +436,7 @@ class _Module:
             attr = attrs.take(_ident(m.name))
             method = _API_METHOD.get(m.type) or ALLOWED_OPS[m.type][0]
             view = _MetricView(i, m.name, attr, self.global_names.take(_camel(attr) + _CLASS_SUFFIX[m.type]),
-                               method, _NON_NEGATIVE[m.type], labels, measured=m.type not in _API_METHOD)
+                               method, m.type in NON_NEGATIVE, labels, measured=m.type not in _API_METHOD)
             self._methods(m, view)
             views.append(view)
         return views

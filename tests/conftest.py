@@ -27,6 +27,15 @@ scrape_interval: 15s
 exposition: [prometheus-client]
 metrics:
 """
+# the head of a shop's contract scraped with prometheus_client, up to its metrics
+SHOP_HEAD = """\
+contract: 1
+service: shop
+namespace: shop
+scrape_interval: 15s
+exposition: [prometheus-client]
+metrics:
+"""
 # a counter and a gauge: what the checker's field-style tests start from
 APP_CONTRACT = APP_HEAD + """\
   - {name: app_requests, type: counter, unit: "1", help: r}

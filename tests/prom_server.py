@@ -16,6 +16,7 @@ import socket
 import subprocess
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -120,3 +121,17 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 def _tail(log: Path, lines: int = 20) -> str:
     text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
     return "\n".join(text.splitlines()[-lines:])
+
+
+def wait_for_series(url: str, job: str, names: set[str]) -> None:
+    """Wait until the Prometheus at `url` holds series of every name in `names` from scrape job `job`."""
+    query = "/api/v1/series?" + urllib.parse.urlencode({"match[]": f'{{job="{job}"}}'})
+    deadline = time.monotonic() + 30
+    found: set[str] = set()
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(url + query, timeout=5) as resp:
+            found = {s["__name__"] for s in json.load(resp)["data"]}
+        if names <= found:
+            return
+        time.sleep(0.25)
+    raise AssertionError(f"Prometheus has not scraped {sorted(names - found)} after 30s")

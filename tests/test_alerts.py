@@ -354,6 +354,78 @@ def test_label_spellings_and_templates() -> None:
     assert json.dumps(alerting.regex_alternatives(("a.b", "c|d"))) == json.dumps(r"a\.b|c\|d")
 
 
+def watching(count: int, labels: bool) -> str:
+    """A contract whose metrics-stopped alert watches `count` counters, each fed by an event, with a closed-set
+    label or none."""
+    names = ("shop_orders", "shop_refunds", "shop_returns")[:count]
+    label = "    labels:\n      - name: code\n        values: [ok, failed]\n" if labels else ""
+    given = ", labels: {code: {field: code}}" if labels else ""
+    metrics = "".join(f"  - name: {n}\n    type: counter\n    unit: \"{{event}}\"\n    help: {n}\n{label}"
+                      for n in names)
+    events = "".join(f"  - event: E{i}\n    ops:\n      - {{metric: {n}, add: 1{given}}}\n"
+                     for i, n in enumerate(names))
+    return (f"contract: 1\nservice: shop\nnamespace: shop\nexposition: [prometheus-client]\nmetrics:\n{metrics}"
+            f"events:\n{events}alerts: {{metrics_stopped: {{window: 10m, for: 5m}}}}\n")
+
+
+@pytest.mark.parametrize(("count", "labels"), [(2, False), (2, True), (3, False), (3, True)])
+def test_several_watched_metrics_pass_promtool_as_generated(count: int, labels: bool, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "c.yaml").write_text(watching(count, labels), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert main(["generate", "c.yaml", "--out", "out"]) == 0
+    lc = load_contract("c.yaml")
+    assert len(alerting.watched_metrics(lc.contract)) == count
+    assert "SUCCESS" in assert_promtool_proves(tmp_path / "out" / "prometheus").stdout
+
+
+def test_only_the_stopped_metric_alerts_while_the_others_keep_going(tmp_path: Path) -> None:
+    tests = yaml.safe_load(alerts.generate(contract_from(tmp_path, watching(3, True)))[alerts.TESTS_FILE])
+    groups = {g["name"]: g for g in tests["tests"]}
+    stops = groups["metrics stopped: `shop_refunds` on prometheus-client: every series stops"]
+    # both of its series stop at 2h; one series of each other watched metric goes on to the end
+    assert [(i["series"], i["values"]) for i in stops["input_series"]] == [
+        ('up{instance="host.docker.internal:9090", job="shop"}', "1x240"),
+        ('shop_refunds_total{code="ok", instance="host.docker.internal:9090", job="shop"}', "0+60x120"),
+        ('shop_refunds_total{code="failed", instance="host.docker.internal:9090", job="shop"}', "0+60x120"),
+        ('shop_orders_total{code="ok", instance="host.docker.internal:9090", job="shop"}', "0+60x240"),
+        ('shop_returns_total{code="ok", instance="host.docker.internal:9090", job="shop"}', "0+60x240")]
+    # the one alert promtool must see, and no other: the other metrics' rules share its name
+    assert stops["alert_rule_test"] == [{"eval_time": "240m", "alertname": "ShopMetricStopped", "exp_alerts": [
+        {"exp_labels": {"job": "shop", "metric": "shop_refunds", "severity": "ticket"},
+         "exp_annotations": {"summary": "shop is up but exposed no `shop_refunds` series for 10m"}}]}]
+    keeps = groups["metrics stopped: `shop_refunds` on prometheus-client: one series stops, another keeps going"]
+    assert keeps["alert_rule_test"][0]["exp_alerts"] == []
+    assert keeps["input_series"][3:] == stops["input_series"][3:]
+
+
+REQUIRED_TYPES = """\
+contract: 1
+service: shop
+namespace: shop
+exposition: [prometheus-client]
+metrics:
+  - {name: shop_orders, type: counter, unit: "{order}", help: Orders, required: true}
+  - {name: shop_size_bytes, type: summary, unit: By, help: Sizes, required: true}
+  - {name: shop_mode, type: stateset, unit: "1", help: Mode, required: true,
+     labels: [{name: shop_mode, values: [a, b]}]}
+  - {name: shop_build, type: info, unit: "1", help: Build, required: true, labels: [{name: version}]}
+  - {name: shop_queue, type: updowncounter, unit: "{item}", help: Queue, required: true}
+alerts: {metrics_stopped: {window: 10m, for: 5m}}
+"""
+
+
+def test_a_required_metric_of_any_type_is_watched_through_its_series(tmp_path: Path) -> None:
+    lc = contract_from(tmp_path, REQUIRED_TYPES)
+    watched = {name: rule["expr"].rsplit("present_over_time(", 1)[1] for name, rule in rules_of(lc).items()
+               if name != "ShopTargetDown"}
+    # a summary stops with its observation count; every other family has one series
+    assert watched == {"shop_orders": "shop_orders_total[10m]))", "shop_size_bytes": "shop_size_bytes_count[10m]))",
+                       "shop_mode": "shop_mode[10m]))", "shop_build": "shop_build_info[10m]))",
+                       "shop_queue": "shop_queue[10m]))"}
+    assert_promtool_proves(generated(lc, tmp_path))
+
+
 def test_qortex_and_checkout_alerts_pass_promtool(tmp_path: Path, in_root: Path) -> None:
     require_binary("promtool")
     qortex = load_contract("contract/qortex.yaml")

@@ -1,4 +1,5 @@
-"""Bad rule files in the forms `check` reads (JSON, `PrometheusRule` resources, streams of documents).
+"""Bad rule files in the forms `check` reads (JSON, `PrometheusRule` resources, streams of documents), and
+dashboards whose Prometheus queries are not strings.
 
 Each row is a file given alone to `check CONTRACT FILE`: one located line on stderr, exit 2, no traceback, and
 nothing changed on disk. A bad file beside good ones is reported among their problems instead
@@ -50,6 +51,16 @@ ROWS = {
     "stream-duplicate-key": (
         "k.yaml", "groups: []\n---\napiVersion: v1\nkind: ConfigMap\nkind: Secret\n",
         "k.yaml:5:1: error[input/duplicate-key]: duplicate key `kind`"),
+    "dashboard-target-expr-a-number": (
+        "d.json", '{"panels": [{"title": "P", "targets": [\n  {"refId": "A", "expr": "app_temp"},\n'
+        '  {"refId": "B", "expr": 42}]}]}\n',
+        'd.json:3:26: error[input/dashboard]: panel "P" target B: `expr` is a number, not a PromQL query'),
+    "dashboard-target-expr-a-list": (
+        "d.json", '{"panels": [{"id": 3, "targets": [{"expr": ["app_temp"]}]}]}',
+        "d.json:1:44: error[input/dashboard]: panel 3 target A: `expr` is a list, not a PromQL query"),
+    "dashboard-annotation-target-expr-an-object": (
+        "d.json", '{"panels": [], "annotations": {"list": [{"name": "Deploys", "target":\n  {"expr": {"a": 1}}}]}}',
+        'd.json:2:12: error[input/dashboard]: annotation "Deploys": `expr` is an object, not a PromQL query'),
 }
 
 

@@ -73,8 +73,9 @@ def test_first_argument_is_a_contract_only_with_a_contract_key(tmp_path: Path, c
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     shutil.copy(QORTEX_CONTRACT, "metrics.yaml")
-    Path("rules.yaml").write_text(RULES)
-    Path("d.json").write_text(dashboard_text(("job:qortex_queries:rate5m", "{{mode}}")))
+    # a recording rule of the user's own (`generate` writes the 5m one)
+    Path("rules.yaml").write_text(RULES.replace(":rate5m", ":rate1h"))
+    Path("d.json").write_text(dashboard_text(("job:qortex_queries:rate1h", "{{mode}}")))
     config = Config(contract="metrics.yaml")
     assert check_cmd.contract_bytes("metrics.yaml") and check_cmd.contract_bytes("rules.yaml") is None
     assert run(capsys, "rules.yaml", "d.json", config=config) == (0, "", "checked 2 expressions in 2 files\n")

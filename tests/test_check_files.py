@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from generators.cli import main
-from tests.conftest import APP_CONTRACT, require_binary
+from tests.conftest import APP_CONTRACT, APP_CONTRACT_FULL, require_binary
+from tests.promql_util import TARGETS_LINE, dashboard_text
 
 # a small service's contract: a counter and a gauge
 CONTRACT = APP_CONTRACT
@@ -181,3 +182,49 @@ def test_the_contract_problems_come_first(project: Path, capsys: pytest.CaptureF
 def test_a_clean_contract_adds_nothing(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     Path("a.yml").write_text(RULES_WITH_A_TYPO.replace("app_tmp", "app_temp"))
     assert run(capsys, "c.yaml", "a.yml") == (0, "", "checked 1 expressions in 1 files\n")
+
+
+# ── the recording rules `generate` writes are known without their file ─────
+
+GENERATED_NAMES = dashboard_text("sum by (code) (job:app_calls:rate5m)", "job:app_latency_seconds:p95_rate5m",
+                                 'job:app_calls:rate5m{nosuch="x"}')
+
+
+def test_the_generated_recording_rules_are_known_without_their_file(project: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    Path("full.yaml").write_text(APP_CONTRACT_FULL)
+    Path("d.json").write_text(GENERATED_NAMES)
+    code, out, err = run(capsys, "full.yaml", "d.json")
+    assert (code, err) == (1, "checked 3 expressions in 1 files\n")
+    # with the labels the generated rule keeps (`job` and the closed ones), as the rule file would give them
+    assert _lines(out) == [f'd.json:{TARGETS_LINE + 2}:54: error[promql/unknown-label]: panel "P" target C: '
+                           "`job:app_calls:rate5m` has no label `nosuch`; its labels: `code`"]
+
+
+def test_a_contract_with_errors_generates_no_rules_to_know(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    Path("full.yaml").write_text(APP_CONTRACT_FULL.replace("events: []", '  - {name: app_hits_total, type: counter, '
+                                                           'unit: "1", help: h}\nevents: []'))
+    Path("d.json").write_text(dashboard_text("job:app_latency_seconds:p95_rate5m"))
+    code, out, _ = run(capsys, "full.yaml", "d.json")
+    assert code == 1
+    assert [line.split(": ")[1] for line in _lines(out)] == ["error[contract/counter-total-suffix]",
+                                                            "error[promql/unknown-metric]"]
+
+
+# ── annotations as current Grafana saves them ──────────────────────────────
+
+def test_an_annotation_query_under_target_is_checked(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    annotations = {"list": [
+        {"builtIn": 1, "name": "Annotations & Alerts", "datasource": {"type": "grafana", "uid": "-- Grafana --"}},
+        {"name": "Restarts", "datasource": {"type": "prometheus", "uid": "p"}, "enable": True,
+         "target": {"refId": "Anno", "expr": "changes(app_tmp[5m]) > 0"}},
+        {"name": "Legacy", "datasource": {"type": "prometheus", "uid": "p"}, "expr": "app_temp > 1",
+         "target": {"refId": "Anno", "expr": "app_tmpp"}},
+        {"name": "Empty", "datasource": {"type": "prometheus", "uid": "p"}, "target": {"expr": None}},
+    ]}
+    Path("d.json").write_text(json.dumps({"panels": [], "annotations": annotations}, indent=2))
+    code, out, err = run(capsys, "c.yaml", "d.json")
+    # the top-level `expr`, where there is one, is the query; `target.expr` is read only in its absence
+    assert (code, err) == (1, "checked 2 expressions in 1 files\n")
+    assert _lines(out) == ['d.json:22:28: error[promql/unknown-metric]: annotation "Restarts": `app_tmp` is not in '
+                           "the contract; did you mean `app_temp` (gauge app_temp)?"]

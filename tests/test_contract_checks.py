@@ -12,6 +12,7 @@ import yaml
 
 from contract.checks.registry import CONTRACT_CHECKS, check_contract
 from contract.checks.rule_template import FUNCTIONS, template_error
+from generators.cli import main
 from tests.conftest import MINIMAL, contract_from, require_binary
 
 # check id -> (edit to MINIMAL that passes, edit that fails, expected problem lines)
@@ -100,6 +101,17 @@ CASES: dict[str, tuple[tuple[str, str], tuple[str, str], list[str]]] = {
         ("record: {field: ms", "add: {field: ms"),
         ["c.yaml:22:39: error[contract/event-op]: `add` does not apply to histogram `svc_latency_seconds`; "
           "use `record`"],
+    ),
+    # the near miss: `match` is a soft keyword, which Python allows as a class name and an attribute
+    "contract/event-identifier": (
+        ("  - event: Done\n    ops:\n      - {metric: svc_requests, add: 1, labels: {code: {field: code}}}\n",
+         "  - event: match\n    ops:\n      - {metric: svc_requests, add: 1, labels: {code: {field: _code}}}\n"),
+        ("  - event: Done\n    ops:\n      - {metric: svc_requests, add: 1, labels: {code: {field: code}}}\n",
+         "  - event: E-2\n    ops:\n      - {metric: svc_requests, add: 1, labels: {code: {field: None}}}\n"),
+        ["c.yaml:19:12: error[contract/event-identifier]: event `E-2` is not a python identifier, so no event class "
+         "can carry that name",
+         "c.yaml:21:63: error[contract/event-identifier]: field `None` of `E-2` is not a python identifier; the "
+         "generated handler reads it as an attribute of the event"],
     ),
     "contract/label-map": (
         ('values: ["200", "500"]\n', 'values: ["200", "500"]\n        map: [{from: 200, to: 299, value: "200"}, '
@@ -204,7 +216,7 @@ CASES: dict[str, tuple[tuple[str, str], tuple[str, str], list[str]]] = {
 # name checks run without the events section, so renaming a metric does not
 # also break the ops that refer to it
 BARE = MINIMAL[: MINIMAL.index("events:")]
-EVENT_CHECKS = {"contract/event-op", "contract/event-labels", "contract/span-events"}
+EVENT_CHECKS = {"contract/event-op", "contract/event-labels", "contract/event-identifier", "contract/span-events"}
 
 
 def _problems(tmp_path: Path, edit: tuple[str, str], base: str = MINIMAL) -> list[str]:
@@ -596,3 +608,109 @@ def test_a_suggested_unit_or_name_makes_the_paths_agree(tmp_path: Path) -> None:
         "`system_cpu_utilization` on prometheus-client but as `system_cpu_utilization_ratio` on otel-collector; the "
         "Collector appends `_ratio` to gauges of unit `1`: declare unit `{ratio}` (exposed as "
         "`system_cpu_utilization` everywhere)"]
+
+
+# a metric of each type an event updates, on the one path that records all of them (a summary is not OpenTelemetry's)
+VALUES = MINIMAL.replace("exposition: [prometheus-client, otel-collector]\nmetrics:\n",
+                         "exposition: [prometheus-client]\nmetrics:\n"
+                         "  - {name: svc_open, type: updowncounter, unit: \"{connection}\", help: Open}\n"
+                         "  - {name: svc_queued, type: gauge, unit: \"{job}\", help: Queued}\n"
+                         "  - {name: svc_size_bytes, type: summary, unit: By, help: Size}\n", 1)
+OP_VALUES = [
+    ("{metric: svc_requests, add: -1, labels: {code: {value: \"200\"}}}",
+     "26:37: error[contract/event-op]: counter `svc_requests` cannot decrease; `add: -1` is negative"),
+    ("{metric: svc_requests, add: 0, labels: {code: {value: \"200\"}}}", None),   # makes the series exist
+    ("{metric: svc_requests, add: {field: n, scale: -2}, labels: {code: {value: \"200\"}}}",
+     "26:55: error[contract/event-op]: counter `svc_requests` cannot decrease; `scale: -2` makes every positive "
+     "value of field `n` negative"),
+    ("{metric: svc_requests, add: {field: n, scale: 0}, labels: {code: {value: \"200\"}}}",
+     "26:55: error[contract/event-op]: `scale: 0` makes every value 0, so event `Done` never changes counter "
+     "`svc_requests`"),
+    ("{metric: svc_latency_seconds, record: -0.5}",
+     "26:47: error[contract/event-op]: histogram `svc_latency_seconds` records no negative value; `record: -0.5` is "
+     "negative"),
+    ("{metric: svc_latency_seconds, record: 0}", None),
+    ("{metric: svc_latency_seconds, record: {field: ms, scale: -0.001}}",
+     "26:66: error[contract/event-op]: histogram `svc_latency_seconds` records no negative value; `scale: -0.001` "
+     "makes every positive value of field `ms` negative"),
+    ("{metric: svc_latency_seconds, record: {field: ms, scale: 0}}",
+     "26:66: error[contract/event-op]: `scale: 0` makes every value 0, so `svc_latency_seconds` ignores field `ms`; "
+     "write `record: 0` if a constant is meant"),
+    ("{metric: svc_size_bytes, record: {field: n, scale: -1}}",
+     "26:60: error[contract/event-op]: summary `svc_size_bytes` records no negative value; `scale: -1` makes every "
+     "positive value of field `n` negative"),
+    ("{metric: svc_open, add: -1}", None),
+    ("{metric: svc_open, add: {field: n, scale: -1}}", None),   # an up-down counter goes down
+    ("{metric: svc_open, add: {field: n, scale: 0.0}}",
+     "26:51: error[contract/event-op]: `scale: 0` makes every value 0, so event `Done` never changes updowncounter "
+     "`svc_open`"),
+    ("{metric: svc_queued, set: {field: n, scale: -1}}", None),
+    ("{metric: svc_queued, set: {field: n, scale: 0}}",
+     "26:53: error[contract/event-op]: `scale: 0` makes every value 0, so `svc_queued` ignores field `n`; write "
+     "`set: 0` if a constant is meant"),
+]
+
+
+@pytest.mark.parametrize(("op", "message"), OP_VALUES)
+def test_an_op_value_the_module_would_drop_or_ignore_is_refused(tmp_path: Path, op: str, message: str | None) -> None:
+    assert _texts(tmp_path, VALUES + f"      - {op}\n") == ([f"c.yaml:{message}"] if message else [])
+
+
+IDENTIFIERS = [
+    ("_private", None),
+    ("match", None),      # a soft keyword: a valid class name and attribute
+    ("None", "field `None` of `Done` is not a python identifier"),
+    ("lambda", "field `lambda` of `Done` is not a python identifier"),
+    ("read.bytes", "field `read.bytes` of `Done` is not a python identifier"),
+    ("read-bytes", "field `read-bytes` of `Done` is not a python identifier"),
+    ("\"2xx\"", "field `2xx` of `Done` is not a python identifier"),
+    ("\"\"", "the empty field name of `Done` is not a python identifier"),
+    ("größe", "field `größe` of `Done` is not a python identifier"),   # Python allows it; the module is ASCII
+]
+
+
+@pytest.mark.parametrize(("field", "message"), IDENTIFIERS)
+def test_every_field_an_op_reads_is_an_identifier(tmp_path: Path, field: str, message: str | None) -> None:
+    op = f"{{metric: svc_latency_seconds, record: {{field: {field}}}, when: {{field: {field}, not_null: true}}}}"
+    line = f"      - {op}"
+    got = _texts(tmp_path, MINIMAL + line + "\n")
+    # both problems point at the field as written: the `record` field, then the `when` field
+    columns = [line.index("{field: ") + 9, line.index("when: {field: ") + 15]
+    tail = "; the generated handler reads it as an attribute of the event"
+    assert got == ([f"c.yaml:23:{col}: error[contract/event-identifier]: {message}{tail}" for col in columns]
+                   if message else [])
+
+
+def test_the_events_and_fields_of_spans_are_identifiers(tmp_path: Path) -> None:
+    spans = ("spans:\n  - {name: s, key: job.id, start: {event: class, attributes: {a: ok, b: x-y}},\n"
+             "     end: [{event: Done}, {event: E-2, attributes: {c: \"\"}}]}\nevents:\n")
+    assert _texts(tmp_path, MINIMAL.replace("events:\n", spans, 1)) == [
+        "c.yaml:19:20: error[contract/event-identifier]: field `job.id` (the key of span `s`) is not a python "
+        "identifier; the generated handler reads it as an attribute of the event",
+        "c.yaml:19:43: error[contract/event-identifier]: event `class` is not a python identifier, so no event class "
+        "can carry that name",
+        "c.yaml:19:73: error[contract/event-identifier]: field `x-y` of `class` is not a python identifier; the "
+        "generated handler reads it as an attribute of the event",
+        "c.yaml:20:35: error[contract/event-identifier]: event `E-2` is not a python identifier, so no event class "
+        "can carry that name",
+        "c.yaml:20:56: error[contract/event-identifier]: the empty field name of `E-2` is not a python identifier; "
+        "the generated handler reads it as an attribute of the event",
+    ]
+
+
+def test_validate_reports_what_generate_refuses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    text = MINIMAL.replace("- event: Done", "- event: class").replace("add: 1,", "add: {field: read, scale: -1},")
+    Path("c.yaml").write_text(text)
+    expected = [
+        "c.yaml:19:12: error[contract/event-identifier]: event `class` is not a python identifier, so no event class "
+        "can carry that name",
+        "c.yaml:21:58: error[contract/event-op]: counter `svc_requests` cannot decrease; `scale: -1` makes every "
+        "positive value of field `read` negative",
+    ]
+    assert main(["validate", "--strict", "c.yaml"]) == 1
+    assert capsys.readouterr().out.splitlines() == expected
+    assert main(["generate", "c.yaml", "--out", "out"]) == 1
+    assert capsys.readouterr().err.splitlines() == [*expected, "nothing written: the contract has errors"]
+    assert not Path("out").exists()

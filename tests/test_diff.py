@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -12,6 +13,8 @@ from generators.cli import main
 from tests.conftest import MINIMAL, contract_from
 
 LABELS = '        values: ["200", "500"]\n'
+RESPELLED = ("6:11 info[diff/metric-renamed]: metric `svc_requests` was renamed to `{}`; its series and labels "
+             "stay the same on every path")
 # (edit of MINIMAL, expected changes as "line:col severity[id]: message")
 CASES = {
     "metric-removed": (("  - name: svc_latency_seconds\n    type: histogram\n    unit: s\n    help: Latency\n"
@@ -26,6 +29,12 @@ CASES = {
     "rename-without-renamed_from": (("name: svc_latency_seconds\n", "name: svc_wait_seconds\n"),
                                     ["13:11 info[diff/metric-added]: metric `svc_wait_seconds` was added",
                                      "13:11 error[diff/metric-removed]: metric `svc_latency_seconds` was removed"]),
+    # `metrics-contract names` shows the same series before and after: only the contract's spelling changes
+    "respelled-with-total": (("name: svc_requests\n", "name: svc_requests_total\n"),
+                             [RESPELLED.format("svc_requests_total")]),
+    "respelled-renamed_from": (("name: svc_requests\n", "name: svc_requests_total\n    renamed_from: svc_requests\n"),
+                               [RESPELLED.format("svc_requests_total")]),
+    "respelled-dotted": (("name: svc_requests\n", "name: svc.requests\n"), [RESPELLED.format("svc.requests")]),
     "type-changed": (("type: counter\n", "type: updowncounter\n"),
                      ["7:11 error[diff/type-changed]: `svc_requests` changed type from counter to updowncounter"]),
     "unit-annotation": (('unit: "{request}"', 'unit: "{call}"'),
@@ -44,6 +53,7 @@ CASES = {
                         '`500`']),
     "values-gained": ((LABELS, '        values: ["200", "500", "404"]\n'),
                       ["11:9 info[diff/label-values-changed]: label `code` of `svc_requests` gained values"]),
+    "values-reordered": ((LABELS, '        values: ["500", "200"]\n'), []),
     "values-opened": ((LABELS, ""),
                       ["11:9 info[diff/label-values-changed]: label `code` of `svc_requests` is no longer a closed "
                        "set"]),
@@ -129,3 +139,124 @@ def test_against_a_commit_without_the_contract(tmp_path: Path, monkeypatch: pyte
     assert main(["diff", "--against", "HEAD~1"]) == 0  # the parent commit exists and has no contract
     assert capsys.readouterr().out == ("c.yaml: info[diff/new-contract]: `HEAD~1` has no `c.yaml`: the contract is "
                                        "new, nothing to compare\n")
+
+
+RULES = """\
+rules:
+  - record: svc:errors
+    expr: sum(rate(svc_requests_total{code="500"}[5m]))
+  - alert: SvcErrors
+    expr: svc:errors > 1
+"""
+WITH_RULES = MINIMAL + RULES
+RATES = ["job:svc_latency_seconds:p50_rate{}", "job:svc_latency_seconds:p95_rate{}",
+         "job:svc_latency_seconds:p99_rate{}", "job:svc_latency_seconds:mean_rate{}"]
+# (edit of WITH_RULES, expected `diff old.yaml new.yaml` output lines): what `generate` names after the contract
+GENERATED_CASES = {
+    # a 2m scrape interval makes the rules' window four scrapes, 8m, instead of 5m
+    "scrape-interval": (("namespace: svc\n", "namespace: svc\nscrape_interval: 2m\n"), [
+        "new.yaml:7:11: error[diff/records-renamed]: the recording rules of `svc_requests` are renamed: "
+        "`job:svc_requests:rate5m` becomes `job:svc_requests:rate8m`; queries of the old names go empty",
+        "new.yaml:14:11: error[diff/records-renamed]: the recording rules of `svc_latency_seconds` are renamed: "
+        + ", ".join(f"`{old.format('5m')}` becomes `{old.format('8m')}`" for old in RATES)
+        + "; queries of the old names go empty"]),
+    # four scrapes of 1m fit in the 5m window: the names stay
+    "scrape-interval-same-window": (("namespace: svc\n", "namespace: svc\nscrape_interval: 60s\n"), []),
+    "service": (("service: svc\n", "service: shop\n"), [
+        "new.yaml:2:10: error[diff/job-changed]: every series of the service changes `job` from `svc` to `shop`, and "
+        "the generated prometheus.yml no longer has scrape job `svc` (it has `shop` instead)"]),
+    "stack-path": (("namespace: svc\n", "namespace: svc\nstack: {paths: [prometheus-client]}\n"), [
+        "new.yaml:4:16: error[diff/job-changed]: the generated prometheus.yml no longer has scrape job "
+        "`otel-collector`"]),
+    "exposition-removed": (("exposition: [prometheus-client, otel-collector]", "exposition: [prometheus-client]"), [
+        "new.yaml:4:13: error[diff/exposition-removed]: exposition path otel-collector was removed; its series stop",
+        "new.yaml:4:13: error[diff/job-changed]: the generated prometheus.yml no longer has scrape job "
+        "`otel-collector`"]),
+    "record-removed": (("  - record: svc:errors\n    expr: sum(rate(svc_requests_total{code=\"500\"}[5m]))\n", ""), [
+        "old.yaml:24:13: error[diff/rule-removed]: recording rule `svc:errors` was removed; queries of its series go "
+        "empty"]),
+    "alert-removed": (("  - alert: SvcErrors\n    expr: svc:errors > 1\n", ""), [
+        "old.yaml:26:12: error[diff/rule-removed]: alerting rule `SvcErrors` was removed; routes and silences that "
+        "name it stop matching"]),
+    "rule-renamed": (("alert: SvcErrors", "alert: SvcFailing"), [
+        "new.yaml:26:12: info[diff/rule-added]: alerting rule `SvcFailing` was added",
+        "old.yaml:26:12: error[diff/rule-removed]: alerting rule `SvcErrors` was removed; routes and silences that "
+        "name it stop matching"]),
+    "rule-changed": (("> 1\n", "> 2\n"), []),
+    # the family and the window stay: the rules keep their names
+    "respelled": (("name: svc_requests\n", "name: svc_requests_total\n"), [
+        "new.yaml:6:11: info[diff/metric-renamed]: metric `svc_requests` was renamed to `svc_requests_total`; its "
+        "series and labels stay the same on every path"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(GENERATED_CASES))
+def test_generated_names_and_rules(case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    (old, new), expected = GENERATED_CASES[case]
+    assert old in WITH_RULES
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "old.yaml").write_text(WITH_RULES)
+    (tmp_path / "new.yaml").write_text(WITH_RULES.replace(old, new, 1))
+    assert main(["diff", "old.yaml", "new.yaml"]) == (1 if any(" error[" in line for line in expected) else 0)
+    assert capsys.readouterr().out.splitlines() == expected
+
+
+def test_a_label_added_with_a_new_window_still_renames_the_rules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "old.yaml").write_text(MINIMAL)
+    (tmp_path / "new.yaml").write_text(MINIMAL.replace("namespace: svc\n", "namespace: svc\nscrape_interval: 2m\n")
+                                       .replace(LABELS, LABELS + "      - name: method\n"))
+    assert main(["diff", "old.yaml", "new.yaml"]) == 1
+    assert capsys.readouterr().out.splitlines()[:2] == [
+        "new.yaml:7:11: error[diff/records-renamed]: the recording rules of `svc_requests` are renamed: "
+        "`job:svc_requests:rate5m` becomes `job:svc_requests:rate8m`; queries of the old names go empty",
+        "new.yaml:14:15: info[diff/label-added]: label `method` was added to `svc_requests`"]
+
+
+def _repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, committed: str) -> list[str]:
+    """A repository whose one commit holds `committed` as the configured contract `c.yaml`; git to commit with."""
+    monkeypatch.chdir(tmp_path)
+    git = ["git", "-c", "user.email=t@example.invalid", "-c", "user.name=t"]
+    subprocess.run(["git", "init", "-q"], check=True)
+    (tmp_path / "c.yaml").write_text(committed)
+    (tmp_path / "pyproject.toml").write_text('[tool.metrics-contract]\ncontract = "c.yaml"\n')
+    subprocess.run(git + ["add", "."], check=True)
+    subprocess.run(git + ["commit", "-qm", "c"], check=True)
+    return git
+
+
+REPEATED = MINIMAL.replace(LABELS, '        values: ["200", "200"]\n')
+OLD_INVALID = ("{}:12:17: warning[diff/old-invalid]: the old contract does not load, so nothing was compared "
+               "(contract/schema: `values` of metric `svc_requests` label `code`: values repeat)\n")
+
+
+def test_an_old_contract_that_does_not_load_does_not_block_its_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    _repo(tmp_path, monkeypatch, REPEATED)
+    (tmp_path / "c.yaml").write_text(MINIMAL)
+    assert main(["diff", "--against", "HEAD"]) == 0
+    assert capsys.readouterr().out == OLD_INVALID.format("HEAD:c.yaml")
+    assert main(["diff", "HEAD:c.yaml", "c.yaml"]) == 0
+    assert capsys.readouterr().out == OLD_INVALID.format("HEAD:c.yaml")
+    (tmp_path / "old.yaml").write_text("contract: 1\nmetrics: [\n")
+    assert main(["diff", "old.yaml", "c.yaml", "--format", "json"]) == 0
+    (problem,) = json.loads(capsys.readouterr().out)["problems"]
+    assert (problem["check"], problem["severity"], problem["file"], problem["line"]) == (
+        "diff/old-invalid", "warning", "old.yaml", 3)
+    assert problem["message"].startswith("the old contract does not load, so nothing was compared (input/yaml: ")
+
+
+def test_a_new_contract_that_does_not_load_is_bad_input(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    _repo(tmp_path, monkeypatch, MINIMAL)
+    (tmp_path / "c.yaml").write_text(REPEATED)
+    error = ("c.yaml:12:17: error[contract/schema]: `values` of metric `svc_requests` label `code`: values "
+             "repeat\n")
+    assert main(["diff", "--against", "HEAD"]) == 2
+    assert capsys.readouterr().err == error
+    (tmp_path / "old.yaml").write_text("contract: 1\nmetrics: [\n")
+    assert main(["diff", "old.yaml", "c.yaml"]) == 2   # both broken: the new one is the input to fix
+    assert capsys.readouterr().err == error
+    assert main(["diff", "missing.yaml", "old.yaml"]) == 2   # an old contract that is not there is no history

@@ -35,6 +35,12 @@ metrics:
 events: []
 """
 
+# a native histogram beside a classic one
+NATIVE_CONTRACT = CONTRACT.replace("events: []\n", """\
+  - {name: app_gc_seconds, type: native_histogram, unit: s, help: g}
+events: []
+""")
+
 _TABLE_ROW = re.compile(r"^\| `([a-z]+/[a-z0-9-]+)` \| (error|warning|info) \| ")
 
 
@@ -81,6 +87,18 @@ PROMQL_ROWS: dict[str, Row] = {
                                   Example("rate(app_calls_total[5m]) * on(job) group_left(nosuch) app_temp")),
                                  Example("sum by (job) (app_temp) / ignoring(code) sum by (job, code) "
                                          "(rate(app_calls_total[5m]))")),
+    "promql/vector-matching": Row((Example("sum by (job) (app_temp) / sum(app_temp)"),
+                                   Example("sum by (job) (rate(app_calls_total[5m])) > sum by (code) "
+                                           "(rate(app_calls_total[5m]))"),
+                                   Example("app_temp unless sum by (job) (app_temp)")),
+                                  Example("sum by (job) (app_temp) / on(job) group_left sum by (job, code) "
+                                          "(rate(app_calls_total[5m]))")),
+    "promql/result-type": Row((Example("app_temp[5m]"), Example('"app"', panel=True),
+                               Example("max_over_time(app_temp[5m])[10m:1m]", panel=True)),
+                              Example("max_over_time(app_temp[5m])", panel=True)),
+    "promql/native-histogram": Row((Example("histogram_count(rate(app_latency_seconds_bucket[5m]))"),
+                                    Example("histogram_sum(app_temp)")),
+                                   Example("histogram_count(rate(app_gc_seconds[5m]))"), contract=NATIVE_CONTRACT),
     "promql/legend-label": Row((Example("sum by (job) (app_temp)", legend="{{nosuch}}", panel=True),),
                                Example("sum by (job) (app_temp)", legend="{{job}}", panel=True)),
     "promql/rate-on-gauge": Row(tuple(Example(e) for e in (
@@ -105,10 +123,15 @@ PROMQL_ROWS: dict[str, Row] = {
     "promql/utf8-name": Row((Example('{"app_temp"}'), Example('sum by ("job") (app_temp)')), Example("app_temp")),
     "rules/name-convention": Row((Example("sum(rate(app_requests_total[5m]))", record="app_requests_rate"),),
                                  Example("sum(rate(app_requests_total[5m]))", record="job:app_requests:rate5m")),
+    "rules/invalid": Row((Example("", record="job:app_temp:max"),),
+                         Example("max by (job) (app_temp)", record="job:app_temp:max")),
 }
 
 # the checks `check` runs over an out dir `generate` wrote; each bad example edits it (old -> new in a file)
 OUT_DIR_ROWS = {"check/stale-output", "check/unused-metric"}
+
+# the checks of a dashboard's variables, each with a test of its own
+VARIABLE_ROWS = {"promql/untried-values"}
 
 # contract checks reported while the contract loads: bad input, exit 2 (edits of CONTRACT)
 LOAD_ROWS = {
@@ -120,7 +143,7 @@ LOAD_ROWS = {
 def test_every_documented_check_has_a_row() -> None:
     ids = set(documented())
     assert len(ids) >= 30   # the tables were found
-    covered = set(PROMQL_ROWS) | OUT_DIR_ROWS | set(LOAD_ROWS) | set(CASES)
+    covered = set(PROMQL_ROWS) | OUT_DIR_ROWS | VARIABLE_ROWS | set(LOAD_ROWS) | set(CASES)
     assert sorted(ids - covered) == []
 
 
@@ -223,3 +246,20 @@ def test_unused_metric(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: 
     assert set(_reported(["check", "c.yaml", "--out", "out"], capsys)) == {
         ("check/unused-metric", _documented("check/unused-metric"))}
 
+
+
+def test_untried_values(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("c.yaml").write_text(CONTRACT)
+
+    def board(values: int) -> str:
+        variable = {"name": "w", "type": "custom", "query": ",".join(f"{s}s" for s in range(60, 60 + values))}
+        target = {"refId": "A", "expr": "rate(app_requests_total[$w])"}
+        return json.dumps({"panels": [{"id": 1, "title": "P", "type": "timeseries", "targets": [target]}],
+                           "templating": {"list": [variable]}})
+
+    Path("d.json").write_text(board(1000))
+    assert _reported(["check", "c.yaml", "d.json"], capsys) == []
+    Path("d.json").write_text(board(1001))
+    assert set(_reported(["check", "c.yaml", "d.json"], capsys)) == {
+        ("promql/untried-values", _documented("promql/untried-values"))}

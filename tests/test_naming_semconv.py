@@ -11,8 +11,6 @@ take the `semconv` metric (outside the namespace) and leave the others.
 
 from __future__ import annotations
 
-import json
-import time
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -122,18 +120,6 @@ def test_live_check_selects_a_dotted_namespace_as_exposed(lc: LoadedContract) ->
     assert own_names(dotted, "otel-collector") == "shop_api_.+"
 
 
-def _wait_for_series(url: str, names: set[str]) -> None:
-    query = "/api/v1/series?" + urllib.parse.urlencode({"match[]": '{job="shop"}'})
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        with urllib.request.urlopen(url + query, timeout=5) as resp:
-            found = {s["__name__"] for s in json.load(resp)["data"]}
-        if names <= found:
-            return
-        time.sleep(0.25)
-    raise AssertionError(f"Prometheus has not scraped {sorted(names - found)} after 30s")
-
-
 def test_live_check_against_prometheus(lc: LoadedContract, tmp_path: Path,
                                        served: tuple[CollectorRegistry, str]) -> None:
     registry, url = served
@@ -146,7 +132,8 @@ def test_live_check_against_prometheus(lc: LoadedContract, tmp_path: Path,
                       f"    static_configs: [{{targets: ['{urllib.parse.urlsplit(url).netloc}']}}]\n", encoding="utf-8")
     expected = {s for m in lc.contract.metrics for s in expose(m, "prometheus-client").series}
     with prom_server.prometheus_server(config, tmp_path / "prometheus") as server:
-        _wait_for_series(server.url, expected | {"http_client_requests_total", "other_requests_total"})
+        prom_server.wait_for_series(server.url, "shop",
+                                    expected | {"http_client_requests_total", "other_requests_total"})
         target = from_prometheus(server.url, "shop", lc.contract, None)
     assert target.path == "prometheus-client"
     assert set(target.series) == expected

@@ -68,6 +68,19 @@ CASES: dict[str, list[tuple[Target, list[str]]]] = {
         ("job:qortex_nope:rate5m", [
             "promql/unknown-metric@0: `job:qortex_nope:rate5m` is not in the contract and no recording rule "
             "records it"]),
+        # a regex names the series: anchored at both ends, as Prometheus does
+        ('sum(rate({__name__=~"qortex_queries_total|qortex_query_errors_total"}[5m]))', []),
+        ('count({__name__!~"qortex_.*", job="qortex"})', []),
+        ('count({__name__=~"[[:alpha:]]+_nope"})', []),   # a POSIX class: RE2's reading, not Python's
+        ('sum(rate({__name__=~"qortex_querys_total"}[5m]))', [
+            "promql/unknown-metric@21: the `__name__` regex `qortex_querys_total` matches no series of the contract; "
+            "did you mean `qortex_queries_total` (counter qortex_queries)?"]),
+        ('count({__name__=~"qortex_(vec|graph)_nope.*"})', [
+            "promql/unknown-metric@18: the `__name__` regex `qortex_(vec|graph)_nope.*` matches no series of the "
+            "contract"]),
+        ('count({__name__=~"qortex_queries"})', [
+            "promql/unknown-metric@18: the `__name__` regex `qortex_queries` matches no series of the contract; did "
+            "you mean `qortex_queries_total` (counter qortex_queries)?"]),
         # an unknown metric's labels are unknown: no follow-up problems
         (("histogram_quantile(0.9, sum by (le, mode) (rate(nope_bucket[5m]) * on(le, mode) group_left nope))",
           "{{mode}}"),
@@ -89,6 +102,10 @@ CASES: dict[str, list[tuple[Target, list[str]]]] = {
         ('rate(qortex_query_duration_seconds_count{le="1"}[5m])', [
             "promql/unknown-label@41: `qortex_query_duration_seconds_count` has no label `le`; it has no contract "
             "labels"]),
+        # the labels of every series the regex names
+        ('count by (mode) ({__name__=~"qortex_queries_total|qortex_query_errors_total", stage="ppr"})', []),
+        ('count by (mode) ({__name__=~"qortex_queries_total|qortex_query_errors_total", mdoe="vec"})', [
+            "promql/unknown-label@78: the selected series has no label `mdoe`; did you mean `mode`?"]),
     ],
     "promql/label-value": [
         ('rate(qortex_queries_total{mode=~"(vec|graph|other)"}[5m])', []),
@@ -103,11 +120,16 @@ CASES: dict[str, list[tuple[Target, list[str]]]] = {
         ('rate(qortex_queries_total{mode=~"vec|grph"}[5m])', [
             "promql/label-value@37: `grph` is not a value of label `mode` of `qortex_queries_total`; allowed: "
             "`vec`, `graph`, `other`"]),
+        ('count({__name__=~"qortex_queries_total|qortex_query_errors_total", mode="graph"})', []),
+        ('count({__name__=~"qortex_queries_total|qortex_query_errors_total", mode="grpah"})', [
+            "promql/label-value@73: `grpah` is not a value of label `mode` of the selected series; allowed: `vec`, "
+            "`graph`, `other`"]),
     ],
     "promql/grouping-label": [
         ("sum by (mode, job) (rate(qortex_queries_total[5m]))", []),
         ("sum without (stage) (rate(qortex_queries_total[5m]))", []),
-        ("rate(qortex_queries_total[5m]) / ignoring(mode) rate(qortex_query_errors_total[5m])", []),
+        ("rate(qortex_queries_total[5m]) / ignoring(mode) sum without (stage) (rate(qortex_query_errors_total[5m]))",
+         []),
         ("rate(qortex_queries_total[5m]) * on(job) group_left(stage) rate(qortex_query_errors_total[5m])", []),
         ("sum by (stage) (rate(qortex_queries_total[5m]))", [
             "promql/grouping-label@8: `sum by (stage)`: the input does not carry label `stage` (it carries `mode`)"]),
@@ -123,6 +145,47 @@ CASES: dict[str, list[tuple[Target, list[str]]]] = {
         ("rate(qortex_queries_total[5m]) * on(job) group_left(outcome) rate(qortex_query_errors_total[5m])", [
             "promql/grouping-label@52: `group_left (outcome)` of `*`: the right-hand side does not carry label "
             "`outcome` (it carries `stage`)"]),
+    ],
+    "promql/vector-matching": [
+        ("sum by (job) (rate(qortex_queries_total[5m])) / sum by (job) (rate(qortex_query_errors_total[5m]))", []),
+        ("rate(qortex_query_duration_seconds_bucket[5m]) / ignoring(le) group_left "
+         "rate(qortex_query_duration_seconds_count[5m])", []),
+        ("sum(rate(qortex_queries_total[5m])) or vector(0)", []),
+        # the Collector's labels are on one path's series only: the other path's series match `_created`
+        ("rate(qortex_queries_total[5m]) and qortex_queries_created", []),
+        # `on` lists what is matched: a label missing there is `promql/grouping-label`'s
+        ("rate(qortex_queries_total[5m]) / on(job) group_left sum by (job) (rate(qortex_queries_total[5m]))", []),
+        ("sum by (job) (rate(qortex_query_errors_total[5m])) / sum(rate(qortex_queries_total[5m]))", [
+            "promql/vector-matching@51: the sides of `/` never match, so the result is always empty: label `job` is "
+            "only on the left-hand side; match `on (...)` labels both sides carry, or aggregate both sides `by` the "
+            "same labels"]),
+        ("sum by (mode) (rate(qortex_queries_total[5m])) > sum by (stage) (rate(qortex_query_errors_total[5m]))", [
+            "promql/vector-matching@47: the sides of `>` never match, so the result is always empty: label `mode` is "
+            "only on the left-hand side and label `stage` is only on the right-hand side; match `on (...)` labels "
+            "both sides carry, or aggregate both sides `by` the same labels"]),
+        ("sum by (job) (rate(qortex_queries_total[5m])) unless sum by (mode) (rate(qortex_queries_total[5m]))", [
+            "promql/vector-matching@46: the sides of `unless` never match, so it removes nothing: label `job` is "
+            "only on the left-hand side and label `mode` is only on the right-hand side; match `on (...)` labels "
+            "both sides carry, or aggregate both sides `by` the same labels"]),
+        ("rate(qortex_query_duration_seconds_bucket[5m]) / ignoring(le) group_left sum by (job) "
+         "(rate(qortex_query_duration_seconds_count[5m]))", [
+            "promql/vector-matching@47: the sides of `/` never match, so the result is always empty: label "
+            "`instance` is only on the left-hand side; match `on (...)` labels both sides carry, or aggregate both "
+            "sides `by` the same labels"]),
+        # signs are not operators
+        ("-sum by (job) (rate(qortex_queries_total[5m])) * -1 + -sum(rate(qortex_queries_total[5m]))", [
+            "promql/vector-matching@52: the sides of `+` never match, so the result is always empty: label `job` is "
+            "only on the left-hand side; match `on (...)` labels both sides carry, or aggregate both sides `by` the "
+            "same labels"]),
+    ],
+    "promql/result-type": [
+        ("max_over_time(rate(qortex_queries_total[5m])[30m:1m])", []),
+        ("rate(qortex_queries_total[5m])[30m:1m]", [
+            "promql/result-type@0: the expression gives a range vector, which a panel cannot use (it needs an "
+            "instant vector or a scalar); apply a function over its range, such as `rate()` or `max_over_time()`"]),
+        ('("qortex")', [
+            "promql/result-type@0: the expression gives a string, which a panel cannot use (it needs an instant "
+            "vector or a scalar); select series instead"]),
     ],
     "promql/legend-label": [
         (("rate(qortex_queries_total[5m])", "{{mode}} {{job}}"), []),
@@ -156,12 +219,16 @@ CASES: dict[str, list[tuple[Target, list[str]]]] = {
         ("deriv(qortex_queries_total[5m])", [
             "promql/rate-on-gauge@6: `deriv()` of counter `qortex_queries_total` breaks at every counter reset; "
             "use `rate()` or `increase()`"]),
+        ('rate({__name__=~"qortex_queries_total|qortex_query_errors_total"}[5m])', []),
+        ('rate({__name__=~"qortex_queries_total|qortex_factor_mean"}[5m])', [
+            "promql/rate-on-gauge@5: `rate()` of `qortex_factor_mean`, which is not a counter (gauge "
+            "qortex_factor_mean); use `deriv()` or `delta()` for a gauge"]),
     ],
     "promql/counter-without-rate": [
         ("count(qortex_queries_total)", []),
         ("increase(qortex_queries_total[1h])", []),
         ("absent(qortex_queries_total)", []),
-        ("qortex_factor_mean and qortex_queries_total", []),
+        ("qortex_factor_mean and on(job) qortex_queries_total", []),
         ("qortex_edges_promoted_total", [
             "promql/counter-without-rate@0: counter `qortex_edges_promoted_total` is plotted raw; wrap it in "
             "`rate()` or `increase()`, since its value restarts from zero with the process"]),
@@ -179,14 +246,35 @@ CASES: dict[str, list[tuple[Target, list[str]]]] = {
         ("histogram_quantile(0.9, sum(rate(qortex_query_duration_seconds_bucket[5m])))", [
             "promql/quantile-without-le@0: `histogram_quantile()` input has lost the `le` label; keep it when "
             "aggregating, as in `sum by (le) (...)`"]),
-        ("rate(qortex_queries_total[5m]) + histogram_quantile(0.9, sum by (job) "
+        ("sum by (job) (rate(qortex_queries_total[5m])) + histogram_quantile(0.9, sum by (job) "
          "(rate(qortex_query_duration_seconds_bucket[5m])))", [
-            "promql/quantile-without-le@33: `histogram_quantile()` input has lost the `le` label; keep it when "
+            "promql/quantile-without-le@48: `histogram_quantile()` input has lost the `le` label; keep it when "
             "aggregating, as in `sum by (le) (...)`"]),
         ("histogram_quantile(0.9, rate(qortex_query_duration_seconds_sum[5m]))", [
             "promql/quantile-without-le@0: `histogram_quantile()` input is not a `_bucket` series"]),
         ("histogram_quantile(0.5, qortex_factor_mean)", [
             "promql/quantile-without-le@0: `histogram_quantile()` input is not a `_bucket` series"]),
+        ("histogram_fraction(0, 0.1, sum(rate(qortex_query_duration_seconds_bucket[5m])))", [
+            "promql/quantile-without-le@0: `histogram_fraction()` input has lost the `le` label; keep it when "
+            "aggregating, as in `sum by (le) (...)`"]),
+    ],
+    "promql/native-histogram": [
+        ("histogram_quantile(0.9, sum by (le) (rate(qortex_query_duration_seconds_bucket[5m])))", []),
+        ("histogram_count(rate(nope[5m]))", ["promql/unknown-metric@21: `nope` is not in the contract"]),
+        ("histogram_count(rate(qortex_query_duration_seconds_bucket[5m]))", [
+            "promql/native-histogram@0: `histogram_count()` reads native histograms only, and its input is a classic "
+            "histogram's `_bucket` series, so it returns nothing; query the histogram's `_count` series instead"]),
+        ("histogram_avg(rate(qortex_query_duration_seconds_bucket[5m]))", [
+            "promql/native-histogram@0: `histogram_avg()` reads native histograms only, and its input is a classic "
+            "histogram's `_bucket` series, so it returns nothing; divide the histogram's `_sum` series by its "
+            "`_count` series instead"]),
+        ("histogram_sum(rate(qortex_query_duration_seconds_sum[5m]))", [
+            "promql/native-histogram@0: `histogram_sum()` reads native histograms only, and its input holds none, so "
+            "it returns nothing"]),
+        ("histogram_fraction(0, 0.1, sum by (le) (rate(qortex_query_duration_seconds_bucket[5m])))", [
+            "promql/native-histogram@0: `histogram_fraction()` of classic `_bucket` series returns nothing on "
+            "Prometheus 2, which reads native histograms only there; only recent Prometheus 3 releases interpolate "
+            "classic buckets"]),
     ],
     "promql/rate-window": [
         ("rate(qortex_queries_total[30s])", []),
@@ -201,8 +289,8 @@ CASES: dict[str, list[tuple[Target, list[str]]]] = {
         ("rate(qortex_queries_total[$__interval])", [
             "promql/rate-window@26: `rate()` over `[$__interval]` (15s) is shorter than 2×scrape_interval (30s); "
             "use `[$__rate_interval]`"]),
-        ("deriv(qortex_factor_mean[1m] offset 5m) + rate(qortex_queries_total[10s])", [
-            "promql/rate-window@68: `rate()` over `[10s]` is shorter than 2×scrape_interval (30s); use "
+        ("deriv(qortex_factor_mean[1m] offset 5m) or rate(qortex_queries_total[10s])", [
+            "promql/rate-window@69: `rate()` over `[10s]` is shorter than 2×scrape_interval (30s); use "
             "`[$__rate_interval]`"]),
     ],
     "promql/le-normalized": [
@@ -263,6 +351,15 @@ def test_regexes_re2_rejects_are_syntax_errors(regex: str) -> None:
     re.compile(regex.replace("\\\\", "\\"))
     problems = lint_short(f'sum(rate(qortex_queries_total{{mode=~"{regex}"}}[5m]))')
     assert len(problems) == 1 and problems[0].startswith("promql/syntax@0: invalid PromQL: ")
+
+
+def test_names_holding_a_variable_are_not_judged() -> None:
+    """A textbox variable with no value stands in the name or the regex: which series it names is unknown."""
+    assert lint_short('sum(rate({__name__="$metric"}[5m]))', variables=("metric",)) == []
+    assert lint_short('sum(rate({__name__=~"qortex_nope_.*|$metric"}[5m]))', variables=("metric",)) == []
+    assert lint_short('sum(rate({__name__=~"qortex_nope_.*|qortex_nada"}[5m]))') == [
+        "promql/unknown-metric@21: the `__name__` regex `qortex_nope_.*|qortex_nada` matches no series of the "
+        "contract"]
 
 
 def test_every_check_has_documentation() -> None:

@@ -80,7 +80,13 @@ FLOWS = [
     ("sum by (code) (nope)", "code"),
     ("sum by (__gvar_x, code) (svc_requests_total)", "code ?"),
     ('{__name__="svc_temp_celsius"}', TEMP),
-    ('{__name__=~"svc_.*"}', "?"),
+    # a `__name__` regex: the labels of every series it names (open only when one of them is)
+    ('{__name__=~"svc_.*"}', REQ + " le route zone"),
+    ('{__name__=~"svc_temp_.*"}', TEMP),
+    ('{__name__=~"svc_.*|up"}', REQ + " le route zone ?"),
+    ('{__name__=~"nope_.*"}', "?"),
+    ('{__name__!~"svc_.*", job="x"}', "?"),
+    ('{__name__=~"[[:alpha:]]+"}', "?"),
 ]
 
 
@@ -101,6 +107,37 @@ def test_label_flow(catalog: Catalog, expr: str, expected: str) -> None:
                                                ("vector(time())", False), ("svc_temp_celsius * 2", False)])
 def test_scalars(catalog: Catalog, expr: str, scalar: bool) -> None:
     assert analyze(expr, catalog, {}).root.scalar is scalar
+
+
+# expression -> the labels every series of its result carries for certain, with the Collector's path declared too:
+# its exporter's labels are on that path's series only
+SURE = [
+    ("svc_requests_total", REQ),
+    ("rate(svc_latency_seconds_bucket[5m])", "instance job le route"),
+    ("histogram_quantile(0.9, rate(svc_latency_seconds_bucket[5m]))", "instance job route"),
+    ("sum by (code, otel_scope_name) (svc_requests_total)", "code"),
+    ("sum without (code) (svc_requests_total)", "instance job method"),
+    ('label_replace(svc_requests_total, "code", "", "code", ".*")', "instance job method"),
+    ('label_replace(svc_temp_celsius, "area", "$1", "zone", "(.*)")', TEMP),
+    ('count_values("value", svc_temp_celsius)', "value"),
+    ('absent(svc_temp_celsius{zone="a", job=""})', "zone"),
+    ("svc_temp_celsius or svc_requests_total", "instance job"),
+    ("svc_requests_total / on(job, code) svc_temp_celsius", "code job"),
+    ("svc_requests_total / ignoring(code) svc_temp_celsius", "instance job method"),
+    ("svc_requests_total / on(job) group_left(zone) svc_temp_celsius", REQ + " zone"),
+    ("svc_requests_total / on(job) group_left(code) sum by (job) (svc_temp_celsius)", "instance job method"),
+    ('{__name__=~"svc_requests_total|svc_temp_celsius"}', "instance job"),
+    ("job:svc_requests:rate5m", ""),   # a recording rule's: none known
+]
+
+
+def test_sure_labels(tmp_path: Path) -> None:
+    text = CONTRACT.replace("[prometheus-client]", "[prometheus-client, otel-collector]")
+    catalog = Catalog.from_contract(contract_from(tmp_path, text))
+    recorded = {"job:svc_requests:rate5m": Flow(frozenset({"job", "code"}))}
+    assert "otel_scope_name" in analyze("svc_requests_total", catalog, recorded).root.labels
+    for expr, expected in SURE:
+        assert analyze(expr, catalog, recorded).root.sure == frozenset(expected.split()), expr
 
 
 def test_recorded_metric_flow(catalog: Catalog) -> None:

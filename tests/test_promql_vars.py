@@ -15,8 +15,8 @@ from contract.promql.analyze import analyze_sources
 from contract.promql.lint import Linter
 from contract.promql.sources import load_source
 from contract.promql.variables import LABEL_PLACEHOLDER as G
+from contract.promql.variables import MAX_EXPANSIONS, duration_text, expand, expansions, lexed_occurrences, occurrences
 from contract.promql.variables import PLACEHOLDER_MARK as M
-from contract.promql.variables import duration_text, expand, lexed_occurrences, occurrences
 from tests.conftest import APP_CONTRACT
 from tests.promql_util import lint_short
 
@@ -94,7 +94,7 @@ LOCATED = [
      "qortex_querys_total", "promql/unknown-metric"),
     ('sum by (${group:csv}) (rate(qortex_queries_total{mode="vecc"}[5m]))', "vecc", "promql/label-value"),
     ('sum by ([[group]], stage) (rate(qortex_queries_total{mode=~"$mode"}[5m]))', "stage", "promql/grouping-label"),
-    ("rate(qortex_queries_total[[[interval]]]) + rate(qortex_factor_mean[$__rate_interval])", "qortex_factor_mean",
+    ("rate(qortex_queries_total[[[interval]]]) or rate(qortex_factor_mean[$__rate_interval])", "qortex_factor_mean",
      "promql/rate-on-gauge"),
     ("rate(qortex_queries_total[${interval}]) + rate(qortex_queries_total[$__interval])", "$__interval])",
      "promql/rate-window"),
@@ -152,6 +152,10 @@ VALUE_CASES: list[tuple[str, dict[str, str], list[dict[str, object]], dict[str, 
      [{"name": "w", "type": "interval", "query": "auto,1m,10s"}], {},
      ["promql/rate-window: `rate()` over `[$w]` (10s) is shorter than 2×scrape_interval (30s); use "
       "`[$__rate_interval]` (with `$w` = `10s`)"]),
+    ("the seventeenth value", {"expr": "rate(app_requests_total[$w])"},
+     [{"name": "w", "type": "interval", "query": ",".join([f"{m}m" for m in range(1, 17)] + ["10s"])}], {},
+     ["promql/rate-window: `rate()` over `[$w]` (10s) is shorter than 2×scrape_interval (30s); use "
+      "`[$__rate_interval]` (with `$w` = `10s`)"]),
     ("a constant", {"expr": "rate(app_requests_total[$c])"}, [{"name": "c", "type": "constant", "query": "20s"}],
      {}, ["promql/rate-window: `rate()` over `[$c]` (20s) is shorter than 2×scrape_interval (30s); use "
           "`[$__rate_interval]`"]),
@@ -204,6 +208,27 @@ def test_declared_values(case: str, target: dict[str, str], variables: list[dict
     # `analyze` parses exactly what `check` does
     rows = analyze_sources([load_source("d.json", text.encode())])
     assert [r.parsed for r in rows] == [not any(p.check == "promql/syntax" for p in problems)]
+
+
+def test_each_variable_is_varied_alone() -> None:
+    values = {"a": tuple(f"x{i}" for i in range(20)), "b": tuple(f"y{i}" for i in range(30))}
+    found = expansions("$a + $b", 15.0, frozenset(values), values)
+    # the first values together, then each further value of one variable with the other at its first
+    assert [e.text for e in found[:2]] == ["x0 + y0", "x1 + y0"]
+    assert (len(found), found[-1].text, found[0].untried) == (1 + 19 + 29, "x0 + y29", 0)
+
+
+def test_values_past_the_limit_are_counted_not_tried() -> None:
+    assert MAX_EXPANSIONS == 1000
+    values = {"w": tuple(f"{s}s" for s in range(60, 1260)), "k": ("1", "2", "3")}
+    found = expansions("topk($k, rate(app_requests_total[$w]))", 15.0, frozenset(values), values)
+    # the first values, the 2 further ones of `k` (first in the text), 997 of `w`: its other 202 are left out
+    assert (len(found), found[0].untried, found[-1].text) == (1000, 202, "topk(1, rate(app_requests_total[1057s]))")
+    variables = [_custom("w", ",".join(values["w"])), _custom("k", "1,2,3")]
+    problems = _check(_dashboard({"expr": "topk($k, rate(app_requests_total[$w]))"}, variables, {}))
+    assert [f"{p.severity}[{p.check}]: {p.message}" for p in problems] == [
+        'warning[promql/untried-values]: panel "P" target A: 202 declared values of its variables were not tried; '
+        "an expression is checked with at most 1000 of them"]
 
 
 # variable queries: (query, variables, problems as `check: message`, located on the variable's `query` line)

@@ -44,19 +44,6 @@ def lc(in_root: Path) -> LoadedContract:
     return load_contract("contract/qortex.yaml")
 
 
-def every_generated_file(lc: LoadedContract) -> dict[str, str]:
-    """All registered generators' files, plus this issue's in case they are not registered yet."""
-    files = outputs.render_all(lc)
-    files.update(rules.generate(lc))
-    files.update(stack.generate(lc))
-    try:
-        from generators import grafana
-    except ImportError:
-        return files
-    files.update(grafana.generate(lc))
-    return files
-
-
 def compose(lc: LoadedContract) -> dict[str, Any]:
     return yaml.safe_load(stack.generate(lc)["stack/docker-compose.yml"])
 
@@ -161,14 +148,14 @@ def container_files(service: dict[str, Any], out: Path) -> dict[str, Path]:
 
 
 def test_mounts_point_at_generated_files(lc: LoadedContract, tmp_path: Path) -> None:
-    out = write(every_generated_file(lc), tmp_path / "out")
+    out = write(outputs.render_all(lc), tmp_path / "out")
     for name, service in compose(lc)["services"].items():
         for target, source in container_files(service, out).items():
             assert source.exists(), f"{name}: {source} mounted at {target}"
 
 
 def test_prometheus_finds_its_config_and_rules_in_the_container(lc: LoadedContract, tmp_path: Path) -> None:
-    out = write(every_generated_file(lc), tmp_path / "out")
+    out = write(outputs.render_all(lc), tmp_path / "out")
     service = compose(lc)["services"]["prometheus"]
     mounted = container_files(service, out)
     (config,) = (flag.removeprefix("--config.file=") for flag in service["command"] if flag.startswith("--config."))
@@ -255,7 +242,7 @@ def test_credential_detector(text: str, leaks: bool) -> None:
 
 
 def test_no_secret_literal_in_any_generated_file(lc: LoadedContract) -> None:
-    files = every_generated_file(lc)
+    files = outputs.render_all(lc)
     assert CREDENTIAL.search(files["stack/docker-compose.yml"]), "the detector must see the compose credentials"
     leaks = {rel: credential_leaks(text) for rel, text in files.items() if rel != "stack/.env.example"}
     assert not {rel: found for rel, found in leaks.items() if found}
@@ -280,7 +267,7 @@ def test_service_named_like_the_collector_is_refused(tmp_path: Path) -> None:
 
 def generated_tree(lc: LoadedContract, tmp_path: Path) -> Path:
     """The generated out/ tree (every generator's files) under `tmp_path`; returns its prometheus.yml."""
-    out = write(every_generated_file(lc), tmp_path / "out")
+    out = write(outputs.render_all(lc), tmp_path / "out")
     return out / "stack" / "prometheus" / "prometheus.yml"
 
 

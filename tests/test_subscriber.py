@@ -80,7 +80,7 @@ def test_import_needs_only_the_standard_library(qortex: LoadedContract, tmp_path
 
 # ── validation ──────────────────────────────────────────────────────────────
 
-def test_event_and_field_names_must_be_identifiers(tmp_path: Path) -> None:
+def test_event_and_field_names_that_are_not_identifiers_are_refused(tmp_path: Path) -> None:
     text = MINIMAL.replace("- event: Done", "- event: Done-Now").replace("field: ms", "field: class")
     lc = contract_from(tmp_path, text)
     with pytest.raises(InputError) as err:
@@ -90,9 +90,9 @@ def test_event_and_field_names_must_be_identifiers(tmp_path: Path) -> None:
     field_line = next(i for i, line in enumerate(lines, 1) if "field: class" in line)
     found = [(p.check, p.line, p.column, p.message) for p in err.value.problems]
     assert found == [
-        ("generate/identifier", event_line, lines[event_line - 1].index("Done-Now") + 1,
+        ("contract/event-identifier", event_line, lines[event_line - 1].index("Done-Now") + 1,
          "event `Done-Now` is not a python identifier, so no event class can carry that name"),
-        ("generate/identifier", field_line, lines[field_line - 1].index("class") + 1,
+        ("contract/event-identifier", field_line, lines[field_line - 1].index("class") + 1,
          "field `class` of `Done-Now` is not a python identifier; the generated handler reads it as an "
          "attribute of the event"),
     ]

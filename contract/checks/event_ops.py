@@ -4,7 +4,8 @@ import difflib
 from collections.abc import Iterator
 
 from contract.checks.base import ContractCheck
-from contract.loader import LoadedContract
+from contract.loader import LoadedContract, Path
+from contract.model import Metric, Op
 from contract.problems import Problem
 
 ALLOWED_OPS = {
@@ -19,6 +20,9 @@ ALLOWED_OPS = {
     "stateset": (),
     "native_histogram": (),
 }
+# the types whose values the generated module refuses when negative (it drops the operation and counts it in
+# `DROPPED`): a counter only goes up, and so does the `_sum` of a histogram or summary, which `rate()` reads
+NON_NEGATIVE = ("counter", "histogram", "summary")
 
 
 class EventOps(ContractCheck):
@@ -27,11 +31,21 @@ class EventOps(ContractCheck):
     Counters and up-down counters `add`, histograms and summaries `record`,
     gauges `set`; untyped, info, stateset and native histogram metrics take
     no event op, since the generated module does not record them.
-    A constant `add` on a counter must not be negative (counters only go up).
+
+    A counter, histogram or summary takes no negative value: the generated
+    module drops such an operation, so a constant `add: -1` or `record: -1`
+    is refused, and so is a negative `scale` (`{field: bytes, scale: -1}`),
+    which makes every positive field value negative. A `scale` of 0 is
+    refused on every op: it makes every value 0 whatever the field holds, so
+    an `add` never changes its metric and a `record` or `set` ignores its
+    field; write the constant (`set: 0`) when a fixed value is meant. A
+    negative scale on an up-down counter or a gauge is fine (`add: {field:
+    released, scale: -1}`).
     """
 
     id = "contract/event-op"
-    summary = "event ops must name a declared metric with an operation of its type (a counter never decreases)"
+    summary = ("event ops must name a declared metric with an operation of its type and a value it keeps (never "
+               "negative into a counter, histogram or summary; no `scale: 0`)")
 
     def run(self, lc: LoadedContract) -> Iterator[Problem]:
         c = lc.contract
@@ -56,7 +70,21 @@ class EventOps(ContractCheck):
                     yield self.at(lc, path + (op.operation,),
                                   f"`{op.operation}` does not apply to {m.type} `{m.name}`; use `{allowed[0]}`",
                                   key=True, metric=m.name)
-                elif m.type == "counter" and op.value.const is not None and op.value.const < 0:
-                    yield self.at(lc, path + (op.operation,),
-                                  f"counter `{m.name}` cannot decrease; `add: {op.value.const:g}` is negative",
-                                  metric=m.name)
+                else:
+                    yield from self._value(lc, path + (op.operation,), e.event, op, m)
+
+    def _value(self, lc: LoadedContract, path: Path, event: str, op: Op, m: Metric) -> Iterator[Problem]:
+        """The problems of the op's value: one that is always refused, or a scale that loses the field."""
+        v = op.value
+        refused = (f"counter `{m.name}` cannot decrease" if m.type == "counter"
+                   else f"{m.type} `{m.name}` records no negative value")
+        if v.const is not None and v.const < 0 and m.type in NON_NEGATIVE:
+            yield self.at(lc, path, f"{refused}; `{op.operation}: {v.const:g}` is negative", metric=m.name)
+        elif v.scale is not None and v.scale == 0:
+            effect = (f"event `{event}` never changes {m.type} `{m.name}`" if op.operation == "add"
+                      else f"`{m.name}` ignores field `{v.field}`; write `{op.operation}: 0` if a constant is meant")
+            yield self.at(lc, path + ("scale",), f"`scale: 0` makes every value 0, so {effect}", metric=m.name)
+        elif v.scale is not None and v.scale < 0 and m.type in NON_NEGATIVE:
+            yield self.at(lc, path + ("scale",),
+                          f"{refused}; `scale: {v.scale:g}` makes every positive value of field `{v.field}` negative",
+                          metric=m.name)

@@ -9,6 +9,7 @@ from contract.checks.cardinality import Cardinality
 from contract.checks.collision import Collision
 from contract.checks.counter_total_suffix import CounterTotalSuffix
 from contract.checks.duplicate import Duplicate
+from contract.checks.event_identifiers import EventIdentifiers
 from contract.checks.event_labels import EventLabels
 from contract.checks.event_ops import EventOps
 from contract.checks.invalid_name import InvalidName
@@ -42,6 +43,7 @@ CONTRACT_CHECKS: tuple[ContractCheck, ...] = (
     PathDivergence(),
     EventOps(),
     EventLabels(),
+    EventIdentifiers(),
     SpanEvents(),
     RuleName(),
     RuleTemplate(),

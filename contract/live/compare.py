@@ -43,8 +43,9 @@ class Target:
     empty_families: frozenset[str] = frozenset()
 
 
-def from_exposition(url_or_text: str, source: str, path: ExpositionPath | None) -> Target:
-    families = parse(url_or_text, source)
+def from_exposition(text: str, source: str, path: ExpositionPath | None, openmetrics: bool | None = None) -> Target:
+    """The target a /metrics answer shows; `openmetrics` is its format (None: judged by the text, see `parse`)."""
+    families = parse(text, source, openmetrics)
     series: dict[str, Observed] = {}
     for fam in families.values():
         _add_family(series, fam)
@@ -174,6 +175,9 @@ def compare(lc: LoadedContract, target: Target) -> list[Problem]:
     facts = PATHS[target.path]
     # labels of the exporter's own, those it writes empty (a scrape drops them) and the scrape's
     foreign = set(facts.exporter_labels) | set(facts.empty_labels) | set(facts.scrape_labels)
+    # and those the contract says the scrape or relabelling adds: allowed, not required (a /metrics endpoint
+    # has none of them)
+    foreign |= set(c.target_labels_of(target.path))
 
     def at_target(obs: Observed | None, check: str, message: str, metric: str) -> Problem:
         return Problem(file=target.source, line=obs.line if obs else 0, column=0, check=check, message=message,
@@ -208,7 +212,9 @@ def compare(lc: LoadedContract, target: Target) -> list[Problem]:
             continue
         label_checked.add(m.name)
         declared = set(e.labels)
-        for seen in _label_names(obs, foreign):
+        # the series' own labels beyond the contract's: `le` on a bucket, `quantile` on a summary's quantiles
+        ignored = (foreign | e.labels_of(name)) - declared
+        for seen in _label_names(obs, ignored):
             if seen != declared:
                 problems.append(at_target(obs, "live/label-mismatch",
                                           f"`{name}` carries labels {_list(seen)}, the contract declares "
@@ -227,10 +233,11 @@ def compare(lc: LoadedContract, target: Target) -> list[Problem]:
     return problems
 
 
-def _label_names(obs: Observed, foreign: set[str]) -> list[set[str]]:
+def _label_names(obs: Observed, ignored: set[str]) -> list[set[str]]:
+    """The distinct sets of label names the series carries, without `ignored`."""
     shapes: list[set[str]] = []
     for ls in obs.label_sets:
-        names = set(ls) - foreign - {"le"}
+        names = set(ls) - ignored
         if names not in shapes:
             shapes.append(names)
     return shapes

@@ -1,4 +1,4 @@
-"""A Prometheus text exposition (format 0.0.4), parsed with line numbers.
+"""A Prometheus exposition, text format 0.0.4 or OpenMetrics 1.0, parsed with line numbers.
 
 Used by `import` and `live-check`, which report problems located in the
 exposition; prometheus_client's own parser reports no positions. `fetch`
@@ -22,8 +22,17 @@ from contract.loader import read_text
 from contract.problems import InputError, input_error
 
 _NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
-_SAMPLE = re.compile(rf"^({_NAME})(\{{(.*)\}})?\s+(\S+)(\s+-?\d+)?\s*$")
+# read up to the brace that closes it outside quoted values: an exemplar's label set may follow on the line
+_LABEL_SET = r'\{((?:[^"}]|"(?:[^"\\]|\\.)*")*)\}'
+# name, label set (Prometheus allows a space before it), value, timestamp, then an OpenMetrics exemplar:
+# `# {labels} value [timestamp]`
+_SAMPLE = re.compile(rf"^({_NAME})(?:\s*{_LABEL_SET})?\s+(\S+)(?:\s+([^\s#]\S*))?"
+                     rf"(?:\s+(#)\s*{_LABEL_SET}\s+(\S+)(?:\s+(\S+))?)?\s*$")
 _LABEL = re.compile(r'\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*=\s*"((?:[^"\\]|\\.)*)"\s*(,|$)')
+_MILLISECONDS = re.compile(r"-?\d+")
+_ESCAPE = re.compile(r"\\(.)")
+_ESCAPED = {"n": "\n", "\\": "\\", '"': '"'}
+_EOF = "# EOF"
 _TYPES = {"counter", "gauge", "histogram", "summary", "untyped", "info", "stateset", "gaugehistogram", "unknown"}
 _SUFFIXES = {
     "counter": ("_total", "_created"),
@@ -44,16 +53,32 @@ class Family:
 
 
 def _unescape(value: str) -> str:
-    return value.replace("\\n", "\n").replace('\\"', '"').replace("\\\\", "\\")
+    r"""`\\`, `\n` and `\"` in one pass (so `\\n` is a backslash and `n`); any other escape stays as written."""
+    return _ESCAPE.sub(lambda m: _ESCAPED.get(m.group(1), m.group(0)), value)
 
 
-def parse(text: str, source: str) -> dict[str, Family]:
-    """Families by name, in order of appearance; a malformed line is an InputError."""
+def is_openmetrics(text: str) -> bool:
+    """Whether an exposition without a Content-Type (a file) is OpenMetrics: that format, and only that one, ends
+    with a `# EOF` line."""
+    return text.removesuffix("\n").rsplit("\n", 1)[-1] == _EOF
+
+
+def parse(text: str, source: str, openmetrics: bool | None = None) -> dict[str, Family]:
+    """Families by name, in order of appearance; a malformed line is an InputError.
+
+    `openmetrics` is the format of `text` (an HTTP answer's Content-Type says
+    it); None judges by the text (`is_openmetrics`). Only OpenMetrics has
+    exemplars and timestamps in seconds; the text format's are milliseconds.
+    """
+    if openmetrics is None:
+        openmetrics = is_openmetrics(text)
     families: dict[str, Family] = {}
     typed: dict[str, int] = {}   # the line of each family's `# TYPE`: Prometheus rejects a second one
     current: Family | None = None
     lines = text.split("\n")
-    if text and not text.endswith("\n"):
+    if openmetrics:
+        lines = _before_eof(lines, source)
+    elif text and not text.endswith("\n"):
         raise input_error(source, "exposition/truncated", "exposition does not end with a newline; it may be cut "
                           "off", len(lines), len(lines[-1]) + 1)
     for number, line in enumerate(lines, 1):
@@ -80,17 +105,51 @@ def parse(text: str, source: str) -> dict[str, Family]:
         match = _SAMPLE.match(line)
         if not match:
             raise input_error(source, "exposition/syntax", "not a sample line: `name{labels} value`", number, 1)
-        name, _, label_text, value_text, _ = match.groups()
-        labels = _labels(label_text or "", source, number, match.start(3))
-        try:
-            value = parse_number(value_text)
-        except ValueError:
-            raise input_error(source, "exposition/syntax", f"`{value_text}` is not a number", number,
-                              match.start(4) + 1) from None
+        name, label_text, value_text, stamp, exemplar, exemplar_labels, exemplar_value, exemplar_stamp = \
+            match.groups()
+        labels = _labels(label_text or "", source, number, match.start(2))
+        value = _number(value_text, source, number, match.start(3))
+        if stamp is not None and not openmetrics and not _MILLISECONDS.fullmatch(stamp):
+            raise input_error(source, "exposition/syntax", f"timestamp `{stamp}` is not a whole number of "
+                              "milliseconds, as the text format writes it (OpenMetrics, which ends with `# EOF`, "
+                              "writes seconds)", number, match.start(4) + 1)
+        if stamp is not None and openmetrics:
+            _number(stamp, source, number, match.start(4), "timestamp ")
+        if exemplar is not None:
+            if not openmetrics:
+                raise input_error(source, "exposition/syntax", "an exemplar (`# {...}` after the value) is "
+                                  "OpenMetrics only, and this exposition is in the text format (OpenMetrics ends "
+                                  "with `# EOF`)", number, match.start(5) + 1)
+            # checked, then dropped: an exemplar says nothing about the metric's shape
+            _labels(exemplar_labels, source, number, match.start(6))
+            _number(exemplar_value, source, number, match.start(7), "exemplar value ")
+            if exemplar_stamp is not None:
+                _number(exemplar_stamp, source, number, match.start(8), "exemplar timestamp ")
         if current is None or not _belongs(name, current):
             current = families.setdefault(name, Family(name=name, line=number))
         current.samples.append((name, labels, value, number))
     return families
+
+
+def _before_eof(lines: list[str], source: str) -> list[str]:
+    """The lines of an OpenMetrics exposition before its `# EOF`, which must be its last line but blank ones."""
+    if _EOF not in lines:
+        shown = lines[:-1] if len(lines) > 1 and not lines[-1] else lines
+        raise input_error(source, "exposition/truncated", "the exposition is OpenMetrics and does not end with "
+                          "`# EOF`; it may be cut off", len(shown), len(shown[-1]) + 1)
+    end = lines.index(_EOF)
+    for number, line in enumerate(lines[end + 1:], end + 2):
+        if line.strip():
+            raise input_error(source, "exposition/syntax", f"a line after `# EOF` (line {end + 1}), which ends "
+                              "an OpenMetrics exposition", number, 1)
+    return lines[:end]
+
+
+def _number(text: str, source: str, line: int, offset: int, what: str = "") -> float:
+    try:
+        return parse_number(text)
+    except ValueError:
+        raise input_error(source, "exposition/syntax", f"{what}`{text}` is not a number", line, offset + 1) from None
 
 
 def parse_number(text: str) -> float:
@@ -126,6 +185,9 @@ DEFAULT_TIMEOUT = 10.0
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 _CHUNK = 64 * 1024
 _USERINFO = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://)([^/?#]*)@")
+# what an exposition endpoint is asked for, as Prometheus asks: OpenMetrics first, because only it writes an info
+# or a stateset as its own type (the text format calls both gauges)
+ACCEPT_EXPOSITION = "application/openmetrics-text; version=1.0.0, text/plain; version=0.0.4;q=0.5"
 
 
 def redact(url: str) -> str:
@@ -139,6 +201,18 @@ def fetch(url: str, timeout: float = DEFAULT_TIMEOUT, max_bytes: int = DEFAULT_M
     Anything short of a complete 200 answer in UTF-8 is an InputError located
     at the URL with its credentials redacted; so is every message.
     """
+    return _fetch(url, timeout, max_bytes, {})[0]
+
+
+def fetch_exposition(url: str, timeout: float = DEFAULT_TIMEOUT,
+                     max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[str, bool]:
+    """An exposition endpoint's text, as `fetch` reads it, and whether it is OpenMetrics (its Content-Type says)."""
+    text, content_type = _fetch(url, timeout, max_bytes, {"Accept": ACCEPT_EXPOSITION})
+    return text, content_type.partition(";")[0].strip().lower() == "application/openmetrics-text"
+
+
+def _fetch(url: str, timeout: float, max_bytes: int, asked: dict[str, str]) -> tuple[str, str]:
+    """The body of `url` as text and its Content-Type ("" when the answer has none)."""
     where = redact(url)
     userinfo = _USERINFO.match(url)
     secrets = [userinfo.group(2), urllib.parse.unquote(userinfo.group(2))] if userinfo else []
@@ -155,7 +229,7 @@ def fetch(url: str, timeout: float = DEFAULT_TIMEOUT, max_bytes: int = DEFAULT_M
         raise fail("input/url", f"not a valid URL: {exc}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise fail("input/url", "not an `http://` or `https://` URL with a host")
-    headers = {"User-Agent": "metrics-contract"}
+    headers = {"User-Agent": "metrics-contract", **asked}
     if parts.username is not None:
         pair = f"{urllib.parse.unquote(parts.username)}:{urllib.parse.unquote(parts.password or '')}"
         headers["Authorization"] = "Basic " + base64.b64encode(pair.encode("utf-8")).decode("ascii")
@@ -185,8 +259,8 @@ def fetch(url: str, timeout: float = DEFAULT_TIMEOUT, max_bytes: int = DEFAULT_M
                 raise fail("input/timeout", f"no connection within {timeout:g} s (`--timeout`)") from None
             raise fail("input/unreachable", f"cannot fetch: {getattr(exc, 'strerror', None) or exc}") from None
         kept.append(conn.sock)
-        body, declared = _get(conn, (parts.path or "/") + (f"?{parts.query}" if parts.query else ""), headers,
-                              max_bytes, fail)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        body, declared, content_type = _get(conn, target, headers, max_bytes, fail)
         if expired.is_set():  # the cut socket looked like the end of the body
             raise fail("input/timeout", f"no complete answer within {timeout:g} s (`--timeout`)")
         if declared is not None and len(body) < declared:
@@ -199,12 +273,12 @@ def fetch(url: str, timeout: float = DEFAULT_TIMEOUT, max_bytes: int = DEFAULT_M
         watchdog.cancel()
         watchdog.join()
         conn.close()
-    return read_text(where, body)
+    return read_text(where, body), content_type
 
 
 def _get(conn: http.client.HTTPConnection, target: str, headers: dict[str, str], max_bytes: int,
-         fail: Callable[[str, str], InputError]) -> tuple[bytes, int | None]:
-    """The body of a 200 answer, read in chunks up to `max_bytes`, and its declared length."""
+         fail: Callable[[str, str], InputError]) -> tuple[bytes, int | None, str]:
+    """The body of a 200 answer, read in chunks up to `max_bytes`, its declared length and its Content-Type."""
     conn.request("GET", target, headers=headers)
     with conn.getresponse() as resp:
         if resp.status != 200:
@@ -221,7 +295,8 @@ def _get(conn: http.client.HTTPConnection, target: str, headers: dict[str, str],
             body += chunk
             if len(body) > max_bytes:
                 raise fail("input/too-large", too_large)
-    return bytes(body), declared
+        content_type = resp.getheader("Content-Type", "")
+    return bytes(body), declared, content_type
 
 
 def _broken(exc: Exception) -> str:

@@ -4,13 +4,17 @@
 single time, computing the **label flow** (which labels every
 sub-expression's series carry) and collecting facts: every selector with
 its catalog entry and context, every grouping clause with the flows it
-applies to, every `histogram_quantile` input. Checks under
+applies to, every histogram function's input, the two sides of every
+binary operator that matches series. Checks under
 `contract/promql/checks/` only read these facts, so adding a check
 costs no extra walk.
 
 A flow whose labels are not known (an unknown metric, a variable in a
 grouping list) is *open*: checks never report a label missing from an open
-flow, so one error does not cascade into many.
+flow, so one error does not cascade into many. A flow also says which of
+its labels every series carries for certain (`Flow.sure`): an exporter's
+label on one declared path is in `labels` but not in `sure`, and only
+`promql/vector-matching` reads it.
 
 An expression over a limit (`MAX_EXPRESSION_LENGTH`, `MAX_NESTING`,
 `MAX_OPERATORS`) is refused before it is parsed: its analysis has
@@ -26,11 +30,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import reduce
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import promql_parser as pp
 
-from contract.promql.variables import LABEL_PLACEHOLDER, Expansion, expansions
+from contract.naming import PATHS
+from contract.promql.variables import LABEL_PLACEHOLDER, PLACEHOLDER_MARK, Expansion, expansions
 
 if TYPE_CHECKING:
     from contract.catalog import Catalog, SeriesInfo
@@ -60,7 +66,13 @@ _PRESENCE_FUNCS = frozenset({"absent", "absent_over_time", "present_over_time", 
 _COUNTER_SAFE = COUNTER_FUNCS | GAUGE_FUNCS | _PRESENCE_FUNCS
 _COUNTING_AGGS = frozenset({"count", "group", "count_values"})
 _KEEP_LABELS_AGGS = frozenset({"topk", "bottomk", "limitk", "limit_ratio"})
-_QUANTILE_FUNCS = frozenset({"histogram_quantile", "histogram_fraction"})
+# functions that interpolate buckets: a classic histogram's `_bucket` series with `le`, or native histograms
+QUANTILE_FUNCS = frozenset({"histogram_quantile", "histogram_fraction"})
+# functions that read native histograms only, and skip every other sample; `histogram_fraction` reads classic
+# buckets too, but only on Prometheus 3 (its later releases)
+NATIVE_FUNCS = frozenset({"histogram_count", "histogram_sum", "histogram_avg", "histogram_fraction",
+                          "histogram_stddev", "histogram_stdvar"})
+_HISTOGRAM_FUNCS = QUANTILE_FUNCS | NATIVE_FUNCS
 _NO_LE = frozenset({"le"})
 _SCALAR_FUNCS = frozenset({"scalar", "time", "pi"})
 
@@ -74,6 +86,9 @@ class Flow(NamedTuple):
     # histograms (whole histograms in one series, no `le`), None when unknown
     buckets: bool | Literal["native"] | None = False
     scalar: bool = False         # a scalar or string, no series at all
+    # the labels of `labels` every series carries for certain, with a value that is never empty; none known
+    # (the safe default) unless the flow says so
+    sure: frozenset[str] = frozenset()
 
 
 EMPTY = Flow(frozenset())
@@ -87,7 +102,7 @@ class Selector:
 
     index: int
     name: str | None
-    info: SeriesInfo | None      # the contract series it selects
+    info: SeriesInfo | None      # the contract series it selects, when it is one
     recorded: bool               # it selects a series recorded by a rule
     placeholder: bool            # its name is a Grafana variable's stand-in
     matchers: list[tuple[str, str, str]]   # (label, op as written, value)
@@ -95,6 +110,8 @@ class Selector:
     func: str | None             # the range function applied to it (through a subquery too)
     counter_ok: bool             # inside a function for which raw counter values are right
     flow: Flow
+    infos: tuple[SeriesInfo, ...]   # every contract series it may select: `info`, or those a `__name__` regex names
+    pattern: str | None          # the `__name__=~` regex that names its series, when it has no plain name
 
 
 class Grouping(NamedTuple):
@@ -104,10 +121,24 @@ class Grouping(NamedTuple):
     op: str                      # the aggregation or binary operator
 
 
-class Quantile(NamedTuple):
+class HistogramCall(NamedTuple):
+    """A call of a histogram function (`QUANTILE_FUNCS`, `NATIVE_FUNCS`) and what its input carries."""
+
     func: str
     ordinal: int                 # among calls of `func`, in text order
     input: Flow
+
+
+class Match(NamedTuple):
+    """A binary operator between two vectors that pairs their series (arithmetic, comparison, `and`, `unless`)."""
+
+    op: str
+    ordinal: int                 # among the binary operators of the expression, in text order
+    clause: str                  # on | ignoring | "" (every label but the name)
+    labels: tuple[str, ...]      # of the clause, placeholders removed
+    placeholder: bool            # the clause lists a Grafana variable
+    lhs: Flow
+    rhs: Flow
 
 
 @dataclass
@@ -115,9 +146,14 @@ class Analysis:
     error: str | None = None     # the parser's message, when the expression is not valid PromQL
     too_complex: bool = False    # `error` says which limit the expression is over; it was not parsed
     root: Flow = UNKNOWN
+    # what the root is when Prometheus evaluates it as neither an instant vector nor a scalar (the panel or rule
+    # fails): "range vector" or "string"
+    result: str | None = None
+    operators: int = 0           # binary operators in the tree
     selectors: list[Selector] = field(default_factory=list)
     groupings: list[Grouping] = field(default_factory=list)
-    quantiles: list[Quantile] = field(default_factory=list)
+    histogram_calls: list[HistogramCall] = field(default_factory=list)
+    matches: list[Match] = field(default_factory=list)
 
 
 # Limits checked before promql_parser sees an expression. Its parser recurses in native code and overflows the
@@ -205,12 +241,17 @@ class Analyzer:
     """`analyze` for many expressions against one catalog and one table of recorded flows."""
 
     def __init__(self, catalog: Catalog, recorded: dict[str, Flow]) -> None:
+        # Labels a contract series may lack: an exporter's, on the declared paths that have it (every path's scrape
+        # or receiver adds `job` and `instance`). The contract's own labels and `le` are on every series.
+        scraped = [frozenset(facts.scrape_labels) for path, facts in PATHS.items() if path in catalog.paths]
+        uncertain = catalog.infra_labels - frozenset.intersection(*scraped) if scraped else catalog.infra_labels
         # each contract series with the flow a selector of it yields, made once here rather than per selector
         self.known = {name: (info, Flow(info.labels, info.open, "native" if info.part == "native" else
-                                        info.part == "bucket")) for name, info in catalog.series.items()}
+                                        info.part == "bucket", False, info.labels - uncertain))
+                      for name, info in catalog.series.items()}
         self.recorded = recorded
         self.out = Analysis()
-        self.calls: dict[str, int] = {}      # quantile functions met so far, for `Quantile.ordinal`
+        self.calls: dict[str, int] = {}      # histogram functions met so far, for `HistogramCall.ordinal`
 
     def analyze(self, text: str) -> Analysis:
         """Parse `text` (promql_parser judges every regex too, as Prometheus would) and walk it once."""
@@ -223,6 +264,13 @@ class Analyzer:
             out.too_complex = isinstance(exc, TooComplex)
             return out
         out.root = _WALK[type(tree)](self, tree, None, False)
+        while type(tree) is _PAREN:
+            tree = tree.expr
+        kind = type(tree)
+        if kind is _MS or kind is _SUB:
+            out.result = "range vector"
+        elif kind is _STRING:
+            out.result = "string"
         return out
 
     # Each node type has its handler, taking (node, range_func, counter_ok) and returning the node's flow,
@@ -248,23 +296,74 @@ class Analyzer:
         matchers = [(m.name, _op_text(m.op), m.value) for m in ms.matchers]
         for group in ms.or_matchers:   # `{a="x" or b="y"}`
             matchers += _matchers(group)
+        pattern: str | None = None
+        named: list[str] = []
         if name is None:
             name = next((v for label, op, v in matchers if label == "__name__" and op == "="), None)
+            if name is None and not ms.or_matchers:
+                by_regex = self._named_by_regex(matchers)
+                if by_regex is not None:
+                    pattern, named = by_regex
+                    if len(named) == 1:   # one series: as if it were named
+                        name, pattern = named[0], None
         known = self.known.get(name) if name is not None else None
         info: SeriesInfo | None = None
+        infos: tuple[SeriesInfo, ...] = ()
         recorded = False
         if known is not None:
             info, flow = known
+            infos = (info,)
         elif name in self.recorded:
             recorded = True
             flow = self.recorded[name]
+        elif pattern is not None and named:
+            flows = []
+            found = []
+            for series in named:
+                if series in self.known:
+                    found.append(self.known[series][0])
+                    flows.append(self.known[series][1])
+                else:
+                    recorded = True
+                    flows.append(self.recorded[series])
+            infos = tuple(found)
+            flow = reduce(_union, flows)
         else:
             flow = UNKNOWN
         selectors = self.out.selectors
-        # (index, name, info, recorded, placeholder, matchers, range, func, counter_ok, flow)
-        selectors.append(Selector(len(selectors), name, info, recorded, name is not None and LABEL_PLACEHOLDER in name,
-                                  matchers, range, range_func, counter_ok, flow))
+        # (index, name, info, recorded, placeholder, matchers, range, func, counter_ok, flow, infos, pattern)
+        # a name holding a Grafana variable's stand-in (`{__name__="$metric"}` too) is not judged
+        placeholder = name is not None and (LABEL_PLACEHOLDER in name or PLACEHOLDER_MARK in name)
+        selectors.append(Selector(len(selectors), name, info, recorded, placeholder, matchers, range, range_func,
+                                  counter_ok, flow, infos, pattern))
         return flow
+
+    def _named_by_regex(self, matchers: list[tuple[str, str, str]]) -> tuple[str, list[str]] | None:
+        """The `__name__=~` regex of a selector with no plain name, and the contract and recorded series its
+        `__name__` matchers select (Prometheus anchors a regex at both ends); None when it has no such regex, or
+        one this cannot read as RE2 does, or one holding a Grafana variable, or when only its exclusions (`!=`,
+        `!~`) leave no series: nothing is said then."""
+        tests = [(op, value) for label, op, value in matchers if label == "__name__"]
+        if any(PLACEHOLDER_MARK in value for _, value in tests):
+            return None
+        pattern = next((value for op, value in tests if op == "=~"), None)
+        if pattern is None:   # only `!=` and `!~`: any other name may be selected
+            return None
+        names = [*self.known, *self.recorded]
+        for value in (value for op, value in tests if op == "=~"):
+            regex = _name_regex(value)
+            if regex is None:
+                return None
+            names = [n for n in names if regex.fullmatch(n)]
+        if not names:
+            return pattern, names
+        for op, value in tests:
+            if op == "!=":
+                names = [n for n in names if n != value]
+            elif op == "!~" and (regex := _name_regex(value)) is not None:
+                names = [n for n in names if not regex.fullmatch(n)]
+            # an exclusion not applied leaves more names, so nothing is reported that should not be
+        return (pattern, names) if names else None
 
     def call(self, node: pp.Call, range_func: str | None, counter_ok: bool) -> Flow:
         name = node.func.name
@@ -273,7 +372,7 @@ class Analyzer:
         strings: list[str] = []
         selectors = self.out.selectors
         first_selector = len(selectors)
-        if name in _QUANTILE_FUNCS:
+        if name in _HISTOGRAM_FUNCS:
             ordinal = self.calls.get(name, 0)
             self.calls[name] = ordinal + 1
         for arg in node.args:
@@ -288,18 +387,21 @@ class Analyzer:
             return SCALAR
         if base is None:
             return EMPTY
-        if name in _QUANTILE_FUNCS:
-            self.out.quantiles.append(Quantile(name, ordinal, base))
-            return Flow(base.labels - _NO_LE, base.open, False, False)
+        if name in _HISTOGRAM_FUNCS:
+            self.out.histogram_calls.append(HistogramCall(name, ordinal, base))
+            if name in QUANTILE_FUNCS:
+                return Flow(base.labels - _NO_LE, base.open, False, False, base.sure - _NO_LE)
+            return Flow(base.labels, base.open, False, False, base.sure)
         if name == "label_replace" or name == "label_join":
-            if strings:
-                return Flow(base.labels | {strings[0]}, base.open, base.buckets, False)
+            if strings:   # the label may be left out (no regex match, an empty value) or emptied
+                return Flow(base.labels | {strings[0]}, base.open, base.buckets, False, base.sure - {strings[0]})
             return base
         if name == "absent" or name == "absent_over_time":
             # the labels of the single series absent() returns: the selector's equality matchers
             if len(selectors) == first_selector + 1:
                 sel = selectors[first_selector]
-                return Flow(frozenset(label for label, op, v in sel.matchers if op == "=" and label != "__name__"))
+                equal = [(label, v) for label, op, v in sel.matchers if op == "=" and label != "__name__"]
+                return Flow(frozenset(label for label, _ in equal), sure=frozenset(label for label, v in equal if v))
             return EMPTY
         return base
 
@@ -321,11 +423,13 @@ class Analyzer:
         elif mod.type is _BY:
             labels = mod.labels
             real = self._group_by(labels, inner, op)
-            out = Flow(frozenset(real), len(real) != len(labels), inner.buckets, False)
+            out = Flow(frozenset(real), len(real) != len(labels), inner.buckets, False, inner.sure.intersection(real))
         else:
-            out = Flow(inner.labels.difference(_real_labels(mod.labels)), inner.open, inner.buckets, False)
-        if op == "count_values" and type(param) is _STRING:
-            out = out._replace(labels=out.labels | {param.val})
+            dropped = _real_labels(mod.labels)
+            out = Flow(inner.labels.difference(dropped), inner.open, inner.buckets, False,
+                       inner.sure.difference(dropped))
+        if op == "count_values" and type(param) is _STRING:   # the value as text: never empty
+            out = out._replace(labels=out.labels | {param.val}, sure=out.sure | {param.val})
         return out
 
     def _group_by(self, labels: list[str], inner: Flow, op: str) -> tuple[str, ...]:
@@ -339,6 +443,8 @@ class Analyzer:
         op = str(node.op)
         left, right = node.lhs, node.rhs
         lhs = _WALK[type(left)](self, left, range_func, counter_ok)
+        ordinal = self.out.operators   # counted between the operands: text order
+        self.out.operators = ordinal + 1
         rhs = _WALK[type(right)](self, right, range_func, counter_ok or op == "and" or op == "unless")
         if lhs.scalar or rhs.scalar:
             return rhs if lhs.scalar else lhs
@@ -346,6 +452,7 @@ class Analyzer:
         if mod is None:
             if op == "or":
                 return _union(lhs, rhs)
+            self.out.matches.append(Match(op, ordinal, "", (), False, lhs, rhs))
             return lhs
         matching = mod.matching
         on_labels: tuple[str, ...] = ()
@@ -361,6 +468,8 @@ class Analyzer:
                                                    (("left-hand side", lhs), ("right-hand side", rhs)), op))
         if op == "or":
             return _union(lhs, rhs)
+        clause = "" if matching is None else "on" if include else "ignoring"
+        self.out.matches.append(Match(op, ordinal, clause, on_labels, placeholder, lhs, rhs))
         if op == "and" or op == "unless":
             return lhs
         card = mod.card
@@ -370,11 +479,13 @@ class Analyzer:
             if group:
                 clause = "group_left" if card is _MANY_TO_ONE else "group_right"
                 self.out.groupings.append(Grouping(clause, group, ((side, one),), op))
-            return Flow(many.labels.union(group), many.open or placeholder, many.buckets, False)
+            # a copied label is set from the "one" side's series, and dropped where that series lacks it
+            sure = many.sure.difference(group) | one.sure.intersection(group)
+            return Flow(many.labels.union(group), many.open or placeholder, many.buckets, False, sure)
         if include:
-            return Flow(frozenset(on_labels), placeholder, lhs.buckets, False)
+            return Flow(frozenset(on_labels), placeholder, lhs.buckets, False, lhs.sure.intersection(on_labels))
         if matching is not None:
-            return Flow(lhs.labels.difference(on_labels), lhs.open, lhs.buckets, False)
+            return Flow(lhs.labels.difference(on_labels), lhs.open, lhs.buckets, False, lhs.sure.difference(on_labels))
         return lhs
 
 
@@ -386,9 +497,25 @@ _WALK: dict[type, Callable[[Analyzer, Any, str | None, bool], Flow]] = {
 
 
 def _union(lhs: Flow, rhs: Flow) -> Flow:
-    """What `lhs or rhs` yields."""
+    """What `lhs or rhs` yields (and a selector of several series): the series of either side."""
     buckets = lhs.buckets if lhs.buckets == rhs.buckets else None
-    return Flow(lhs.labels | rhs.labels, lhs.open or rhs.open, buckets, False)
+    return Flow(lhs.labels | rhs.labels, lhs.open or rhs.open, buckets, False, lhs.sure & rhs.sure)
+
+
+# in a regex, what Python's `re` reads otherwise than RE2 or warns about: a POSIX class `[[:alpha:]]` (a nested
+# set to Python), `{,n}` (a literal to RE2), set operations Python may add
+_OTHERWISE_IN_RE2 = ("[:", "[[", "{,", "&&", "--", "||", "~~")
+
+
+def _name_regex(value: str) -> re.Pattern[str] | None:
+    """The `__name__` regex `value` as RE2 reads it, or None where Python's `re` may read it otherwise or cannot
+    compile it (`\\pL`, `\\z`)."""
+    if any(part in value for part in _OTHERWISE_IN_RE2):
+        return None
+    try:
+        return re.compile(value, re.DOTALL)
+    except re.error:
+        return None
 
 
 def _real_labels(labels: Sequence[str]) -> tuple[str, ...]:
@@ -452,6 +579,7 @@ _KEYWORDS = frozenset({"and", "or", "unless", "bool", "offset", "inf", "nan", "a
                        "max", "group", "stddev", "stdvar", "topk", "bottomk", "count_values", "quantile", "limitk",
                        "limit_ratio"}) | _GROUPING_WORDS
 _MATCH_OPS = frozenset({"=", "!=", "=~", "!~"})
+_BINARY_OPS = frozenset({"+", "-", "*", "/", "%", "^", "==", "!=", "<", ">", "<=", ">="})
 
 
 class SelectorSpan:
@@ -472,18 +600,23 @@ class Locator:
         self.selectors: list[SelectorSpan] = []
         self.calls: dict[str, list[int]] = {}
         self.clauses: list[tuple[str, list[tuple[str, int]]]] = []
+        self.operators: list[int] = []   # binary operators, in text order
         tokens = [(m.lastgroup, m.group(), m.start()) for m in _TOKEN.finditer(text) if m.lastgroup != "space"]
         self._scan(tokens)
 
     def _scan(self, tokens: list[tuple[str | None, str, int]]) -> None:
         i = 0
         n = len(tokens)
+        operand = False   # the token before ends an operand, so a `+` or `-` here is an operator, not a sign
         while i < n:
             kind, value, start = tokens[i]
             after = tokens[i + 1][1] if i + 1 < n else ""
             if kind == "id":
                 low = value.lower()
-                if low in _GROUPING_WORDS and after == "(":
+                if low in _OPERATOR_WORDS:
+                    self.operators.append(start)
+                    operand = False
+                elif low in _GROUPING_WORDS and after == "(":
                     labels: list[tuple[str, int]] = []
                     i += 2
                     while i < n and tokens[i][1] != ")":
@@ -491,12 +624,26 @@ class Locator:
                             labels.append((tokens[i][1].strip("\"'`"), tokens[i][2]))
                         i += 1
                     self.clauses.append((low, labels))
+                    # `by` and `without` may close an aggregation (`sum(x) by (job) - 1`); `on`, `ignoring` and
+                    # `group_*` come before the right-hand side
+                    operand = low == "by" or low == "without"
                 elif after == "(":
                     self.calls.setdefault(value, []).append(start)
+                    operand = False
                 elif low not in _KEYWORDS:
                     i = self._selector(tokens, i + 1, SelectorSpan(start, value)) - 1
+                    operand = True
+                else:
+                    operand = low == "inf" or low == "nan"
             elif value == "{":
                 i = self._selector(tokens, i, SelectorSpan(start, None)) - 1
+                operand = True
+            elif kind == "op" and value in _BINARY_OPS:
+                if operand or (value != "+" and value != "-"):
+                    self.operators.append(start)
+                operand = False
+            else:
+                operand = kind == "num" or kind == "str" or value in (")", "]", "}")
             i += 1
 
     def _selector(self, tokens: list[tuple[str | None, str, int]], i: int, span: SelectorSpan) -> int:
@@ -541,3 +688,8 @@ class Locator:
     def call(self, name: str, ordinal: int) -> int | None:
         found = self.calls.get(name, [])
         return found[ordinal] if ordinal < len(found) else None
+
+    def operator(self, ordinal: int, count: int) -> int | None:
+        """The offset of the `ordinal`-th binary operator; `count` is how many the tree has (when the text shows
+        another number, it was read otherwise here, and no offset is given)."""
+        return self.operators[ordinal] if len(self.operators) == count else None

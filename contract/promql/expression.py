@@ -3,7 +3,8 @@
 An `Expression` keeps its file, an `Anchor` that turns an offset in the
 expression into a file line and column, and a human-readable `where`
 (`panel "Arm Pulls" target A`, `group "qortex" rule "job:x:rate5m"`,
-`variable "mode"`). A `Source` is one file's expressions.
+`variable "mode"`). A `Source` is one file's expressions, and the problems
+found while reading it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
+from contract.problems import Problem
 from contract.promql.anchors import Anchor
 
 Kind = Literal["panel", "annotation", "variable", "rule"]
@@ -54,6 +56,8 @@ class Source:
     kind: Literal["dashboard", "rules"]
     expressions: list[Expression] = field(default_factory=list)
     skipped: int = 0   # targets of other datasources
+    # what the file holds that its server would refuse to load, found while reading it (`rules/invalid`)
+    problems: list[Problem] = field(default_factory=list)
 
 
 def suppressions(text: object) -> frozenset[str]:

@@ -2,12 +2,14 @@
 
 Panels, panels inside collapsed rows, legacy `rows[].panels`, library
 panels (`__elements`), each target's `expr` and `legendFormat`, Prometheus
-annotation queries, and templating queries (`label_values(metric, label)`,
+annotation queries (`expr`, or `target.expr` as current Grafana saves
+them), and templating queries (`label_values(metric, label)`,
 `label_values(label)`, `query_result(expr)`, `metrics(regex)`). Targets
 whose datasource is not Prometheus (Loki, Tempo, Grafana's own, ...) are
 counted in `Source.skipped`, not checked; a target with no datasource, or
 one named by a plain string that cannot be resolved, is taken to be
-Prometheus.
+Prometheus. A Prometheus query whose `expr` is `null` or missing is empty;
+one that is neither a string nor `null` is bad input (`input/dashboard`).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NoReturn
 
 from contract.loader import check_json_nesting
 from contract.problems import input_error
@@ -144,21 +146,25 @@ class _DashboardReader:
             if not isinstance(target, dict):
                 continue
             text = target.get("expr")
-            if not isinstance(text, str):
+            if text is None:
                 continue
-            anchor = self.doc.anchor("expr", text)
             ds = panel_ds
             if "datasource" in target:
                 ds = self.ds_type(target["datasource"])
             elif ds == "mixed":
                 ds = "default"
+            ref = target.get("refId")
+            ref_id = ref if isinstance(ref, str) and ref else _ref_id(i)
+            if not isinstance(text, str):
+                if ds in _PROMETHEUS:
+                    self.not_a_query(text, f"{name} target {ref_id}")
+                continue
+            anchor = self.doc.anchor("expr", text)
             if ds not in _PROMETHEUS:
                 self.source.skipped += 1
                 continue
             if not text.strip():
                 continue
-            ref = target.get("refId")
-            ref_id = ref if isinstance(ref, str) and ref else _ref_id(i)
             legend = target.get("legendFormat")
             legend_anchor = None
             if isinstance(legend, str) and legend:
@@ -211,16 +217,43 @@ class _DashboardReader:
         items = annotations.get("list") if isinstance(annotations, dict) else None
         for item in _dicts(items):
             text = item.get("expr")
-            if item.get("builtIn") or not isinstance(text, str):
+            target = item.get("target")
+            if text is None and isinstance(target, dict):
+                text = target.get("expr")   # where current Grafana keeps an annotation's query
+            if item.get("builtIn") or text is None:
+                continue
+            where = f'annotation "{item.get("name", "")}"'
+            prometheus = self.ds_type(item.get("datasource")) in _PROMETHEUS
+            if not isinstance(text, str):
+                if prometheus:
+                    self.not_a_query(text, where)
                 continue
             anchor = self.doc.anchor("expr", text)
-            if self.ds_type(item.get("datasource")) not in _PROMETHEUS:
+            if not prometheus:
                 self.source.skipped += 1
                 continue
             if text.strip():
                 self.source.expressions.append(Expression(
-                    text=text, kind="annotation", file=self.file, where=f'annotation "{item.get("name", "")}"',
-                    anchor=anchor, variables=self.variables, values=self.values))
+                    text=text, kind="annotation", file=self.file, where=where, anchor=anchor,
+                    variables=self.variables, values=self.values))
+
+    def not_a_query(self, value: object, where: str) -> NoReturn:
+        """Refuse an `expr` that is neither a string nor `null`, at the first such `expr` of the file."""
+        text = self.doc.index.text
+        line, column = 1, 1
+        decoder = json.JSONDecoder()
+        for match in re.finditer(r'(?<!\\)"expr"\s*:\s*', text):
+            try:
+                found, _ = decoder.raw_decode(text, match.end())
+            except ValueError:
+                continue
+            if found == value and type(found) is type(value):
+                line, column = self.doc.index.line_col(match.end())
+                break
+        kind = "a number" if isinstance(value, (int, float)) and not isinstance(value, bool) else \
+            "a list" if isinstance(value, list) else "an object" if isinstance(value, dict) else json.dumps(value)
+        raise input_error(self.file, "input/dashboard", f"{where}: `expr` is {kind}, not a PromQL query",
+                          line, column)
 
 
 def declared_values(var: dict[str, Any]) -> tuple[str, ...]:

@@ -8,7 +8,10 @@ textbox defaults; `contract.promql.grafana` collects them), so the checks
 judge the queries Grafana would send. Each declared value is tried: the
 first expansion gives every variable its first value, and each further
 value of a variable gets an expansion of its own (`Expansion.choice` says
-which), up to `MAX_EXPANSIONS`.
+which) with the other variables at their first value, so an expression
+has one expansion per declared value, not one per combination. Past
+`MAX_EXPANSIONS` (hostile input) the rest is not tried, and the first
+expansion says how many values that leaves out (`Expansion.untried`).
 
 Where a variable sits is found by lexing the text with PromQL's own rules
 (strings with their escapes, raw strings, `#` comments to the end of the
@@ -54,7 +57,7 @@ from typing import NamedTuple
 
 PLACEHOLDER_MARK = "\ue000"
 LABEL_PLACEHOLDER = "__gvar_"
-MAX_EXPANSIONS = 16   # expansions of one expression: the first, then one per further declared value
+MAX_EXPANSIONS = 1000   # expansions of one expression: the first, then one per further declared value
 RANGE_SECONDS = 3600.0   # what `$__range` stands for
 
 _VARIABLE = re.compile(r"\$(\w+)|\[\[(\w+?)(?::(\w+))?\]\]|\$\{(\w+)(?:\.([^:^}]+))?(?::([^}]+))?\}")
@@ -94,7 +97,7 @@ _VALUE_POSITIONS = frozenset({"duration", "grouping", "operator", "scalar", "bar
 
 
 class Expansion:
-    __slots__ = ("text", "segments", "choice")
+    __slots__ = ("text", "segments", "choice", "untried")
 
     def __init__(self, text: str, segments: list[tuple[int, int, int, int]] | None = None,
                  choice: tuple[str, str] | None = None) -> None:
@@ -102,6 +105,7 @@ class Expansion:
         # (expanded start, expanded end, original start, original end) per replacement
         self.segments = segments or []
         self.choice = choice   # (variable, value) this expansion tries beyond the first one; None for the first
+        self.untried = 0       # on the first expansion: the declared values left untried past `MAX_EXPANSIONS`
 
     @property
     def note(self) -> str:
@@ -210,12 +214,14 @@ def expansions(text: str, scrape_seconds: float, declared: frozenset[str] | None
             tried.setdefault(o.name, values[o.name])
     first = {name: choices[0] for name, choices in tried.items()}
     assignments: list[tuple[dict[str, str], tuple[str, str] | None]] = [(first, None)]
+    untried = 0
     for name, choices in tried.items():
-        for value in choices[1:MAX_EXPANSIONS]:   # a list of any length: only as many as may be tried
-            if len(assignments) < MAX_EXPANSIONS:
-                assignments.append(({**first, name: value}, (name, value)))
+        room = MAX_EXPANSIONS - len(assignments)
+        # a list of any length: only as many as may be tried are taken, the rest only counted
+        assignments += [({**first, name: value}, (name, value)) for value in choices[1:1 + room]]
+        untried += max(0, len(choices) - 1 - room)
     stand_ins = _stand_ins(scrape_seconds, min_interval, min_step)
-    if len(assignments) == 1:
+    if len(assignments) == 1:   # no further value is declared (so none is left untried)
         return [_replace(text, found, first, stand_ins, None, max_length)]
     out: list[Expansion] = []
     seen: set[str] = set()
@@ -224,6 +230,7 @@ def expansions(text: str, scrape_seconds: float, declared: frozenset[str] | None
         if expansion.text not in seen:
             seen.add(expansion.text)
             out.append(expansion)
+    out[0].untried = untried
     return out
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from contract.live import compare as live_check
-from contract.live.exposition import fetch
+from contract.live.exposition import fetch_exposition
 from contract.loader import load_contract
 from generators import cli
 from tests.conftest import QORTEX_CONTRACT
@@ -58,14 +58,16 @@ def test_live_check_is_clean(live: LiveStack, capsys: pytest.CaptureFixture[str]
 def test_exposition_path_is_guessed(live: LiveStack, target: str, path: str) -> None:
     args = _args(live, target)
     if args[0] == "--metrics-url":
-        found = live_check.from_exposition(fetch(args[1]), args[1], None)
+        text, openmetrics = fetch_exposition(args[1])
+        found = live_check.from_exposition(text, args[1], None, openmetrics)
     else:
         found = live_check.from_prometheus(args[1], args[3], load_contract(str(QORTEX_CONTRACT)).contract, None)
     assert found.path == path
 
 
 def _first_sample_line(url: str, series: str) -> int:
-    lines = fetch(url).split("\n")
+    """The line of a series in the answer live-check reads (OpenMetrics where the endpoint speaks it)."""
+    lines = fetch_exposition(url)[0].split("\n")
     return next(n for n, line in enumerate(lines, 1) if re.match(rf"{series}[{{ ]", line))
 
 

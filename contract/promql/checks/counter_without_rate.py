@@ -27,9 +27,10 @@ class CounterWithoutRate(PromqlCheck):
         if ctx.expression.kind != "panel":
             return
         for sel in ctx.analysis.selectors:
-            info = sel.info
-            if info is None or sel.counter_ok or not info.cumulative:
+            if sel.counter_ok:
                 continue
-            yield ctx.at(self, f"counter `{sel.name}` is plotted raw; wrap it in `rate()` or `increase()`, "
-                                    "since its value restarts from zero with the process",
-                              offset=ctx.selector_offset(sel), metric=info.metric)
+            for info in sel.infos:   # a `__name__` regex may select several
+                if info.cumulative:
+                    yield ctx.at(self, f"counter `{info.name}` is plotted raw; wrap it in `rate()` or `increase()`, "
+                                       "since its value restarts from zero with the process",
+                                 offset=ctx.selector_offset(sel), metric=info.metric)

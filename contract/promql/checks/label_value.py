@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from functools import lru_cache
 
+from contract.catalog import SeriesInfo
 from contract.problems import Problem
 from contract.promql.checks.base import Context, PromqlCheck
 from contract.promql.variables import PLACEHOLDER_MARK
@@ -15,11 +16,14 @@ class LabelValue(PromqlCheck):
 
     The values a series may carry are the contract's `values`, plus `other`
     when the label is guarded (the generated code records anything else as
-    `other`). `=` and `!=` compare the value; `=~` and `!~` are checked only
-    when the regex is an alternation of literals (`vec|graph`, `(a|b)`,
-    `1\\.0`): a typo there matches nothing, or everything. An empty value
-    (`label=""`, the label is absent) is always allowed, and so is a value
-    holding a Grafana variable.
+    `other`); a stateset's states are only those declared, as
+    prometheus_client's `Enum` exposes no other. `=` and `!=` compare the
+    value; `=~` and `!~` are checked only when the regex is an alternation
+    of literals (`vec|graph`, `(a|b)`, `1\\.0`): a typo there matches
+    nothing, or everything. An empty value (`label=""`, the label is absent)
+    is always allowed, and so is a value holding a Grafana variable. A
+    selector named by a `__name__` regex may select several series: a value
+    is allowed when one of them allows it.
     """
 
     id = "promql/label-value"
@@ -27,12 +31,14 @@ class LabelValue(PromqlCheck):
 
     def run(self, ctx: Context) -> Iterator[Problem]:
         for sel in ctx.analysis.selectors:
-            info = sel.info
-            if info is None or not info.values or not sel.matchers:
+            infos = sel.infos
+            if not sel.matchers or not any(info.values for info in infos):
                 continue
             for label, op, value in sel.matchers:
-                allowed = info.values.get(label)
-                if allowed is None or not value or PLACEHOLDER_MARK in value:
+                if not value or PLACEHOLDER_MARK in value:
+                    continue
+                allowed = _allowed(infos, label)
+                if allowed is None:
                     continue
                 if op == "=" or op == "!=":
                     if value in allowed:
@@ -43,9 +49,23 @@ class LabelValue(PromqlCheck):
                 for literal, at in literals:
                     if literal and literal not in allowed:
                         offset = ctx.matcher_value_offset(sel, label)
-                        yield ctx.at(self, f"`{literal}` is not a value of label `{label}` of `{sel.name}`; "
-                                                f"allowed: {', '.join(f'`{v}`' for v in allowed)}",
-                                          offset=offset + at if offset is not None else None, metric=info.metric)
+                        of = f"`{sel.name}`" if sel.name is not None else "the selected series"
+                        yield ctx.at(self, f"`{literal}` is not a value of label `{label}` of {of}; "
+                                           f"allowed: {', '.join(f'`{v}`' for v in allowed)}",
+                                     offset=offset + at if offset is not None else None, metric=ctx.metric_of(sel))
+
+
+def _allowed(infos: tuple[SeriesInfo, ...], label: str) -> tuple[str, ...] | None:
+    """The values `label` may take on the selected series: the union of their closed sets; None when a series
+    carries it with no closed set (any value may be right) or none carries it."""
+    allowed: dict[str, None] = {}
+    for info in infos:
+        values = info.values.get(label)
+        if values is not None:
+            allowed.update(dict.fromkeys(values))
+        elif label in info.labels:
+            return None
+    return tuple(allowed) or None
 
 
 @lru_cache(maxsize=4096)

@@ -71,7 +71,7 @@ def _carries(sel: Selector, mtype: str) -> bool:
     them) for `le`, a summary's quantile series for `quantile`."""
     if mtype == "histogram":
         return sel.flow.buckets is True
-    return sel.info is not None and sel.info.mtype == mtype
+    return any(info.mtype == mtype for info in sel.infos)
 
 
 def _number(value: str) -> float | None:

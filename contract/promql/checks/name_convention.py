@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from contract.alerting import record_part
 from contract.catalog import SeriesInfo
 from contract.problems import Problem
 from contract.promql.checks.base import Context, PromqlCheck
@@ -17,8 +18,9 @@ class NameConvention(PromqlCheck):
     (`job:qortex_queries:rate5m`). Colons are reserved for recorded series,
     so a name without them reads as an exporter's metric. The metric part
     must name a metric the expression selects (with or without `_total` and
-    the histogram suffixes), so a rename in the expression that forgot the
-    name is caught. A warning: names are a convention.
+    the histogram suffixes; a name only Prometheus 3 reads bare, `a.b`, may
+    be spelled `a_b`, as the generated rules record it), so a rename in the
+    expression that forgot the name is caught. A warning: names are a convention.
     """
 
     id = "rules/name-convention"
@@ -53,8 +55,9 @@ class NameConvention(PromqlCheck):
 def _names(metric: str, name: str, info: SeriesInfo | None) -> bool:
     """Whether `metric` names series `name`: the name itself, the contract metric it belongs to, its family, or the
     metric part of a recorded name (cheapest tests first)."""
-    return (name == metric or (info is not None and info.metric == metric) or _family(name) == metric
-            or (name.count(":") == 2 and name.split(":")[1] == metric))
+    family = _family(name)
+    return (name == metric or (info is not None and info.metric == metric) or family == metric
+            or record_part(family) == metric or (name.count(":") == 2 and name.split(":")[1] == metric))
 
 
 def _family(name: str) -> str:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from contract.problems import Problem
+from contract.promql.analysis import QUANTILE_FUNCS
 from contract.promql.checks.base import Context, PromqlCheck
 
 
@@ -14,15 +15,20 @@ class QuantileWithoutLe(PromqlCheck):
     panel shows nothing; feeding it `_count`, `_sum` or a gauge is
     meaningless. The input may come through a recording rule. Not reported
     when the input's labels are unknown. `histogram_fraction` is held to the
-    same rule. A native histogram's series (the family name itself) hold
-    whole histograms and carry no `le`: it is their right input, as is.
+    same rule, as recent Prometheus 3 releases interpolate classic buckets
+    for it too (Prometheus 2 reads native histograms only there: see
+    `promql/native-histogram`). A native histogram's series (the family name
+    itself) hold whole histograms and carry no `le`: it is their right
+    input, as is.
     """
 
     id = "promql/quantile-without-le"
     summary = "the input of `histogram_quantile` must be `_bucket` series that keep `le`"
 
     def run(self, ctx: Context) -> Iterator[Problem]:
-        for quantile in ctx.analysis.quantiles:
+        for quantile in ctx.analysis.histogram_calls:
+            if quantile.func not in QUANTILE_FUNCS:
+                continue
             flow = quantile.input
             if flow.buckets is False:
                 message = f"`{quantile.func}()` input is not a `_bucket` series"

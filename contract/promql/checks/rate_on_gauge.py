@@ -17,7 +17,8 @@ class RateOnGauge(PromqlCheck):
     a counter (`_total`, `_bucket`, `_count`, `_sum`) see every reset as a
     steep drop, and between resets give what `rate()` gives without its
     reset handling: an error too. The function may reach the series through
-    a subquery (`rate(sum(x)[5m:])`).
+    a subquery (`rate(sum(x)[5m:])`), and each series a `__name__` regex
+    selects is judged.
     """
 
     id = "promql/rate-on-gauge"
@@ -25,16 +26,19 @@ class RateOnGauge(PromqlCheck):
 
     def run(self, ctx: Context) -> Iterator[Problem]:
         for sel in ctx.analysis.selectors:
-            func, info = sel.func, sel.info
-            # an untyped series may be either a counter or a gauge: neither kind of function can be judged on it
-            if func is None or info is None or info.part in ("synthetic", "untyped"):
+            func = sel.func
+            if func is None:
                 continue
-            if func in COUNTER_FUNCS and not info.cumulative:
-                what = (f"the creation time of {info.mtype} {info.metric}" if info.part == "created"
-                        else f"{info.mtype} {info.metric}")
-                yield ctx.at(self, f"`{func}()` of `{sel.name}`, which is not a counter ({what}); use "
-                                        "`deriv()` or `delta()` for a gauge", offset=ctx.selector_offset(sel),
-                                  metric=info.metric)
-            elif func in GAUGE_FUNCS and info.cumulative:
-                yield ctx.at(self, f"`{func}()` of counter `{sel.name}` breaks at every counter reset; use "
-                                        "`rate()` or `increase()`", offset=ctx.selector_offset(sel), metric=info.metric)
+            for info in sel.infos:   # a `__name__` regex may select several
+                # an untyped series may be either a counter or a gauge: neither kind of function can be judged on it
+                if info.part in ("synthetic", "untyped"):
+                    continue
+                if func in COUNTER_FUNCS and not info.cumulative:
+                    what = (f"the creation time of {info.mtype} {info.metric}" if info.part == "created"
+                            else f"{info.mtype} {info.metric}")
+                    yield ctx.at(self, f"`{func}()` of `{info.name}`, which is not a counter ({what}); use "
+                                       "`deriv()` or `delta()` for a gauge", offset=ctx.selector_offset(sel),
+                                 metric=info.metric)
+                elif func in GAUGE_FUNCS and info.cumulative:
+                    yield ctx.at(self, f"`{func}()` of counter `{info.name}` breaks at every counter reset; use "
+                                       "`rate()` or `increase()`", offset=ctx.selector_offset(sel), metric=info.metric)
