@@ -23,7 +23,7 @@ from decimal import Decimal
 from typing import Literal
 
 from contract.model import Contract, Metric, Selection, Slo
-from contract.naming import expose
+from contract.naming import BARE_METRIC, expose, record_part
 
 Path = tuple[str | int, ...]
 Severity = Literal["page", "ticket"]
@@ -66,9 +66,7 @@ PROTECTED_LABELS = frozenset({"alertname", "job", "slo", "instance", "le"})
 _TOKEN = re.compile(r"[A-Za-z0-9]+")
 _RE2_META = re.compile(r"([\\.+*?()|\[\]{}^$])")
 # names PromQL reads bare (every Prometheus version); any other is written as a string
-_BARE_METRIC = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
 _BARE_LABEL = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
-_NOT_BARE = re.compile(r"[^a-zA-Z0-9_:]")
 # the template form alert labels and annotations may use
 LABEL_REF = re.compile(r"\{\{\s*\$labels\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 
@@ -169,16 +167,9 @@ def quote(text: str) -> str:
 def series_selector(name: str, matchers: Sequence[str] = ()) -> str:
     """`name{matchers}` in PromQL; a name PromQL cannot write bare (`a.b_total`, exposed as written by the UTF-8
     paths of Prometheus' own receiver) is a string inside the braces, `{"a.b_total", ...}`, as Prometheus 3 reads."""
-    if _BARE_METRIC.fullmatch(name):
+    if BARE_METRIC.fullmatch(name):
         return name + (f"{{{', '.join(matchers)}}}" if matchers else "")
     return f"{{{', '.join((quote(name), *matchers))}}}"
-
-
-def record_part(family: str) -> str:
-    """The `metric` of a recorded name `level:metric:operations` for a family: itself, or, for a name a UTF-8 path
-    keeps (`a.b`), each character other than letters, digits, `_` and `:` as `_`: a recorded name every Prometheus reads
-    and queries bare. Two families it would make one are one series name on a path `contract/collision` checks."""
-    return family if _BARE_METRIC.fullmatch(family) else _NOT_BARE.sub("_", family)
 
 
 def label_name(name: str) -> str:

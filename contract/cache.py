@@ -33,11 +33,14 @@ import re
 import stat
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from contract.catalog import Catalog
 from contract.loader import read_bytes
 from contract.problems import Problem
+
+if TYPE_CHECKING:
+    from contract.loader import LoadedContract
 
 FORMAT = 1        # bump when the shape of an entry changes
 KEEP = 16         # entries kept: a few branches' or contracts' worth
@@ -176,6 +179,15 @@ class Validated:
     key: str
     cache: ContractCache
     entry: dict[str, Any]
+    lc: LoadedContract | None = None   # the loaded contract, when validating it loaded one (not from the cache)
+
+    def loaded(self) -> LoadedContract:
+        """The loaded contract: the one validation loaded, else loaded now (the model's classes are built then)."""
+        if self.lc is None:
+            from contract.loader import load_contract
+
+            self.lc = load_contract(self.file, self.data)
+        return self.lc
 
     def outputs(self, sources: str = "") -> dict[str, str] | None:
         """The files `generate` writes from this contract (relative path -> text), if this entry holds them as
@@ -231,7 +243,7 @@ def validated(file: str, cache: ContractCache, data: bytes | None = None) -> Val
     if cache.enabled:
         entry = {"format": FORMAT, "catalog": catalog.to_data(), "problems": [list(p) for p in problems]}
         cache.store(key, entry)
-    return Validated(file, data, catalog, problems, key, cache, entry)
+    return Validated(file, data, catalog, problems, key, cache, entry, lc)
 
 
 def _problem(row: object) -> Problem:

@@ -84,6 +84,19 @@ RESOURCE_LABELS = ("service_instance_id", "service_name", "telemetry_sdk_languag
 TARGET_LABELS = ("instance", "job")
 
 
+# a metric name PromQL writes bare; any other is quoted (`{"a.b"}`), as Prometheus 3 reads it
+BARE_METRIC = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
+_NOT_BARE = re.compile(r"[^a-zA-Z0-9_:]")
+
+
+def record_part(family: str) -> str:
+    """The `metric` of a recorded name `level:metric:operations` for a family: itself, or, for a name a UTF-8 path
+    keeps (`a.b`), each character other than letters, digits, `_` and `:` as `_`: a recorded name every Prometheus
+    reads and queries bare. Two families it would make one are one series name on a path `contract/collision`
+    checks."""
+    return family if BARE_METRIC.fullmatch(family) else _NOT_BARE.sub("_", family)
+
+
 @dataclass(frozen=True)
 class PathFacts:
     name: ExpositionPath

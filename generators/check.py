@@ -119,20 +119,21 @@ def generated_rules(contract: Validated, rendered: dict[str, str] | None = None)
     outputs) when the run has them; none while the contract has errors, since `generate` then writes nothing."""
     if exit_code(contract.problems):
         return ()
-    if rendered is None:
-        # here, not at the top: building the model is what a run with FILEs pays for these alone
-        from contract.loader import load_contract
-        from generators.rules import generate
-
-        try:
-            rendered = generate(load_contract(contract.file, contract.data))
-        except InputError:   # what `generate` would refuse as well
+    if rendered is not None:
+        text = rendered.get(_RULES_FILE)
+        if text is None:
             return ()
-    text = rendered.get(_RULES_FILE)
-    if text is None:
+        source = load_source(_RULES_FILE, text.encode("utf-8"))
+        return tuple(RecordedRule(e.record, e.text, e.rule_labels) for e in source.expressions if e.record)
+    # here, not at the top: building the model is what a run with FILEs pays for these alone
+    from generators.rules import rule_groups
+
+    try:
+        groups = rule_groups(contract.loaded())
+    except InputError:   # what `generate` would refuse as well
         return ()
-    source = load_source(_RULES_FILE, text.encode("utf-8"))
-    return tuple(RecordedRule(e.record, e.text, e.rule_labels) for e in source.expressions if e.record)
+    return tuple(RecordedRule(rule["record"], rule["expr"], tuple(rule.get("labels", ())))
+                 for group in groups for rule in group["rules"] if "record" in rule)
 
 
 def _read_sources(paths: Sequence[str]) -> tuple[list[Source], list[Problem]]:
@@ -208,10 +209,9 @@ def rendered_outputs(contract: Validated, out: str, config: Config) -> dict[str,
     if rendered is None:
         # here, not at the top: rendering builds the model (pydantic) and imports grafanalib, which a run whose
         # cache entry holds the outputs never needs
-        from contract.loader import load_contract
         from generators.outputs import render_all
 
-        rendered = render_all(load_contract(contract.file, contract.data), config.dashboards, layout)
+        rendered = render_all(contract.loaded(), config.dashboards, layout)
         contract.keep_outputs(rendered, sources)
     return rendered
 

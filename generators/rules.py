@@ -9,7 +9,7 @@ Names follow `level:metric:operations` (README, "Recording rules"):
 Series and label names are the ones `contract.naming.expose` gives on the declared paths (which agree): a path
 without suffixes (`prometheus-otlp:NoTranslation`) has a counter's rate read from `<family>`, and a name PromQL
 cannot write bare (the UTF-8 paths keep `a.b`) is quoted, `{"a.b_total"}`, as Prometheus 3 reads it. A recorded
-name stays one every Prometheus reads: `job:a_b:rate5m` (`contract.alerting.record_part`).
+name stays one every Prometheus reads: `job:a_b:rate5m` (`contract.naming.record_part`).
 
 `job` is the level: every rule keeps `job` and the metric's declared labels.
 The service's series carry its name as `job` on every path (the Collector's
@@ -40,10 +40,10 @@ from typing import Any
 
 import yaml
 
-from contract.alerting import label_name, quote, record_part, series_selector
+from contract.alerting import label_name, quote, series_selector
 from contract.loader import LoadedContract
 from contract.model import Contract, Metric, Rule
-from contract.naming import PATHS, ExpositionPath, Exposure, expose
+from contract.naming import PATHS, ExpositionPath, Exposure, expose, record_part
 from contract.problems import input_error
 from generators.common import hash_header
 from generators.stack import RULES_FILE, scrape_job, scrape_target, series_job

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from contract import alerting
+from contract import alerting, naming
 from contract.naming import EXPOSITION_PATHS, PATHS
 from generators.cli import main
 from tests.conftest import require_binary
@@ -159,8 +159,8 @@ NAMES = [
     (alerting.label_name("http_code"), "http_code"),
     (alerting.label_name("http.code"), '"http.code"'),
     (alerting.label_name("a:b"), '"a:b"'),
-    (alerting.record_part("api_requests"), "api_requests"),
-    (alerting.record_part("api.requests-x/y"), "api_requests_x_y"),
+    (naming.record_part("api_requests"), "api_requests"),
+    (naming.record_part("api.requests-x/y"), "api_requests_x_y"),
 ]
 
 

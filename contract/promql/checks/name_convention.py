@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from contract.alerting import record_part
 from contract.catalog import SeriesInfo
+from contract.naming import record_part
 from contract.problems import Problem
 from contract.promql.checks.base import Context, PromqlCheck
 
