@@ -17,10 +17,10 @@ is rewritten). Files the config places outside the out dir (`python`,
 their project-relative paths, and the placed dashboards and rules are
 checked where they are.
 
-The recording rules `generate` writes from the contract are known in both
-cases, so a panel may select them whether or not their rule file is among
-those checked (none while the contract has errors: `generate` would write
-nothing).
+The recording rules `generate` writes from the contract are known with
+FILEs too, so a panel may select them whether or not their rule file is
+among those checked (none while the contract has errors: `generate` would
+write nothing); in the out dir, its rule file records them.
 
 The first argument is the contract when it ends in `.yaml` or `.yml` and
 has a top-level `contract:` key; otherwise every argument is a file to check
@@ -54,8 +54,6 @@ from generators.config import Config, resolve_contract
 from generators.manifest import manifest_text, parse_manifest, read_manifest
 
 _CONTRACT_KEY = re.compile(rb"^contract[ \t]*:", re.MULTILINE)
-# `generators.stack.RULES_FILE`, written out: importing that module builds the model's classes
-_RULES_FILE = "prometheus/rules.yml"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -85,17 +83,17 @@ def cmd_check(args: argparse.Namespace, config: Config) -> int:
     problems: list[Problem] = []
     unread: list[Problem] = []   # the FILEs that could not be read, reported beside the others' problems
     out_dir = args.out or config.out
-    rendered: dict[str, str] | None = None   # what `generate` writes, when this run renders it anyway
     if paths:
         sources, unread = _read_sources(paths)
+        known = generated_rules(contract)
     else:
         tree = read_out(out_dir)
         placed_tree = read_placed(tree)
         if not exit_code(contract.problems):
-            rendered = rendered_outputs(contract, out_dir, config)
-            problems.extend(stale_outputs(contract, out_dir, tree, config, placed_tree, rendered))
+            problems.extend(stale_outputs(contract, out_dir, tree, config, placed_tree))
         sources = _load_sources(checked_files(out_dir, tree, config, placed_tree))
-    report = Linter(contract.catalog, config.ignore, rules=generated_rules(contract, rendered)).check(sources)
+        known = ()   # the out dir's rule file, among the sources, records them
+    report = Linter(contract.catalog, config.ignore, rules=known).check(sources)
     problems.extend(report.problems)
     if not paths:  # the whole out dir: a metric nothing queries is worth a warning
         users = metric_users(contract.catalog, sources)
@@ -114,17 +112,11 @@ def cmd_check(args: argparse.Namespace, config: Config) -> int:
     return 2 if unread else exit_code(own + problems, args.strict)
 
 
-def generated_rules(contract: Validated, rendered: dict[str, str] | None = None) -> tuple[RecordedRule, ...]:
-    """The recording rules `generate` writes from `contract`, in its rule file's order, read from `rendered` (its
-    outputs) when the run has them; none while the contract has errors, since `generate` then writes nothing."""
+def generated_rules(contract: Validated) -> tuple[RecordedRule, ...]:
+    """The recording rules `generate` writes from `contract`, in its rule file's order; none while the contract has
+    errors, since `generate` then writes nothing."""
     if exit_code(contract.problems):
         return ()
-    if rendered is not None:
-        text = rendered.get(_RULES_FILE)
-        if text is None:
-            return ()
-        source = load_source(_RULES_FILE, text.encode("utf-8"))
-        return tuple(RecordedRule(e.record, e.text, e.rule_labels) for e in source.expressions if e.record)
     # here, not at the top: building the model is what a run with FILEs pays for these alone
     from generators.rules import rule_groups
 
@@ -217,10 +209,9 @@ def rendered_outputs(contract: Validated, out: str, config: Config) -> dict[str,
 
 
 def stale_outputs(contract: Validated, out: str, actual: dict[str, bytes], config: Config,
-                  placed_actual: dict[str, bytes] | None = None,
-                  rendered: dict[str, str] | None = None) -> list[Problem]:
+                  placed_actual: dict[str, bytes] | None = None) -> list[Problem]:
     """`check/stale-output` for every file `generate` owns in `out` (read into `actual`) or places elsewhere
-    (read into `placed_actual`) that it would write otherwise (`rendered`, by `rendered_outputs` when not given).
+    (read into `placed_actual`) that it would write otherwise (`rendered_outputs`).
 
     `generate` owns what it writes from this contract, the manifest of those
     files, and whatever the manifest in `out` lists (a file no longer generated
@@ -229,8 +220,7 @@ def stale_outputs(contract: Validated, out: str, actual: dict[str, bytes], confi
     without a manifest nothing tells which those are, so then no file is
     reported as extra.
     """
-    if rendered is None:
-        rendered = rendered_outputs(contract, out, config)
+    rendered = rendered_outputs(contract, out, config)
     where = placed.split(rendered, config)
     expected = {rel: text.encode("utf-8") for rel, text in rendered.items() if rel not in where}
     expected_placed = {path: rendered[rel].encode("utf-8") for rel, path in where.items()}
