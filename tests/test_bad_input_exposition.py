@@ -1,4 +1,5 @@
-"""Expositions that break their format (text or OpenMetrics): one located line, exit 2, nothing written."""
+"""OpenMetrics answers that break their format: one located line, exit 2, nothing written (files that do:
+tests/test_bad_input_import.py)."""
 
 from __future__ import annotations
 
@@ -8,39 +9,7 @@ import pytest
 
 from generators.cli import main
 from tests.conftest import MINIMAL, contract_from
-from tests.test_bad_input import LINE
 from tests.test_exposition import static
-
-# (case, file text, the one error line); a file is OpenMetrics when its last line is `# EOF`
-FILES = [
-    ("exemplar-in-text-format", '# TYPE shop_orders counter\nshop_orders_total 3 # {trace_id="a"} 1\n',
-     "e.prom:2:21: error[exposition/syntax]: an exemplar (`# {...}` after the value) is OpenMetrics only, and this "
-     "exposition is in the text format (OpenMetrics ends with `# EOF`)"),
-    ("seconds-in-text-format", "# TYPE shop_temp gauge\nshop_temp 20.5 1700000000.5\n",
-     "e.prom:2:16: error[exposition/syntax]: timestamp `1700000000.5` is not a whole number of milliseconds, as the "
-     "text format writes it (OpenMetrics, which ends with `# EOF`, writes seconds)"),
-    ("openmetrics-timestamp", "# TYPE shop_temp gauge\nshop_temp 1 soon\n# EOF\n",
-     "e.prom:2:13: error[exposition/syntax]: timestamp `soon` is not a number"),
-    ("exemplar-value", '# TYPE shop_orders counter\nshop_orders_total 3 # {trace_id="a"} x\n# EOF\n',
-     "e.prom:2:38: error[exposition/syntax]: exemplar value `x` is not a number"),
-    ("exemplar-timestamp", '# TYPE shop_orders counter\nshop_orders_total 3 # {trace_id="a"} 1 later\n# EOF\n',
-     "e.prom:2:40: error[exposition/syntax]: exemplar timestamp `later` is not a number"),
-    ("exemplar-labels", "# TYPE shop_orders counter\nshop_orders_total 3 # {trace_id=a} 1\n# EOF\n",
-     "e.prom:2:24: error[exposition/syntax]: malformed label set"),
-]
-
-
-@pytest.mark.parametrize(("case", "text", "line"), FILES, ids=[c for c, _, _ in FILES])
-def test_bad_exposition_file(case: str, text: str, line: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                             monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "e.prom").write_text(text)
-    assert main(["import", "--metrics-file", "e.prom", "--output", "c.yaml"]) == 2
-    out = capsys.readouterr()
-    assert (out.out, out.err) == ("", line + "\n")
-    assert LINE.match(out.err), out.err
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["e.prom"]
-
 
 OPENMETRICS = "application/openmetrics-text; version=1.0.0; charset=utf-8"
 # (case, body answered as OpenMetrics, the error after `<url>:`)

@@ -36,6 +36,21 @@ HOSTILE = [
     # a family the import would leave out (outside the namespace) is read all the same
     ("outside-namespace", '# TYPE app_x gauge\napp_x 1\n# TYPE other_mode stateset\nother_mode{other_mode="a"} 3\n',
      "e.prom:4: error[exposition/syntax]: stateset `other_mode` has value `3`; a state is 1 (current) or 0"),
+    # a file is OpenMetrics when its last line is `# EOF`
+    ("exemplar-in-text-format", '# TYPE shop_orders counter\nshop_orders_total 3 # {trace_id="a"} 1\n',
+     "e.prom:2:21: error[exposition/syntax]: an exemplar (`# {...}` after the value) is OpenMetrics only, and this "
+     "exposition is in the text format (OpenMetrics ends with `# EOF`)"),
+    ("seconds-in-text-format", "# TYPE shop_temp gauge\nshop_temp 20.5 1700000000.5\n",
+     "e.prom:2:16: error[exposition/syntax]: timestamp `1700000000.5` is not a whole number of milliseconds, as the "
+     "text format writes it (OpenMetrics, which ends with `# EOF`, writes seconds)"),
+    ("openmetrics-timestamp", "# TYPE shop_temp gauge\nshop_temp 1 soon\n# EOF\n",
+     "e.prom:2:13: error[exposition/syntax]: timestamp `soon` is not a number"),
+    ("exemplar-value", '# TYPE shop_orders counter\nshop_orders_total 3 # {trace_id="a"} x\n# EOF\n',
+     "e.prom:2:38: error[exposition/syntax]: exemplar value `x` is not a number"),
+    ("exemplar-timestamp", '# TYPE shop_orders counter\nshop_orders_total 3 # {trace_id="a"} 1 later\n# EOF\n',
+     "e.prom:2:40: error[exposition/syntax]: exemplar timestamp `later` is not a number"),
+    ("exemplar-labels", "# TYPE shop_orders counter\nshop_orders_total 3 # {trace_id=a} 1\n# EOF\n",
+     "e.prom:2:24: error[exposition/syntax]: malformed label set"),
 ]
 
 # (case, exposition text, the notes on stderr, the contract's metrics as (name, type)): imported with a skip listed
