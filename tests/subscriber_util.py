@@ -1,8 +1,9 @@
-"""Generate the subscriber module from a contract, write it out and import it."""
+"""Generate the subscriber module from a contract, write it out and import it, or type-check a caller of it."""
 
 from __future__ import annotations
 
 import importlib.util
+import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -24,3 +25,21 @@ def import_generated(lc: LoadedContract, directory: Path) -> ModuleType:
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def tool(name: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """A tool of this environment (`ruff`, `mypy`), run in `cwd`."""
+    return subprocess.run([str(Path(sys.executable).parent / name), *args], capture_output=True, text=True,
+                          check=False, cwd=cwd, timeout=300)
+
+
+def mypy_on_caller(lc: LoadedContract, caller: str, directory: Path) -> tuple[str, list[str], str]:
+    """`caller` (`caller.py`) beside the generated module of `lc` in `directory`, type-checked by `mypy --strict`:
+    the module's file name, mypy's error lines (its notes left out), and its whole output."""
+    ((rel, source),) = subscriber.generate(lc).items()
+    (directory / Path(rel).name).write_text(source, encoding="utf-8")
+    (directory / "caller.py").write_text(caller, encoding="utf-8")
+    run = tool("mypy", "--strict", "--no-incremental", "--cache-dir", str(directory / ".mypy"), "--no-error-summary",
+               "--hide-error-context", "caller.py", cwd=directory)
+    return Path(rel).name, [line for line in run.stdout.splitlines() if ": note: " not in line], \
+        run.stdout + run.stderr

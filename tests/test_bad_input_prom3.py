@@ -59,22 +59,3 @@ def test_a_huge_utf8_selector_in_a_subprocess(tmp_path: Path) -> None:
     assert LINE.match(done.stderr), done.stderr[:2000]
     assert done.stderr.startswith(f"{rules}:4:9: error[input/rule-file]: ")
     assert snapshot(tmp_path) == before
-
-
-@pytest.mark.parametrize(("wanted", "expected"), [
-    ("promql/le-normalised", "`promql/le-normalised`; did you mean `promql/le-normalized`?"),
-    ("le-normalized", "`le-normalized`; did you mean `promql/le-normalized`?"),
-    ("utf8-name", "`utf8-name`; did you mean `promql/utf8-name`?"),
-    ("promql/utf-8-name", "`promql/utf-8-name`; did you mean `promql/utf8-name`?"),
-])
-def test_misspelt_check_ids(wanted: str, expected: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                            capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.chdir(tmp_path)
-    before = snapshot(tmp_path)
-    assert main(["rules", wanted]) == 2
-    out = capsys.readouterr()
-    assert "Traceback" not in out.err + out.out
-    assert out.out == ""
-    assert out.err == UNKNOWN + expected + "\n"
-    assert LINE.match(out.err), out.err
-    assert snapshot(tmp_path) == before

@@ -36,6 +36,11 @@ ROWS = {
                   "every check\n"),
     "blank": ("  ", "rules: error[usage/arguments]: give a check id such as `promql/unknown-metric`, or none to list "
                     "every check\n"),
+    "british-spelling": ("promql/le-normalised", UNKNOWN + "`promql/le-normalised`; did you mean "
+                         "`promql/le-normalized`?\n"),
+    "bare-le-normalized": ("le-normalized", UNKNOWN + "`le-normalized`; did you mean `promql/le-normalized`?\n"),
+    "bare-utf8-name": ("utf8-name", UNKNOWN + "`utf8-name`; did you mean `promql/utf8-name`?\n"),
+    "hyphenated-utf-8": ("promql/utf-8-name", UNKNOWN + "`promql/utf-8-name`; did you mean `promql/utf8-name`?\n"),
 }
 
 

@@ -13,6 +13,7 @@ from contract.naming import expose
 from generators.cli import main
 from tests.conftest import APP_CONTRACT, APP_HEAD
 from tests.promql_util import dashboard_text, lint
+from tests.subscriber_util import mypy_on_caller, tool
 
 # a contract with one metric of each Prometheus-only type (plain data, reused by the corpus)
 CONTRACT = APP_CONTRACT.replace("events: []\n", """\
@@ -293,14 +294,7 @@ def test_only_prometheus_client_records_them_so_a_meter_alone_is_refused(tmp_pat
 
 
 def test_mypy_types_the_info_and_state_methods(tmp_path: Path) -> None:
-    import subprocess
-    import sys
-
-    from generators import subscriber
-
-    ((rel, text),) = subscriber.generate(load_contract("c.yaml", API.encode())).items()
-    (tmp_path / Path(rel).name).write_text(text, encoding="utf-8")
-    (tmp_path / "caller.py").write_text(
+    caller = (
         "import app_metrics\n"
         "\n"
         "metrics = app_metrics.Metrics()\n"
@@ -309,24 +303,20 @@ def test_mypy_types_the_info_and_state_methods(tmp_path: Path) -> None:
         'metrics.app_build.info(version="1.2", tier="a")\n'
         'metrics.app_build.info(versoin="1.2", tier="a")\n'
         'metrics.app_build.info("1.2", tier="a")\n'
-        "metrics.app_power.state(1)\n", encoding="utf-8")
-    run = subprocess.run([str(Path(sys.executable).parent / "mypy"), "--strict", "--no-incremental", "--cache-dir",
-                          str(tmp_path / ".mypy"), "--no-error-summary", "--hide-error-context", "caller.py"],
-                         capture_output=True, text=True, check=False, cwd=tmp_path, timeout=300)
+        "metrics.app_power.state(1)\n")
+    module, errors, output = mypy_on_caller(load_contract("c.yaml", API.encode()), caller, tmp_path)
     # exactly these three: a state outside the states, a misspelt label, a label given by position
-    assert [line for line in run.stdout.splitlines() if ": note: " not in line] == [
+    assert errors == [
         'caller.py:5: error: Argument 1 to "state" of "AppModeStateSet" has incompatible type "Literal[\'sleeping\']"; '
         'expected "Literal[\'idle\', \'busy\']"  [arg-type]',
         'caller.py:7: error: Unexpected keyword argument "versoin" for "info" of "AppBuildInfo"; did you mean '
         '"version"?  [call-arg]',
         'caller.py:8: error: Too many positional arguments for "info" of "AppBuildInfo"  [call-arg]',
-    ], run.stdout + run.stderr
-    assert run.returncode == 1
+    ], output
     # and the module itself is formatted and clean as ruff sees it (mypy reported nothing in it above)
     config = str(Path(__file__).parent.parent / "pyproject.toml")
     for args in (["format", "--check"], ["check"]):
-        ruff = subprocess.run([str(Path(sys.executable).parent / "ruff"), *args, "--config", config, "--no-cache",
-                               Path(rel).name], capture_output=True, text=True, check=False, cwd=tmp_path, timeout=300)
+        ruff = tool("ruff", *args, "--config", config, "--no-cache", module, cwd=tmp_path)
         assert ruff.returncode == 0, ruff.stdout + ruff.stderr
 
 

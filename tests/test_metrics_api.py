@@ -22,9 +22,8 @@ import pytest
 from contract.loader import LoadedContract, load_contract
 from generators import subscriber
 from tests.conftest import ROOT, contract_from, scrape_samples
-from tests.subscriber_util import import_generated
+from tests.subscriber_util import import_generated, mypy_on_caller, tool
 
-BIN = Path(sys.executable).parent
 FIXTURES = ROOT / "tests" / "fixtures"
 # every contract whose module the repository generates or tests: the fixtures, qortex's, the example's
 CONTRACTS = sorted(str(p.relative_to(ROOT)) for p in FIXTURES.glob("*/contract.yaml")) + [
@@ -287,11 +286,6 @@ def test_names_are_identifiers_and_collisions_resolve_in_contract_order(tmp_path
 # ── the module as source code ───────────────────────────────────────────────
 
 
-def _tool(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(BIN / args[0]), *args[1:]], capture_output=True, text=True, check=False, cwd=cwd,
-                          timeout=300)
-
-
 @pytest.mark.parametrize("contract", CONTRACTS)
 def test_every_module_passes_ruff_format_ruff_check_and_mypy_strict(contract: str, tmp_path: Path) -> None:
     ((rel, text),) = subscriber.generate(load_contract(contract, (ROOT / contract).read_bytes())).items()
@@ -299,35 +293,31 @@ def test_every_module_passes_ruff_format_ruff_check_and_mypy_strict(contract: st
     path = tmp_path / Path(rel).name
     path.write_text(text, encoding="utf-8")
     config = str(ROOT / "pyproject.toml")
-    for run in (_tool("ruff", "format", "--check", "--config", config, "--no-cache", path.name, cwd=tmp_path),
-                _tool("ruff", "check", "--config", config, "--no-cache", path.name, cwd=tmp_path),
-                _tool("mypy", "--strict", "--no-incremental", "--cache-dir", str(tmp_path / ".mypy"), path.name,
+    for run in (tool("ruff", "format", "--check", "--config", config, "--no-cache", path.name, cwd=tmp_path),
+                tool("ruff", "check", "--config", config, "--no-cache", path.name, cwd=tmp_path),
+                tool("mypy", "--strict", "--no-incremental", "--cache-dir", str(tmp_path / ".mypy"), path.name,
                       cwd=tmp_path)):
         assert run.returncode == 0, run.args[:3] + [run.stdout + run.stderr]
 
 
 def test_mypy_rejects_a_misspelt_label_and_a_value_outside_a_closed_set(tmp_path: Path) -> None:
     lc = load_contract("tests/fixtures/no-events/contract.yaml", (FIXTURES / "no-events/contract.yaml").read_bytes())
-    ((rel, text),) = subscriber.generate(lc).items()
-    (tmp_path / Path(rel).name).write_text(text, encoding="utf-8")
-    (tmp_path / "caller.py").write_text(
+    caller = (
         "import batch_metrics\n"
         "\n"
         "metrics = batch_metrics.Metrics()\n"
         'metrics.batch_items.add(2, stage="load")\n'
         'metrics.batch_items.add(2, stgae="load")\n'
         'metrics.batch_items.add(2, stage="unload")\n'
-        "metrics.batch_backlog.set(3)\n", encoding="utf-8")
-    run = _tool("mypy", "--strict", "--no-incremental", "--cache-dir", str(tmp_path / ".mypy"), "--no-error-summary",
-                "--hide-error-context", "caller.py", cwd=tmp_path)
+        "metrics.batch_backlog.set(3)\n")
+    _, errors, output = mypy_on_caller(lc, caller, tmp_path)
     # exactly these two errors (mypy adds a note on where `add` is defined)
-    assert [line for line in run.stdout.splitlines() if ": note: " not in line] == [
+    assert errors == [
         'caller.py:5: error: Unexpected keyword argument "stgae" for "add" of "BatchItemsCounter"; did you mean '
         '"stage"?  [call-arg]',
         'caller.py:6: error: Argument "stage" to "add" of "BatchItemsCounter" has incompatible type '
         '"Literal[\'unload\']"; expected "Literal[\'load\', \'transform\', \'other\']"  [arg-type]',
-    ], run.stdout + run.stderr
-    assert run.returncode == 1
+    ], output
 
 
 def test_byte_identical_across_hash_seeds_with_maps(tmp_path: Path) -> None:
@@ -377,8 +367,8 @@ def test_long_contract_strings_are_split_as_ruff_splits_them(long_strings: Loade
     path.parent.mkdir()
     path.write_text(text, encoding="utf-8")
     config = str(ROOT / "pyproject.toml")
-    for run in (_tool("ruff", "format", "--check", "--config", config, "--no-cache", path.name, cwd=path.parent),
-                _tool("ruff", "check", "--config", config, "--no-cache", path.name, cwd=path.parent)):
+    for run in (tool("ruff", "format", "--check", "--config", config, "--no-cache", path.name, cwd=path.parent),
+                tool("ruff", "check", "--config", config, "--no-cache", path.name, cwd=path.parent)):
         assert run.returncode == 0, run.stdout + run.stderr
     module = import_generated(long_strings, tmp_path)
     assert module.METRICS[0].help == LONG

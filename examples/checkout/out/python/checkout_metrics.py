@@ -367,10 +367,11 @@ class _Instrument:
             if not value.isascii():
                 value.encode("utf-8")  # raises on a lone surrogate: every later scrape would fail
         attributes = {label.name: value for label, value in zip(self.row.labels, recorded, strict=True)}
-        child = None
-        if self.prom_metric is not None:
-            child = getattr(self.prom_metric.labels(*recorded), _PROM_METHODS[self.row.type])
-        return attributes, child
+        return attributes, None if self.prom_metric is None else self.prom_call(recorded)
+
+    def prom_call(self, recorded: tuple[str, ...]) -> Any:
+        """What records into prometheus_client for these recorded label values: the method of their child."""
+        return getattr(self.prom_metric.labels(*recorded), _PROM_METHODS[self.row.type])
 
 
 class CheckoutRequestsCounter(_Instrument):
