@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationInfo, field_validator, model_validator
 
+from contract import duration
 from contract.naming import PATH_ALIASES, ExpositionPath
 
 # OpenTelemetry's instruments, then Prometheus' and OpenMetrics' own types (what each path can yield:
@@ -22,15 +23,12 @@ from contract.naming import PATH_ALIASES, ExpositionPath
 MetricType = Literal["counter", "updowncounter", "gauge", "histogram", "summary", "untyped", "info", "stateset",
                      "native_histogram"]
 
-_DURATION = re.compile(r"^(\d+)(ms|s|m|h)$")
-_DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
-
-
 def duration_seconds(text: str) -> float:
-    match = _DURATION.match(text)
-    if not match:
-        raise ValueError(f"`{text}` is not a duration like 15s, 500ms, 1m or 1h")
-    return int(match.group(1)) * _DURATION_UNITS[match.group(2)]
+    """The seconds of a duration as Prometheus writes it (`contract.duration`)."""
+    found = duration.seconds(text)
+    if found is None:
+        raise ValueError(f"`{text}` is not a duration like 15s, 500ms, 1m or 1h30m")
+    return found
 
 
 class _Model(BaseModel):

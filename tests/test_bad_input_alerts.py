@@ -79,7 +79,7 @@ CASES: dict[str, tuple[str, str]] = {
     "for-not-a-duration": (
         "alerts:\n  target_down: {for: soon}\n",
         "c.yaml:24:22: error[contract/schema]: `for` of `target_down` of `alerts`: `soon` is not a duration like 15s, "
-        "500ms, 1m or 1h"),
+        "500ms, 1m or 1h30m"),
     "window-over-a-week": (
         "alerts:\n  metrics_stopped: {window: 200h}\n",
         "c.yaml:24:29: error[contract/schema]: `window` of `metrics_stopped` of `alerts`: `200h` is longer than a "

@@ -47,7 +47,7 @@ CASES = {
                    "c.yaml:1:11: error[input/yaml]: unsupported YAML tag `tag:yaml.org,2002:python/object:os.system`"),
     "bad-duration": (MINIMAL.replace("exposition:", "scrape_interval: soon\nexposition:").encode(),
                      "c.yaml:4:18: error[contract/schema]: `scrape_interval`: `soon` is not a duration like 15s, "
-                     "500ms, 1m or 1h"),
+                     "500ms, 1m or 1h30m"),
     "op-two-operations": (MINIMAL.replace("add: 1, labels", "add: 1, set: 2, labels").encode(),
                           "c.yaml:21:9: error[contract/schema]: event `Done` op 1: an op takes exactly one of "
                           "`add`, `record` or `set`"),

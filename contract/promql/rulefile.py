@@ -23,9 +23,9 @@ rule file has (a group or rule that is not a mapping, a rule without `expr`) is 
 from __future__ import annotations
 
 import difflib
-import re
 from typing import Any
 
+from contract import duration
 from contract.checks.rule_name import LABEL_NAME, RECORD_NAME
 from contract.checks.rule_template import template_error
 from contract.loader import Path, SourceMap
@@ -44,9 +44,6 @@ _FILE_FIELDS = ("groups",)
 _GROUP_FIELDS = ("name", "interval", "query_offset", "limit", "labels", "rules")
 _RESOURCE_GROUP_FIELDS = (*_GROUP_FIELDS, "partial_response_strategy")
 _RULE_FIELDS = ("record", "alert", "expr", "for", "keep_firing_for", "labels", "annotations")
-# Prometheus' duration: whole numbers of each unit from years down to milliseconds, each at most once, largest
-# first (`1h30m`); `0` alone is one too
-_DURATION = re.compile(r"(?:\d+y)?(?:\d+w)?(?:\d+d)?(?:\d+h)?(?:\d+m)?(?:\d+s)?(?:\d+ms)?")
 
 
 def read_rule_file(file: str, text: str, documents: list[tuple[Any, SourceMap]]) -> Source | None:
@@ -163,8 +160,9 @@ class _RuleReader:
         if value is None:
             return False
         text = self.text(value, (*path, field))
-        if text is not None and (text == "0" or text and _DURATION.fullmatch(text)):
-            return any(c in "123456789" for c in text)
+        found = duration.seconds(text) if text is not None else None
+        if found is not None:
+            return found > 0
         shown = f"`{text}`" if text else "empty" if text is not None else "a list or a mapping"
         self.problem((*path, field), where, f"`{field}` is {shown}, not a duration like `30s`, `5m` or `1h30m`")
         return False
